@@ -1,0 +1,50 @@
+# CCHC Pipeline — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+MEMBERS := shared services/runtime services/ingest services/normalize services/aggregate cli
+STAMP := $(VENV)/.installed
+RUN_ARGS ?=
+
+.PHONY: help setup run test lint typecheck unit lock clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): requirements.lock pyproject.toml $(addsuffix /pyproject.toml,$(MEMBERS)) | $(UV)
+	$(UV) venv --quiet --allow-existing --python 3.11 $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps $(addprefix -e ,$(MEMBERS))
+	@touch $@
+
+setup: $(STAMP) ## create .venv with the pinned dependencies and the workspace packages
+
+run: setup ## run the embedded stack with demo data (Ctrl-C stops it)
+	$(BIN)/cchc up $(RUN_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy shared services cli
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint typecheck unit ## ruff, mypy and every test (real broker and chDB included)
+
+lock: | $(UV) ## re-pin dependencies after editing a pyproject.toml
+	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --quiet \
+	  $(foreach p,cchc-shared cchc-runtime cchc-ingest cchc-normalize cchc-aggregate cchc-cli,--no-emit-package $(p)) \
+	  -o requirements.lock
+
+clean: ## remove the virtualenv, tools and local data
+	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

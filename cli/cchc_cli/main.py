@@ -1,0 +1,181 @@
+"""`cchc` — run the embedded CCHC stack, push events, look at what landed."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import httpx
+import typer
+from cchc_shared.provinces import Era, default_registry
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from cchc_cli import push as pushing
+from cchc_cli.stack import Stack, StackConfig
+
+app = typer.Typer(
+    help="CCHC Pipeline: Vietnam's administrative-reform figures, province → Kafka → ClickHouse.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+DEMO_FILE = "demo_events.jsonl"
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+@app.command()
+def up(
+    no_demo: Annotated[bool, typer.Option("--no-demo", help="Do not push the demo data.")] = False,
+    data_dir: Annotated[Path, typer.Option(help="Where ClickHouse data and logs live.")] = Path(
+        "var"
+    ),
+    kafka_port: Annotated[int, typer.Option(help="Embedded broker port (127.0.0.1).")] = 9092,
+    api_port: Annotated[
+        int, typer.Option(help="Query API port; ingest and normalize use the next two.")
+    ] = 8080,
+    raw_partitions: Annotated[int, typer.Option(min=1, help="Partitions per cchc.raw.NN.")] = 1,
+    partitions: Annotated[int, typer.Option(min=1, help="Partitions of internal topics.")] = 4,
+) -> None:
+    """Run the whole stack in the foreground until Ctrl-C (SIGINT) or SIGTERM."""
+    config = StackConfig(data_dir, kafka_port, api_port, raw_partitions, partitions)
+    stack = Stack(config, lambda line: console.print(f"[yellow]{line}[/]"))
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    code = 0
+    try:
+        stack.check_ports()
+        console.print(f"starting broker on {config.bootstrap} …")
+        stack.start_broker()
+        created = stack.create_topics()
+        console.print(f"topics: {created} created")
+        console.print(stack.migrate())
+        stack.start_services()
+        stack.wait_ready()
+        ports = config.ports()
+        out.print(
+            f"ready: kafka {config.bootstrap} · api {config.api_url} "
+            f"(ingest :{ports['ingest']}, normalize :{ports['normalize']}) · "
+            f"data {config.data_dir.resolve()}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if not no_demo:
+            _demo(stack, config)
+        console.print("running; Ctrl-C to stop")
+        while True:
+            stack.supervise_once()
+            time.sleep(0.5)
+    except _Stop as stop:
+        console.print(f"{stop}: stopping ingest, normalize, aggregate, broker …")
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+        console.print("stopped")
+    raise typer.Exit(code)
+
+
+def _demo(stack: Stack, config: StackConfig) -> None:
+    """Push the demo figures from the seed reports and print what landed."""
+    demo = resources.files("cchc_cli.data").joinpath(DEMO_FILE)
+    with demo.open("rb") as stream:
+        lines = list(pushing.read_lines(DEMO_FILE, stream))
+    producer = pushing.producer(config.bootstrap)
+    try:
+        report = pushing.push(lines, producer, default_registry())
+    finally:
+        producer.close()
+    console.print(f"demo: pushed {report.sent} events from the seed reports")
+    state = stack.wait_drained()
+    r = httpx.post(
+        f"{config.api_url}/v1/sql",
+        json={
+            "sql": "SELECT province, unit_code, indicator, period, value, unit "
+            "FROM observations FINAL ORDER BY province, indicator, period"
+        },
+        timeout=10,
+    )
+    r.raise_for_status()
+    body = r.json()
+    table = Table(title=f"landed in ClickHouse ({len(body['rows'])} rows, dlq {state['dlq']})")
+    for column in body["columns"]:
+        table.add_column(column)
+    for row in body["rows"]:
+        table.add_row(
+            *(f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v) for v in row)
+        )
+    out.print(table)
+
+
+@app.command()
+def push(
+    files: Annotated[list[str], typer.Argument(help="JSON-lines files; '-' reads stdin.")],
+    bootstrap: Annotated[
+        str, typer.Option(envvar="CCHC_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
+    ] = "127.0.0.1:9092",
+    province: Annotated[
+        str | None,
+        typer.Option(help="Send everything to cchc.raw.NN (as province NN's system would)."),
+    ] = None,
+) -> None:
+    """Send events to their province's cchc.raw.NN topic; exits 1 if any line failed."""
+    registry = default_registry()
+    if province is not None and registry.get(province, Era.POST_2025) is None:
+        raise typer.BadParameter(f"{province} is not a 2025 province code", param_hint="--province")
+    lines: list[tuple[str, int, bytes]] = []
+    for name in files:
+        if name == "-":
+            lines.extend(pushing.read_lines("<stdin>", sys.stdin.buffer))
+            continue
+        path = Path(name)
+        if not path.is_file():
+            raise typer.BadParameter(f"no such file: {name}", param_hint="FILES")
+        with path.open("rb") as stream:
+            lines.extend(pushing.read_lines(name, stream))
+    try:
+        producer = pushing.producer(bootstrap)
+    except Exception as exc:
+        console.print(f"[red]error:[/] cannot reach Kafka at {bootstrap}: {exc}")
+        raise typer.Exit(2) from exc
+    with Progress(
+        TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    ) as progress:
+        task = progress.add_task("push", total=len(lines))
+        try:
+            report = pushing.push(
+                lines,
+                producer,
+                registry,
+                province=province,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+        finally:
+            producer.close()
+    for f in report.failures:
+        console.print(f"[red]{f.source}:{f.line}[/]: {f.reason}")
+    console.print(f"sent {report.sent}, failed {len(report.failures)}")
+    if report.failures:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,140 @@
+"""`cchc push`: JSON-lines events to their province's `cchc.raw.NN` topic, with kafka-python."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+
+import orjson
+from cchc_shared.periods import PeriodError, parse_period
+from cchc_shared.provinces import MERGER_DATE, ProvinceRegistry
+from cchc_shared.topics import raw_topic
+from kafka import KafkaProducer
+
+
+@dataclass
+class Failure:
+    """A line that could not be sent, and why."""
+
+    source: str
+    line: int
+    reason: str
+
+
+@dataclass
+class PushReport:
+    """What a push did."""
+
+    sent: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+
+def _data_date(event: dict[str, Any]) -> date | None:
+    if isinstance(event.get("period"), str):
+        try:
+            return parse_period(event["period"], today=date.max).end
+        except PeriodError:
+            return None
+    occurred = event.get("occurred_at")
+    if isinstance(occurred, str):
+        try:
+            return datetime.fromisoformat(occurred).date()
+        except ValueError:
+            return None
+    return None
+
+
+def route(event: dict[str, Any], registry: ProvinceRegistry) -> str:
+    """The raw topic of the event's province (read against its date); ValueError if none."""
+    ref = event.get("province")
+    if not isinstance(ref, str | int) or isinstance(ref, bool):
+        raise ValueError("no 'province' to route by")
+    on = _data_date(event)
+    dates = [on] if on else [MERGER_DATE, date(2025, 6, 30)]
+    for d in dates:
+        unit = registry.resolve(ref, d)
+        if unit is not None:
+            return raw_topic(registry.successor(unit).code)
+    raise ValueError(f"province {ref!r} names no province")
+
+
+def read_lines(name: str, stream: IO[bytes]) -> Iterator[tuple[str, int, bytes]]:
+    """(source name, line number, line) for each non-blank line."""
+    for number, line in enumerate(stream, start=1):
+        line = line.rstrip(b"\r\n")
+        if line.strip():
+            yield name, number, line
+
+
+def push(
+    lines: Iterable[tuple[str, int, bytes]],
+    producer: KafkaProducer,
+    registry: ProvinceRegistry,
+    *,
+    province: str | None = None,
+    on_progress: Callable[[int], None] = lambda _: None,
+) -> PushReport:
+    """Send each line to its province's topic (or to `province`'s); waits for every ack.
+
+    A line that is not JSON is still sent when `province` names the topic (ingest will
+    dead-letter it with its reason); without a topic to route to, it is reported as failed.
+    """
+    report = PushReport()
+    pending: list[tuple[str, int, Any]] = []
+    for source, number, line in lines:
+        try:
+            if province is not None:
+                topic = raw_topic(province)
+                event = _loads_or_none(line)
+            else:
+                event = orjson.loads(line)
+                if not isinstance(event, dict):
+                    raise ValueError("not a JSON object")
+                topic = route(event, registry)
+        except (ValueError, orjson.JSONDecodeError) as exc:
+            report.failures.append(Failure(source, number, str(exc)))
+            on_progress(1)
+            continue
+        key = None
+        if isinstance(event, dict):
+            k = event.get("dossier_id") or event.get("event_id")
+            key = str(k).encode() if k is not None else None
+        pending.append((source, number, producer.send(topic, value=line, key=key)))
+        if len(pending) >= 5000:
+            _settle(pending, report, on_progress)
+    producer.flush()
+    _settle(pending, report, on_progress)
+    return report
+
+
+def _loads_or_none(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _settle(
+    pending: list[tuple[str, int, Any]], report: PushReport, tick: Callable[[int], None]
+) -> None:
+    for source, number, future in pending:
+        try:
+            future.get(timeout=30)
+            report.sent += 1
+        except Exception as exc:
+            report.failures.append(Failure(source, number, f"not delivered: {exc}"))
+        tick(1)
+    pending.clear()
+
+
+def producer(bootstrap_servers: str) -> KafkaProducer:
+    """An idempotent kafka-python producer with acks=all."""
+    return KafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        client_id="cchc-push",
+    )

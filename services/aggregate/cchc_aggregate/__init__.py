@@ -1,0 +1,1 @@
+"""aggregate: writes canonical records to ClickHouse in batches and serves national figures."""

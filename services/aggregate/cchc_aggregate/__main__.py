@@ -1,0 +1,79 @@
+"""`python -m cchc_aggregate [serve|migrate]`: run the aggregate service, or apply migrations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from cchc_runtime import logs
+from cchc_runtime.lag import Group, LagMonitor
+from cchc_runtime.metrics import ServiceMetrics
+from cchc_runtime.service import KafkaService, http_app, serve
+from cchc_shared.provinces import Era, ProvinceRegistry
+from cchc_shared.settings import KafkaSettings
+from cchc_shared.topics import Topic, raw_topics
+from fastapi import FastAPI
+
+from cchc_aggregate import api, store
+from cchc_aggregate.handler import AggregateHandler
+from cchc_aggregate.settings import AggregateSettings
+
+
+def run_migrations(settings: AggregateSettings) -> list[str]:
+    """Apply pending migrations to the configured ClickHouse."""
+    client = store.connect(settings.clickhouse_dsn())
+    try:
+        return store.migrate(client, settings.migrations_dir)
+    finally:
+        client.close()
+
+
+def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
+    """Consume cchc.normalized into ClickHouse and serve the query API until stopped."""
+    db = store.Store(store.connect(settings.clickhouse_dsn()))
+    metrics = ServiceMetrics.create("aggregate")
+    service = KafkaService("aggregate", kafka, [Topic.NORMALIZED], settings.group_id, metrics)
+    service.handle(AggregateHandler(service, db))
+    service.add_ready_check(lambda: asyncio.to_thread(db.ping))
+    registry = ProvinceRegistry.load()
+    lag = LagMonitor(
+        kafka.bootstrap_servers,
+        {
+            "ingest": Group(
+                settings.ingest_group_id, raw_topics(u.code for u in registry.units(Era.POST_2025))
+            ),
+            "normalize": Group(settings.normalize_group_id, [Topic.VALIDATED]),
+            "aggregate": Group(settings.group_id, [Topic.NORMALIZED]),
+        },
+        Topic.DLQ,
+    )
+    app = FastAPI(
+        title="CCHC Pipeline query API",
+        description="National administrative-reform figures (CONTRACT §6).",
+        version="1",
+    )
+    api.install(app, db, lag, settings)
+    lag.start()
+    try:
+        serve(http_app(service, app), settings.host, settings.port)
+    finally:
+        lag.stop()
+        db.client.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m cchc_aggregate", description=__doc__)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    settings = AggregateSettings()
+    logs.configure("aggregate", settings.log_level, settings.log_format)
+    if args.command == "migrate":
+        applied = run_migrations(settings)
+        print(f"migrations applied: {', '.join(applied) if applied else 'none pending'}")
+        return
+    run_service(settings, KafkaSettings())
+
+
+if __name__ == "__main__":
+    main()

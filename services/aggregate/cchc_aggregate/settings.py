@@ -1,0 +1,44 @@
+"""aggregate's settings (env prefix CCHC_AGGREGATE_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cchc_shared.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+def _find_migrations() -> Path:
+    """deploy/clickhouse of the source tree (a container sets CCHC_AGGREGATE_MIGRATIONS_DIR)."""
+    for base in (Path.cwd(), *Path(__file__).resolve().parents):
+        candidate = base / "deploy" / "clickhouse"
+        if candidate.is_dir():
+            return candidate
+    return Path("deploy/clickhouse")
+
+
+class AggregateSettings(ServiceSettings):
+    """Where ClickHouse is, where the query API listens, and the other services' groups."""
+
+    model_config = SettingsConfigDict(env_prefix="CCHC_AGGREGATE_", frozen=True)
+
+    port: int = Field(default=8080, description="query API, health and metrics")
+    data_dir: Path = Path("var")
+    dsn: str | None = Field(
+        default=None,
+        description="ClickHouse DSN: chdb:///abs/path (embedded) or http(s)://… (server); "
+        "default chdb://<data_dir>/clickhouse",
+    )
+    migrations_dir: Path = Field(default_factory=_find_migrations)
+    group_id: str = "cchc-aggregate"
+    ingest_group_id: str = "cchc-ingest"
+    normalize_group_id: str = "cchc-normalize"
+    sql_max_rows: int = 100_000
+    sql_max_seconds: float = 10.0
+
+    def clickhouse_dsn(self) -> str:
+        """The DSN to open; the embedded default lives under the data dir."""
+        if self.dsn:
+            return self.dsn
+        return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"

@@ -1,0 +1,1 @@
+"""normalize: turns what provinces write into canonical records analysts can add up."""

@@ -1,0 +1,1 @@
+"""One pure module per transformation; the handler only wires them to topics."""

@@ -1,0 +1,89 @@
+"""Kafka plumbing: records as the services see them, and a durable output producer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One consumed Kafka record, reduced to what the steps need."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+
+    @classmethod
+    def of(cls, raw: Any) -> Record:
+        """From an aiokafka ConsumerRecord."""
+        value = raw.value if raw.value is not None else b""
+        return cls(raw.topic, raw.partition, raw.offset, raw.key, value, raw.timestamp)
+
+
+def dedup_token(records: Sequence[Record]) -> str:
+    """A deterministic id of a batch: per partition, its first and last offset.
+
+    A batch redelivered after a crash between write and commit starts at the same offsets, so
+    the same token is derived again and the storage can drop the retried copy.
+    """
+    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    for r in records:
+        lo, hi = spans.get((r.topic, r.partition), (r.offset, r.offset))
+        spans[(r.topic, r.partition)] = (min(lo, r.offset), max(hi, r.offset))
+    return ";".join(f"{t}/{p}/{lo}-{hi}" for (t, p), (lo, hi) in sorted(spans.items()))
+
+
+Outgoing = tuple[str, bytes | None, bytes]
+"""(topic, key, value) of a message to produce."""
+
+
+class Output:
+    """A producer with acks=all: `send_all` returns once every message is durable."""
+
+    def __init__(self, bootstrap_servers: str, *, linger_ms: int = 5, client_id: str) -> None:
+        self._config = {
+            "bootstrap_servers": bootstrap_servers,
+            "acks": "all",
+            # Tansu 0.6 answers InitProducerId with an error to aiokafka, so no idempotence:
+            # delivery is at least once anyway, and duplicates never count twice downstream.
+            "enable_idempotence": False,
+            "linger_ms": linger_ms,
+            "max_batch_size": 1024 * 1024,
+            "client_id": client_id,
+        }
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        """Connect (aiokafka needs the running loop, so the producer is made here)."""
+        self._producer = AIOKafkaProducer(**self._config)
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Flush and disconnect."""
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def send_all(self, messages: Iterable[Outgoing]) -> int:
+        """Produce every message (keyed partitioning) and wait for all acknowledgements.
+
+        Raises the first delivery error; the caller must then not commit its input offsets.
+        """
+        assert self._producer is not None, "Output.start() was not awaited"
+        futures = [
+            await self._producer.send(topic, value=value, key=key) for topic, key, value in messages
+        ]
+        if futures:
+            await asyncio.gather(*futures)
+        return len(futures)

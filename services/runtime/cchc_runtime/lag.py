@@ -1,0 +1,151 @@
+"""Consumer lag per group, computed the way that is right on both Tansu and Apache Kafka.
+
+Tansu answers ListOffsets wrongly for multi-record batches (PLATFORM.md), so the end of a
+partition is taken from the high-water mark that every Fetch response carries: a group-less
+consumer keeps one position at the end of each partition and fetches there, which returns
+(almost) no data but the true high-water mark. Lag = high-water − the group's committed offset.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A consumer group and the topics it reads."""
+
+    group_id: str
+    topics: Sequence[str]
+
+
+@dataclass
+class LagSnapshot:
+    """Lag of each service's group, per partition and in total, and the dead-letter count."""
+
+    per_partition: dict[str, dict[tuple[str, int], int]] = field(default_factory=dict)
+    dlq: int = 0
+    updated_at: float = 0.0
+
+    def total(self, service: str) -> int:
+        """All messages `service` still has to consume."""
+        return sum(self.per_partition.get(service, {}).values())
+
+
+class LagMonitor:
+    """Refreshes a LagSnapshot in a background thread every `interval_s` seconds."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        groups: Mapping[str, Group],
+        dlq_topic: str,
+        interval_s: float = 1.0,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.groups = dict(groups)
+        self.dlq_topic = dlq_topic
+        self.interval_s = interval_s
+        self.snapshot = LagSnapshot()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lag-monitor", daemon=True)
+        self._highwater: dict[TopicPartition, int] = {}
+        self._lock = threading.Lock()
+        self._consumer: KafkaConsumer | None = None
+        self._admin: KafkaAdminClient | None = None
+
+    def start(self) -> None:
+        """Start refreshing in the background."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.measure_now()
+            self._stop.wait(self.interval_s)
+        with self._lock:
+            self._close()
+
+    def measure_now(self) -> LagSnapshot:
+        """Measure lag now (thread-safe); on a broker error keep the last snapshot."""
+        with self._lock:
+            try:
+                if self._consumer is None or self._admin is None:
+                    self._consumer, self._admin = self._connect()
+                self.snapshot = self._measure(self._consumer, self._admin)
+            except Exception as exc:  # broker away: keep the last snapshot, reconnect next time
+                log.warning("lag monitor: %s", exc)
+                self._close()
+            return self.snapshot
+
+    def _close(self) -> None:
+        for client in (self._consumer, self._admin):
+            if client is not None:
+                client.close()
+        self._consumer = self._admin = None
+
+    def _connect(self) -> tuple[KafkaConsumer, KafkaAdminClient]:
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=1024,
+            fetch_max_wait_ms=50,
+            client_id="cchc-lag-monitor",
+        )
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers, client_id="cchc-lag-monitor"
+        )
+        return consumer, admin
+
+    def _partitions(self, consumer: KafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
+        tps = []
+        for topic in topics:
+            for p in consumer.partitions_for_topic(topic) or ():
+                tps.append(TopicPartition(topic, p))
+        return tps
+
+    def _refresh_highwater(self, consumer: KafkaConsumer, tps: list[TopicPartition]) -> None:
+        if set(consumer.assignment()) != set(tps):
+            consumer.assign(tps)
+            fresh = [tp for tp in tps if tp not in self._highwater]
+            if fresh:
+                # A lower bound on Tansu; the fetch below corrects it.
+                for tp, end in consumer.end_offsets(fresh).items():
+                    self._highwater[tp] = end
+        for tp in tps:
+            consumer.seek(tp, self._highwater.get(tp, 0))
+        consumer.poll(timeout_ms=100, max_records=10_000)
+        for tp in tps:
+            hw = consumer.highwater(tp)
+            if hw is not None:
+                self._highwater[tp] = hw
+
+    def _measure(self, consumer: KafkaConsumer, admin: KafkaAdminClient) -> LagSnapshot:
+        topics = sorted({t for g in self.groups.values() for t in g.topics} | {self.dlq_topic})
+        tps = self._partitions(consumer, topics)
+        self._refresh_highwater(consumer, tps)
+        snapshot = LagSnapshot(updated_at=time.time())
+        for service, group in self.groups.items():
+            committed = admin.list_group_offsets(group.group_id).get(group.group_id, {})
+            lag: dict[tuple[str, int], int] = {}
+            for tp in tps:
+                if tp.topic in group.topics:
+                    meta = committed.get(tp)
+                    done = meta.offset if meta is not None and meta.offset >= 0 else 0
+                    lag[(tp.topic, tp.partition)] = max(self._highwater.get(tp, 0) - done, 0)
+            snapshot.per_partition[service] = lag
+        snapshot.dlq = sum(hw for tp, hw in self._highwater.items() if tp.topic == self.dlq_topic)
+        return snapshot

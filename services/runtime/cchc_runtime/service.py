@@ -1,0 +1,164 @@
+"""A service: one FastStream batch subscriber, a durable output, and its HTTP endpoints.
+
+Offsets: the subscriber uses AckPolicy.NACK_ON_ERROR. The batch handler returns only when the
+batch's output is durable (produced with acks=all, or inserted into ClickHouse); FastStream then
+commits. A bad *message* never raises — the steps dead-letter it. Only an infrastructure failure
+raises: the batch is nacked (each partition rewound to the batch's first record) and redelivered
+after a backoff, so nothing is lost and nothing is committed past an unprocessed message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import uvicorn
+from cchc_shared.settings import KafkaSettings
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from cchc_runtime.kafka import Output, Record
+from cchc_runtime.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[list[Record]], Awaitable[None]]
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+class KafkaService:
+    """Consumes `topics` in batches as consumer group `group_id` and hands them to `handler`."""
+
+    def __init__(
+        self,
+        name: str,
+        kafka: KafkaSettings,
+        topics: Sequence[str],
+        group_id: str,
+        metrics: ServiceMetrics,
+    ) -> None:
+        self.name = name
+        self.kafka = kafka
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.metrics = metrics
+        self.broker = KafkaBroker(kafka.bootstrap_servers, client_id=f"cchc-{name}", logger=None)
+        self.output = Output(kafka.bootstrap_servers, linger_ms=kafka.linger_ms, client_id=name)
+        self._handler: BatchHandler | None = None
+        self._failures = 0
+        self._extra_ready: list[ReadyCheck] = []
+        self._subscriber = self.broker.subscriber(
+            *self.topics,
+            group_id=group_id,
+            batch=True,
+            max_records=kafka.max_records,
+            batch_timeout_ms=kafka.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            session_timeout_ms=kafka.session_timeout_ms,
+            heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )
+        self._subscriber(self._on_batch)
+
+    def handle(self, handler: BatchHandler) -> None:
+        """Set the batch handler (steps wired to topics)."""
+        self._handler = handler
+
+    def add_ready_check(self, check: ReadyCheck) -> None:
+        """Another condition for /readyz (e.g. ClickHouse reachable)."""
+        self._extra_ready.append(check)
+
+    async def _on_batch(self, message: KafkaMessage) -> None:
+        assert self._handler is not None, "handle() was not called"
+        raw = message.raw_message
+        records = [Record.of(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
+        started = time.perf_counter()
+        labels = {"service": self.name}
+        self.metrics.consumed.labels(**labels).inc(len(records))
+        try:
+            await self._handler(records)
+        except Exception:
+            # Infrastructure failure: back off, then let FastStream nack (rewind) the batch.
+            self._failures += 1
+            delay = min(0.2 * 2 ** (self._failures - 1), 10.0)
+            log.exception("batch of %d failed; redelivering in %.1fs", len(records), delay)
+            await asyncio.sleep(delay)
+            raise
+        self._failures = 0
+        self.metrics.batch_size.labels(**labels).observe(len(records))
+        self.metrics.batch_duration.labels(**labels).observe(time.perf_counter() - started)
+
+    async def start(self) -> None:
+        """Connect the output producer first, then start consuming."""
+        await self.output.start()
+        await self.broker.start()
+        log.info("consuming %d topics as group %s", len(self.topics), self.group_id)
+
+    async def stop(self) -> None:
+        """Stop consuming (the in-flight batch finishes and commits), then flush the output."""
+        await self.broker.stop()
+        await self.output.stop()
+
+    async def is_ready(self) -> bool:
+        """Connected, partitions assigned, and every extra check passing."""
+        consumer = self._subscriber.consumer
+        if consumer is None or not consumer.assignment():
+            return False
+        for check in self._extra_ready:
+            if not await check():
+                return False
+        return True
+
+
+def http_app(service: KafkaService, app: FastAPI | None = None) -> FastAPI:
+    """The service's HTTP app — /healthz, /readyz, /metrics — running the service in its lifespan.
+
+    Pass `app` to add these routes to an app that already has its own (aggregate's query API).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    if app is None:
+        app = FastAPI(title=f"cchc {service.name}", lifespan=lifespan)
+    else:
+        app.router.lifespan_context = lifespan
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok", "service": service.name}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        """Consuming, with every dependency reachable."""
+        ready = await service.is_ready()
+        service.metrics.ready.labels(service=service.name).set(1 if ready else 0)
+        return JSONResponse(
+            {"ready": ready, "service": service.name}, status_code=200 if ready else 503
+        )
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics() -> Response:
+        """Prometheus exposition."""
+        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run the app with uvicorn until SIGINT/SIGTERM; the lifespan stops the service cleanly."""
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.Server(config).run()

@@ -1,0 +1,115 @@
+"""The dead-letter envelope on `cchc.dlq` (CONTRACT §4)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+Stage = Literal["ingest", "normalize", "aggregate"]
+
+
+class Reason(StrEnum):
+    """Why a message was dead-lettered. Public codes: provincial systems match on them."""
+
+    MALFORMED_JSON = "malformed_json"
+    OVERSIZED = "oversized"
+    UNKNOWN_SCHEMA = "unknown_schema"
+    SCHEMA_VIOLATION = "schema_violation"
+    PROVINCE_MISMATCH = "province_mismatch"
+    UNKNOWN_PROVINCE = "unknown_province"
+    UNKNOWN_INDICATOR = "unknown_indicator"
+    BAD_NUMBER = "bad_number"
+    BAD_UNIT = "bad_unit"
+    BAD_PERIOD = "bad_period"
+    FUTURE_PERIOD = "future_period"
+    OUT_OF_RANGE = "out_of_range"
+    INCONSISTENT_RATIO = "inconsistent_ratio"
+    UNKNOWN_COMMUNE = "unknown_commune"
+    STORAGE_REJECTED = "storage_rejected"
+
+
+class ErrorDetail(BaseModel):
+    """One field error: where (`loc`, dotted) and what (`msg`)."""
+
+    model_config = ConfigDict(frozen=True)
+    loc: str
+    msg: str
+
+
+class SourceRef(BaseModel):
+    """Where the rejected message was read."""
+
+    model_config = ConfigDict(frozen=True)
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+
+
+class DeadLetter(BaseModel):
+    """One rejected message, with everything needed to understand and replay it."""
+
+    model_config = ConfigDict(frozen=True)
+    stage: Stage
+    reason: Reason
+    errors: list[ErrorDetail]
+    source: SourceRef
+    payload: str
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+    rejected_at: datetime
+
+    def original_bytes(self) -> bytes:
+        """The payload exactly as it was received."""
+        if self.payload_encoding == "base64":
+            return base64.b64decode(self.payload)
+        return self.payload.encode("utf-8")
+
+
+def _decode_key(key: bytes | None) -> str | None:
+    if key is None:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.b64encode(key).decode("ascii")
+
+
+def dead_letter(
+    *,
+    stage: Stage,
+    reason: Reason,
+    errors: list[ErrorDetail],
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    payload: bytes,
+    rejected_at: datetime | None = None,
+) -> DeadLetter:
+    """Build the envelope; a payload that is not UTF-8 is kept as base64."""
+    try:
+        text, encoding = payload.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(payload).decode("ascii"), "base64"
+    return DeadLetter(
+        stage=stage,
+        reason=reason,
+        errors=errors,
+        source=SourceRef(topic=topic, partition=partition, offset=offset, key=_decode_key(key)),
+        payload=text,
+        payload_encoding=encoding,
+        rejected_at=rejected_at or datetime.now(UTC),
+    )
+
+
+def encode(letter: DeadLetter) -> bytes:
+    """The envelope as JSON bytes (`payload_encoding` only when base64, as CONTRACT §4 shows)."""
+    data = letter.model_dump(mode="json", exclude={"payload_encoding"})
+    if letter.payload_encoding == "base64":
+        data["payload_encoding"] = "base64"
+    return orjson.dumps(data)

@@ -1,0 +1,104 @@
+"""Raw event models: `cchc.indicator_report/1` and `cchc.dossier_event/1` (CONTRACT §2).
+
+Strict: unknown fields are rejected, timestamps must carry an offset, and JSON types are not
+coerced (a string is not an integer), so that a provincial typo is never silently accepted.
+Values that may be written the Vietnamese way ("1.502") stay strings here; normalize parses them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+INDICATOR_REPORT = "cchc.indicator_report/1"
+DOSSIER_EVENT = "cchc.dossier_event/1"
+SCHEMAS = (INDICATOR_REPORT, DOSSIER_EVENT)
+
+EventId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+ProvinceRef = Annotated[str | int, Field(description="code ('15', 15) or name ('Lào Cai')")]
+# A finite JSON number, or a string in Vietnamese format. bool is a JSON literal, not a number.
+Number = Annotated[
+    int | float | Annotated[str, Field(min_length=1, max_length=64)],
+    Field(union_mode="left_to_right"),
+]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        allow_inf_nan=False,
+        str_max_length=4096,
+    )
+
+
+class Source(_Event):
+    """Where a figure was published."""
+
+    title: str | None = Field(default=None, max_length=512)
+    url: str | None = Field(default=None, max_length=2048)
+    published_at: AwareDatetime | None = None
+
+
+class IndicatorReport(_Event):
+    """A figure a province reports for an indicator and a period."""
+
+    schema_: Literal["cchc.indicator_report/1"] = Field(alias="schema")
+    event_id: EventId
+    province: ProvinceRef
+    indicator: str = Field(min_length=1, max_length=256)
+    period: str = Field(min_length=1, max_length=32)
+    value: Number
+    unit: str | None = Field(default=None, max_length=64)
+    numerator: Number | None = None
+    denominator: Number | None = None
+    level: Literal["all", "province", "district", "commune"] = "all"
+    agency: str | None = Field(default=None, max_length=128)
+    status: Literal["final", "provisional", "estimated"] = "final"
+    revision: int = Field(default=0, ge=0, le=1_000_000)
+    reported_at: AwareDatetime
+    rank: int | None = Field(default=None, ge=1)
+    rank_of: int | None = Field(default=None, ge=1)
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _rank_within_rank_of(self) -> IndicatorReport:
+        if (self.rank is None) != (self.rank_of is None):
+            raise ValueError("rank and rank_of go together")
+        if self.rank is not None and self.rank_of is not None and self.rank > self.rank_of:
+            raise ValueError("rank must be ≤ rank_of")
+        return self
+
+
+class DossierEvent(_Event):
+    """One step in the life of an administrative dossier (hồ sơ)."""
+
+    schema_: Literal["cchc.dossier_event/1"] = Field(alias="schema")
+    event_id: EventId
+    province: ProvinceRef
+    dossier_id: str = Field(min_length=1, max_length=64)
+    procedure_code: str = Field(min_length=1, max_length=64)
+    status: Literal["received", "supplement_requested", "resolved", "rejected", "withdrawn"]
+    occurred_at: AwareDatetime
+    due_at: AwareDatetime | None = None
+    channel: Literal["online", "in_person", "postal"] | None = None
+    online_mode: Literal["full", "partial"] | None = None
+    level: Literal["province", "district", "commune"] | None = None
+    commune_code: str | None = Field(default=None, pattern=r"^[0-9]{5}$")
+    agency: str | None = Field(default=None, max_length=128)
+    paid_online: bool | None = None
+    digitized: bool | None = None
+    result_electronic: bool | None = None
+
+    @model_validator(mode="after")
+    def _received_needs_due_and_channel(self) -> DossierEvent:
+        if self.status == "received" and (self.due_at is None or self.channel is None):
+            raise ValueError("a 'received' event needs due_at and channel")
+        return self
+
+
+RawEvent = Annotated[IndicatorReport | DossierEvent, Field(discriminator="schema_")]
+RAW_EVENT: TypeAdapter[IndicatorReport | DossierEvent] = TypeAdapter(RawEvent)

@@ -1,0 +1,31 @@
+"""Settings every service shares. Built once in a service's `__main__`, then passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach Kafka, and the consumer timings that suit both Tansu and Apache Kafka."""
+
+    model_config = SettingsConfigDict(env_prefix="CCHC_KAFKA_", frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    # Tansu joins a group in about session_timeout/2: keep it short (PLATFORM.md).
+    session_timeout_ms: int = Field(default=6000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=500, ge=100)
+    max_records: int = Field(default=5000, ge=1, description="batch size cap")
+    batch_timeout_ms: int = Field(default=200, ge=1, description="max wait to fill a batch")
+    linger_ms: int = Field(default=5, ge=0)
+
+
+class ServiceSettings(BaseSettings):
+    """Base for each service's settings; subclasses set their own env prefix."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    host: str = Field(default="127.0.0.1", description="bind address for HTTP (health, metrics)")
+    port: int = Field(default=8081, ge=0, le=65535)
+    log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
+    log_level: str = "INFO"
