@@ -134,16 +134,22 @@ class LagMonitor:
                 self._highwater[tp] = hw
 
     def _measure(self, consumer: KafkaConsumer, admin: KafkaAdminClient) -> LagSnapshot:
+        # Committed offsets first, high-water marks second. A service commits only after its
+        # output is produced, so anything committed before we read it already shows in the
+        # downstream high-water we read next: "all zero" can never be claimed too early.
+        committed = {
+            service: admin.list_group_offsets(group.group_id).get(group.group_id, {})
+            for service, group in self.groups.items()
+        }
         topics = sorted({t for g in self.groups.values() for t in g.topics} | {self.dlq_topic})
         tps = self._partitions(consumer, topics)
         self._refresh_highwater(consumer, tps)
         snapshot = LagSnapshot(updated_at=time.time())
         for service, group in self.groups.items():
-            committed = admin.list_group_offsets(group.group_id).get(group.group_id, {})
             lag: dict[tuple[str, int], int] = {}
             for tp in tps:
                 if tp.topic in group.topics:
-                    meta = committed.get(tp)
+                    meta = committed[service].get(tp)
                     done = meta.offset if meta is not None and meta.offset >= 0 else 0
                     lag[(tp.topic, tp.partition)] = max(self._highwater.get(tp, 0) - done, 0)
             snapshot.per_partition[service] = lag

@@ -1,0 +1,108 @@
+"""Fixtures for tests against the real parts: the Tansu broker and chDB, started here, torn down after.
+
+`stack` runs the whole pipeline exactly as `cchc up` does (broker, topics, migrations, three
+service processes) on free ports and a temporary data dir, once per test session.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cchc_cli import admin
+from cchc_cli.stack import HOST, Stack, StackConfig
+from kafka import KafkaProducer
+
+
+def free_port_block(size: int = 1) -> int:
+    """A port p such that p … p+size-1 are free on 127.0.0.1."""
+    for _ in range(200):
+        base = random.randint(20_000, 60_000)
+        if all(admin.port_is_free(HOST, base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no free ports")
+
+
+@dataclass
+class RunningStack:
+    """A running embedded stack, as a test sees it."""
+
+    stack: Stack
+    config: StackConfig
+
+    @property
+    def bootstrap(self) -> str:
+        return self.config.bootstrap
+
+    @property
+    def api(self) -> str:
+        return self.config.api_url
+
+    def producer(self) -> KafkaProducer:
+        return KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=2)
+
+    def send(self, topic: str, payloads: list[bytes], key: bytes | None = None) -> None:
+        producer = self.producer()
+        try:
+            for payload in payloads:
+                producer.send(topic, value=payload, key=key)
+            producer.flush()
+        finally:
+            producer.close()
+
+    def drained(self, timeout_s: float = 60) -> dict[str, Any]:
+        """Wait until every service's lag is zero; returns /v1/pipeline."""
+        return self.stack.wait_drained(timeout_s)
+
+    def sql(self, query: str) -> list[list[Any]]:
+        r = httpx.post(f"{self.api}/v1/sql", json={"sql": query}, timeout=30)
+        assert r.status_code == 200, r.text
+        rows: list[list[Any]] = r.json()["rows"]
+        return rows
+
+
+def start_stack(data_dir: Path, **overrides: Any) -> RunningStack:
+    """Start a full stack on free ports (caller stops it)."""
+    config = StackConfig(
+        data_dir=data_dir,
+        kafka_port=free_port_block(1),
+        api_port=free_port_block(3),
+        **overrides,
+    )
+    stack = Stack(config, say=lambda line: print(f"[stack] {line}"))
+    try:
+        stack.start_broker()
+        stack.create_topics()
+        stack.migrate()
+        stack.start_services()
+        stack.wait_ready(timeout_s=90)
+    except BaseException:
+        stack.stop()
+        raise
+    return RunningStack(stack, config)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The whole pipeline on the real broker and chDB, shared by the session's tests."""
+    running = start_stack(tmp_path_factory.mktemp("stack"))
+    yield running
+    running.stack.stop()
+
+
+def wait_until(predicate: Any, timeout_s: float = 30, interval_s: float = 0.2) -> Any:
+    """Poll `predicate` until it returns something truthy; fail after timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met after {timeout_s}s")
+        time.sleep(interval_s)

@@ -1,0 +1,43 @@
+"""End to end, as a province and an analyst would: raw JSON in with kafka-python, SQL out."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from tests.conftest import RunningStack
+
+pytestmark = pytest.mark.connected
+
+
+def _report(event_id: str, **fields: object) -> bytes:
+    event = {
+        "schema": "cchc.indicator_report/1",
+        "event_id": event_id,
+        "province": "Sơn La",
+        "indicator": "procedures.published",
+        "period": "2017-Q1",
+        "value": "1.502",
+        "unit": "thủ tục",
+        "reported_at": "2017-03-28T09:00:00+07:00",
+    }
+    event.update(fields)
+    return orjson.dumps(event)
+
+
+def test_raw_event_on_cchc_raw_14_is_queryable_through_sql(stack: RunningStack) -> None:
+    stack.send("cchc.raw.14", [_report("e2e-son-la-1")], key=b"e2e-son-la-1")
+    stack.drained()
+    rows = stack.sql(
+        "SELECT province, unit_key, indicator, period, value, unit FROM observations FINAL "
+        "WHERE event_id = 'e2e-son-la-1'"
+    )
+    assert rows == [["14", "2004:14", "procedures.published", "2017-Q1", 1502.0, "procedure"]]
+
+
+def test_bad_message_is_dead_lettered_and_counted(stack: RunningStack) -> None:
+    before = stack.drained()["dlq"]
+    stack.send("cchc.raw.14", [b"{not json", _report("e2e-son-la-2", province="Lào Cai")])
+    after = stack.drained()
+    assert after["dlq"] == before + 2
+    assert stack.sql("SELECT count() FROM observations WHERE event_id = 'e2e-son-la-2'") == [[0]]
