@@ -118,7 +118,7 @@ def _demo(stack: Stack, config: StackConfig) -> None:
     body = r.json()
     table = Table(title=f"landed in ClickHouse ({len(body['rows'])} rows, dlq {state['dlq']})")
     for column in body["columns"]:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in body["rows"]:
         table.add_row(
             *(f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v) for v in row)

@@ -78,7 +78,7 @@ class KafkaService:
     async def _on_batch(self, message: KafkaMessage) -> None:
         assert self._handler is not None, "handle() was not called"
         raw = message.raw_message
-        records = [Record.of(r) for r in (raw if isinstance(raw, tuple) else (raw,))]
+        records = [Record.of(r) for r in (raw if isinstance(raw, tuple | list) else (raw,))]
         started = time.perf_counter()
         labels = {"service": self.name}
         self.metrics.consumed.labels(**labels).inc(len(records))

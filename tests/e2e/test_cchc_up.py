@@ -1,0 +1,80 @@
+"""`cchc up` as a person runs it: demo data lands, a second stack runs beside the first, and
+Ctrl-C stops everything with exit code 0 and no process left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RunningStack, free_port_block
+
+pytestmark = pytest.mark.connected
+
+
+def _children(pid: int) -> set[int]:
+    """All descendants of pid, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
+    stack: RunningStack, tmp_path: Path
+) -> None:
+    kafka_port, api_port = free_port_block(1), free_port_block(3)
+    cchc = Path(sys.executable).with_name("cchc")
+    proc = subprocess.Popen(
+        [str(cchc), "up", "--data-dir", str(tmp_path / "var"),
+         "--kafka-port", str(kafka_port), "--api-port", str(api_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 150
+        while not any("landed in ClickHouse" in line for line in lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+        ready = [line for line in lines if line.startswith("ready:")]
+        assert len(ready) == 1 and f"127.0.0.1:{kafka_port}" in ready[0]
+        assert any("(25 rows, dlq 0)" in line for line in lines), "".join(lines)
+        # The first stack is untouched by the second's demo data.
+        assert stack.sql("SELECT count() FROM observations WHERE event_id LIKE 'seed-%'") == [[0]]
+        children = _children(proc.pid)
+        assert len(children) >= 4  # broker + three services
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+    reader.join(timeout=5)
+    assert code == 0, "".join(lines)
+    assert "stopped" in "".join(lines)
+    left = [pid for pid in children if _alive(pid)]
+    assert not left, f"processes left behind: {left}"
