@@ -64,7 +64,8 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
             assert time.monotonic() < deadline, "".join(lines)
             time.sleep(0.2)
         ready = [line for line in lines if line.startswith("ready:")]
-        assert len(ready) == 1 and f"127.0.0.1:{kafka_port}" in ready[0]
+        assert len(ready) == 1
+        assert f"127.0.0.1:{kafka_port}" in ready[0]
         assert any("(25 rows, dlq 0)" in line for line in lines), "".join(lines)
         # The first stack is untouched by the second's demo data.
         assert stack.sql("SELECT count() FROM observations WHERE event_id LIKE 'seed-%'") == [[0]]
