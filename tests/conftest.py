@@ -1,4 +1,4 @@
-"""Fixtures for tests against the real parts: the Tansu broker and chDB, started here, torn down after.
+"""Fixtures for tests on the real parts: Tansu broker and chDB, started here, torn down after.
 
 `stack` runs the whole pipeline exactly as `cchc up` does (broker, topics, migrations, three
 service processes) on free ports and a temporary data dir, once per test session.
