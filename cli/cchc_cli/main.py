@@ -123,7 +123,8 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         table.add_row(
             *(f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v) for v in row)
         )
-    out.print(table)
+    # Wide enough for indicator codes even when stdout is not a terminal (rich assumes 80).
+    Console(width=max(out.width, 120)).print(table)
 
 
 @app.command()
