@@ -31,7 +31,15 @@ from typing import Any
 from cchc_shared.catalogue import CANONICAL_UNITS, Indicator
 from cchc_shared.numbers import NumberError, parse_number
 
-__all__ = ["UnitError", "UnitSpec", "convert", "parse_quantity", "resolve_unit", "unit_key"]
+__all__ = [
+    "UnitError",
+    "UnitSpec",
+    "convert",
+    "load_unit_table",
+    "parse_quantity",
+    "resolve_unit",
+    "unit_key",
+]
 
 
 class UnitError(ValueError):
@@ -63,7 +71,20 @@ class _Table:
 @functools.cache
 def _table() -> _Table:
     text = resources.files("cchc_shared").joinpath("data/units.toml").read_text(encoding="utf-8")
-    return _build_table(tomllib.loads(text))
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UnitError(f"invalid unit table: units.toml: {exc}") from exc
+    return _build_table(doc)
+
+
+def load_unit_table() -> None:
+    """Read and validate ``data/units.toml`` now (once per process) instead of at first use.
+
+    Services call it at start so that a broken table stops them with a clear message rather than
+    failing every conversion. Raises :class:`UnitError` (a ``ValueError``).
+    """
+    _table()
 
 
 def _build_table(doc: Mapping[str, Any]) -> _Table:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from cchc_runtime import logs
 from cchc_runtime.metrics import ServiceMetrics
 from cchc_runtime.service import KafkaService, http_app, serve
-from cchc_shared.catalogue import Catalogue
-from cchc_shared.provinces import ProvinceRegistry
 from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic
 
@@ -14,12 +14,31 @@ from cchc_normalize.handler import NormalizeHandler
 from cchc_normalize.settings import NormalizeSettings
 from cchc_normalize.steps.canonicalize import Reference
 
+log = logging.getLogger("cchc_normalize")
+
+EXIT_BAD_REFERENCE_DATA = 2
+"""Exit status when the reference data (provinces, catalogue, units) does not load."""
+
+
+def load_reference() -> Reference:
+    """Load and validate the reference data, or log why not and exit with status 2.
+
+    Fail fast: a service running on broken reference data would dead-letter (or, worse,
+    misfile) every message. The loaders raise ``ValueError`` naming the file and line; anything
+    else (a missing or unreadable file) is reported the same way.
+    """
+    try:
+        return Reference.load()
+    except Exception as exc:
+        log.critical("reference data is invalid, not starting: %s", exc)
+        raise SystemExit(EXIT_BAD_REFERENCE_DATA) from exc
+
 
 def main() -> None:
     """Load and validate reference data, wire the service, serve until SIGINT/SIGTERM."""
     settings, kafka = NormalizeSettings(), KafkaSettings()
     logs.configure("normalize", settings.log_level, settings.log_format)
-    reference = Reference(ProvinceRegistry.load(), Catalogue.load())
+    reference = load_reference()
     service = KafkaService(
         "normalize", kafka, [Topic.VALIDATED], settings.group_id, ServiceMetrics.create("normalize")
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date
 
 from cchc_runtime.kafka import Outgoing, Record
@@ -10,21 +12,34 @@ from cchc_shared import dlq
 from cchc_shared.canonical import Observation
 from cchc_shared.topics import Topic
 
-from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize
+from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize, vietnam_today
+
+log = logging.getLogger(__name__)
 
 
 class NormalizeHandler:
-    """Canonicalizes each record of a batch, sends all output in one durable send."""
+    """Canonicalizes each record of a batch, sends all output in one durable send.
 
-    def __init__(self, service: KafkaService, reference: Reference) -> None:
+    Every record gives exactly one message: its canonical record on ``cchc.normalized``, or its
+    dead letter (stage ``normalize``, the reason of the rejection) on ``cchc.dlq``.
+    """
+
+    def __init__(
+        self,
+        service: KafkaService,
+        reference: Reference,
+        today: Callable[[], date] = vietnam_today,
+    ) -> None:
+        """``today`` is read once per batch to decide ``future_period`` (injectable for tests)."""
         self.service = service
         self.reference = reference
+        self.today = today
 
     async def __call__(self, records: list[Record]) -> None:
         """Process a batch; returns once every output message is acknowledged by Kafka."""
         out: list[Outgoing] = []
         metrics, name = self.service.metrics, self.service.name
-        today = date.today()
+        today = self.today()
         rejected = 0
         for record in records:
             result = canonicalize(record.value, self.reference, today)
@@ -42,6 +57,16 @@ class NormalizeHandler:
                 )
                 out.append((Topic.DLQ, record.key, dlq.encode(letter)))
                 metrics.rejected.labels(service=name, reason=result.reason.value).inc()
+                log.info(
+                    "rejected: %s",
+                    result.reason.value,
+                    extra={
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "reason": result.reason.value,
+                    },
+                )
                 continue
             # Key: the events of one dossier, or the versions of one figure, stay in order.
             natural = (
