@@ -40,7 +40,9 @@ def _data_date(event: dict[str, Any]) -> date | None:
     occurred = event.get("occurred_at")
     if isinstance(occurred, str):
         try:
-            return datetime.fromisoformat(occurred).date()
+            # Keep the time and offset: the registry reads it in Vietnam time, where the
+            # merger took effect at midnight (20:00 UTC on 2025-06-30 is already the new era).
+            return datetime.fromisoformat(occurred)
         except ValueError:
             return None
     return None
@@ -101,7 +103,13 @@ def push(
         if isinstance(event, dict):
             k = event.get("dossier_id") or event.get("event_id")
             key = str(k).encode() if k is not None else None
-        pending.append((source, number, producer.send(topic, value=line, key=key)))
+        try:
+            future = producer.send(topic, value=line, key=key)
+        except Exception as exc:  # e.g. larger than the producer's max_request_size
+            report.failures.append(Failure(source, number, f"not sent: {exc}"))
+            on_progress(1)
+            continue
+        pending.append((source, number, future))
         if len(pending) >= 5000:
             _settle(pending, report, on_progress)
     producer.flush()

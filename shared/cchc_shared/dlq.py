@@ -49,6 +49,15 @@ class SourceRef(BaseModel):
     partition: int
     offset: int
     key: str | None
+    key_encoding: Literal["utf-8", "base64"] = "utf-8"
+
+    def original_key(self) -> bytes | None:
+        """The key exactly as it was received (for a replay to the same partition)."""
+        if self.key is None:
+            return None
+        if self.key_encoding == "base64":
+            return base64.b64decode(self.key)
+        return self.key.encode("utf-8")
 
 
 class DeadLetter(BaseModel):
@@ -70,13 +79,16 @@ class DeadLetter(BaseModel):
         return self.payload.encode("utf-8")
 
 
-def _decode_key(key: bytes | None) -> str | None:
+def _source(topic: str, partition: int, offset: int, key: bytes | None) -> SourceRef:
     if key is None:
-        return None
+        return SourceRef(topic=topic, partition=partition, offset=offset, key=None)
     try:
-        return key.decode("utf-8")
+        return SourceRef(topic=topic, partition=partition, offset=offset, key=key.decode("utf-8"))
     except UnicodeDecodeError:
-        return base64.b64encode(key).decode("ascii")
+        text = base64.b64encode(key).decode("ascii")
+        return SourceRef(
+            topic=topic, partition=partition, offset=offset, key=text, key_encoding="base64"
+        )
 
 
 def dead_letter(
@@ -100,7 +112,7 @@ def dead_letter(
         stage=stage,
         reason=reason,
         errors=errors,
-        source=SourceRef(topic=topic, partition=partition, offset=offset, key=_decode_key(key)),
+        source=_source(topic, partition, offset, key),
         payload=text,
         payload_encoding=encoding,
         rejected_at=rejected_at or datetime.now(UTC),
@@ -108,8 +120,15 @@ def dead_letter(
 
 
 def encode(letter: DeadLetter) -> bytes:
-    """The envelope as JSON bytes (`payload_encoding` only when base64, as CONTRACT §4 shows)."""
-    data = letter.model_dump(mode="json", exclude={"payload_encoding"})
+    """The envelope as JSON bytes (`payload_encoding` only when base64, as CONTRACT §4 shows).
+
+    Likewise `source.key_encoding` appears only for a key that is not UTF-8 (kept as base64).
+    """
+    data = letter.model_dump(
+        mode="json", exclude={"payload_encoding": True, "source": {"key_encoding"}}
+    )
     if letter.payload_encoding == "base64":
         data["payload_encoding"] = "base64"
+    if letter.source.key_encoding == "base64":
+        data["source"]["key_encoding"] = "base64"
     return orjson.dumps(data)

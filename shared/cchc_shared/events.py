@@ -46,6 +46,11 @@ class Source(_Event):
 class IndicatorReport(_Event):
     """A figure a province reports for an indicator and a period."""
 
+    # The cross-field rules, for the exported JSON Schema (`cchc schema export`) too.
+    model_config = ConfigDict(
+        json_schema_extra={"dependentRequired": {"rank": ["rank_of"], "rank_of": ["rank"]}}
+    )
+
     schema_: Literal["cchc.indicator_report/1"] = Field(alias="schema")
     event_id: EventId
     province: ProvinceRef
@@ -75,6 +80,13 @@ class IndicatorReport(_Event):
 
 class DossierEvent(_Event):
     """One step in the life of an administrative dossier (hồ sơ)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"status": {"const": "received"}}, "required": ["status"]},
+            "then": {"required": ["due_at", "channel"]},
+        }
+    )
 
     schema_: Literal["cchc.dossier_event/1"] = Field(alias="schema")
     event_id: EventId

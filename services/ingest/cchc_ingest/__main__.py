@@ -22,7 +22,11 @@ def main() -> None:
     service = KafkaService(
         "ingest", kafka, topics, settings.group_id, ServiceMetrics.create("ingest")
     )
-    service.handle(IngestHandler(service, registry))
+    service.handle(
+        IngestHandler(
+            service, registry, settings.dlq_limit(), cooldown_s=settings.dlq_limit_cooldown_s
+        )
+    )
     serve(http_app(service), settings.host, settings.port)
 
 

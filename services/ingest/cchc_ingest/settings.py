@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 from cchc_shared.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from cchc_ingest.steps.dlq_limit import DlqLimit
 
 
 class IngestSettings(ServiceSettings):
-    """HTTP bind address and port for /healthz, /readyz, /metrics."""
+    """HTTP bind address and port for /healthz, /readyz, /metrics; the dead-letter limit."""
 
     model_config = SettingsConfigDict(env_prefix="CCHC_INGEST_", frozen=True)
 
     port: int = 8081
     group_id: str = "cchc-ingest"
+
+    # Dead-letter limit per province (steps/dlq_limit.py): pause the province's raw topic when
+    # more than `ratio` of its last `window` messages (once `min_sample` were seen) or more than
+    # `consecutive` in a row were rejected; read it again after `cooldown_s`.
+    dlq_limit_ratio: float = Field(default=0.5, ge=0, le=1, description="1 switches it off")
+    dlq_limit_window: int = Field(default=1000, ge=1)
+    dlq_limit_min_sample: int = Field(default=100, ge=1)
+    dlq_limit_consecutive: int = Field(default=200, ge=0, description="0 switches it off")
+    dlq_limit_cooldown_s: float = Field(default=60.0, gt=0)
+
+    def dlq_limit(self) -> DlqLimit:
+        """The limit these settings describe."""
+        return DlqLimit(
+            max_ratio=self.dlq_limit_ratio,
+            window=self.dlq_limit_window,
+            min_sample=min(self.dlq_limit_min_sample, self.dlq_limit_window),
+            max_consecutive=self.dlq_limit_consecutive,
+        )

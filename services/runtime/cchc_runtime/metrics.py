@@ -36,6 +36,8 @@ class ServiceMetrics:
     batch_size: Histogram
     batch_duration: Histogram
     ready: Gauge
+    dlq_limit_paused: Gauge
+    dlq_limit_pauses: Counter
 
     @classmethod
     def create(cls, service: str, registry: CollectorRegistry | None = None) -> ServiceMetrics:
@@ -73,4 +75,15 @@ class ServiceMetrics:
                 registry=registry,
             ),
             ready=Gauge(_name("cchc_service_ready"), "1 when ready", labels, registry=registry),
+            dlq_limit_paused=Gauge(
+                _name("cchc_dlq_limit_paused"),
+                "1 while a province's consumption is paused by the dead-letter limit",
+                [*labels, "province"],
+                registry=registry,
+            ),
+            dlq_limit_pauses=counter(
+                "cchc_dlq_limit_pauses_total",
+                "Times the dead-letter limit paused a province",
+                ("province",),
+            ),
         )

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 import uvicorn
+from aiokafka import TopicPartition
 from cchc_shared.settings import KafkaSettings
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -105,6 +106,40 @@ class KafkaService:
         """Stop consuming (the in-flight batch finishes and commits), then flush the output."""
         await self.broker.stop()
         await self.output.stop()
+
+    # -- flow control: used by a handler that must hold back part of its input -----------------
+    # A handler may leave some records of its batch unprocessed: it seeks their partition back to
+    # the first of them before it returns, so the commit that follows (FastStream commits the
+    # consumer's positions) covers only what was processed; pausing keeps them from being
+    # fetched again until `resume`.
+
+    def assigned(self, topic: str) -> list[int]:
+        """The partitions of `topic` assigned to this consumer now (none before it joined)."""
+        consumer = self._subscriber.consumer
+        if consumer is None:
+            return []
+        return sorted(tp.partition for tp in consumer.assignment() if tp.topic == topic)
+
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        """Read `topic`/`partition` from `offset` next; ignored when it is not assigned."""
+        consumer = self._subscriber.consumer
+        tp = TopicPartition(topic, partition)
+        if consumer is not None and tp in consumer.assignment():
+            consumer.seek(tp, offset)
+
+    def pause(self, topic: str, partitions: Iterable[int]) -> None:
+        """Stop fetching these assigned partitions of `topic` (a rebalance un-pauses them)."""
+        consumer = self._subscriber.consumer
+        if consumer is not None:
+            assigned = consumer.assignment()
+            wanted = (TopicPartition(topic, p) for p in partitions)
+            consumer.pause(*(tp for tp in wanted if tp in assigned))
+
+    def resume(self, topic: str) -> None:
+        """Fetch every assigned partition of `topic` again."""
+        consumer = self._subscriber.consumer
+        if consumer is not None:
+            consumer.resume(*(tp for tp in consumer.paused() if tp.topic == topic))
 
     async def is_ready(self) -> bool:
         """Connected, partitions assigned, and every extra check passing."""

@@ -2,12 +2,28 @@
 
 Pure: no I/O. Returns either the accepted event with its current province, or a rejection with
 a reason code and field errors for the dead-letter envelope.
+
+Checks, in this order (the first failing one names the reason):
+
+1. ``oversized`` — more than 64 KiB, before anything is parsed;
+2. ``malformed_json`` — not strict JSON: invalid UTF-8 (also UTF-8-encoded surrogates), a BOM,
+   lone ``\\uD800``-style surrogate escapes, ``NaN``/``Infinity``, numbers that overflow a double,
+   trailing content, or a duplicate key in any object (I-JSON, RFC 7493: with duplicates, parsers
+   disagree on which value wins, so a typo could silently lose a value);
+3. ``unknown_schema`` — not a JSON object, or ``schema`` missing, not a string, or unknown;
+4. ``schema_violation`` — the strict pydantic model (extra fields forbidden, no coercion,
+   timestamps with offset, event_id charset, due_at and channel with ``received``), with
+   pydantic's field errors;
+5. ``unknown_province`` / ``province_mismatch`` — the province, read against the event's date,
+   must be the topic's 2025 province or one of its predecessors.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import orjson
 from cchc_shared.dlq import ErrorDetail, Reason
@@ -17,6 +33,7 @@ from cchc_shared.provinces import Era, ProvinceRegistry, Unit
 from pydantic import ValidationError
 
 MAX_MESSAGE_BYTES = 64 * 1024
+_PREVIEW = 80  # characters of an offending value quoted in an error message
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,21 +52,64 @@ class Rejected:
     errors: list[ErrorDetail]
 
 
+class _NotStrictJson(ValueError):
+    pass
+
+
 def _reject(reason: Reason, loc: str, msg: str) -> Rejected:
     return Rejected(reason, [ErrorDetail(loc=loc, msg=msg)])
 
 
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _PREVIEW else f"{text[:_PREVIEW]}…"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _NotStrictJson(f"duplicate key {_preview(key)}")
+            seen.add(key)
+    return obj
+
+
+# The C scanner of the standard library calls the hook per object; orjson cannot report
+# duplicates, so this second pass runs only on messages orjson already accepted.
+_DUPLICATE_CHECK = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
+# Labels pydantic adds to a location for each member of a union (`value.int`, `value.float`…):
+# not fields, so they are folded into one error per field.
+_UNION_LABELS = frozenset({"int", "float", "str", "constrained-str", "bool", "none", "datetime"})
+
+
 def _pydantic_errors(exc: ValidationError) -> list[ErrorDetail]:
-    return [
-        ErrorDetail(loc=".".join(str(p) for p in e["loc"]) or "$", msg=e["msg"])
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
+    by_loc: dict[str, list[str]] = {}
+    for e in exc.errors(include_url=False, include_input=False):
+        loc = [str(p) for p in e["loc"]]
+        # The discriminated union prefixes every location with the schema tag: drop it, so a
+        # provincial developer reads "event_id", not "cchc.dossier_event/1.event_id".
+        if loc and loc[0] in SCHEMAS:
+            loc = loc[1:]
+        loc = [p for p in loc if p not in _UNION_LABELS and "[" not in p]
+        msgs = by_loc.setdefault(".".join(loc) or "$", [])
+        if e["msg"] not in msgs:
+            msgs.append(e["msg"])
+    return [ErrorDetail(loc=loc, msg="; or ".join(msgs)) for loc, msgs in by_loc.items()]
 
 
 def _data_date(event: IndicatorReport | DossierEvent) -> date | None:
-    """The date a province reference is read against: period end, or occurred_at."""
+    """The date a province reference is read against: period end, or occurred_at.
+
+    ``occurred_at`` stays a datetime: the registry converts it to Vietnam time, since the
+    merger took effect at local midnight (20:00 UTC on 2025-06-30 is already the new era).
+    """
     if isinstance(event, DossierEvent):
-        return event.occurred_at.date()
+        occurred: datetime = event.occurred_at
+        return occurred
     try:
         # `today=date.max`: whether a period is in the future is normalize's call, not ours.
         return parse_period(event.period, today=date.max).end
@@ -66,6 +126,21 @@ def _candidates(registry: ProvinceRegistry, ref: str | int, on: date | None) -> 
     return [u for d in eras if (u := registry.resolve(ref, d)) is not None]
 
 
+def parse_strict(payload: bytes) -> Any:
+    """The JSON value of ``payload``; ``ValueError`` if it is not strict, duplicate-free JSON."""
+    # orjson is strict and fast: invalid UTF-8, surrogates, BOM, NaN, Infinity are errors.
+    data = orjson.loads(payload)
+    # Only objects can hide a duplicate key; orjson has already checked the UTF-8.
+    if isinstance(data, dict | list):
+        try:
+            _DUPLICATE_CHECK.decode(payload.decode("utf-8"))
+        except RecursionError:
+            # orjson allows 1024 levels, the stdlib's recursion limit fewer: without this, a
+            # deeply nested array would crash the service instead of being dead-lettered.
+            raise _NotStrictJson("nesting too deep") from None
+    return data
+
+
 def validate(
     payload: bytes, topic_province: str | None, registry: ProvinceRegistry
 ) -> Accepted | Rejected:
@@ -75,15 +150,18 @@ def validate(
             Reason.OVERSIZED, "$", f"{len(payload)} bytes > {MAX_MESSAGE_BYTES} bytes limit"
         )
     try:
-        # orjson is strict: invalid UTF-8, NaN and Infinity are errors, as the contract wants.
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
+        data = parse_strict(payload)
+    except ValueError as exc:  # orjson.JSONDecodeError is one
         return _reject(Reason.MALFORMED_JSON, "$", str(exc))
     if not isinstance(data, dict):
-        return _reject(Reason.UNKNOWN_SCHEMA, "$", "a message must be a JSON object")
+        kind = type(data).__name__
+        return _reject(Reason.UNKNOWN_SCHEMA, "$", f"a message must be a JSON object, not {kind}")
     schema = data.get("schema")
-    if schema not in SCHEMAS:
-        return _reject(Reason.UNKNOWN_SCHEMA, "schema", f"unknown schema {schema!r}")
+    if not isinstance(schema, str) or schema not in SCHEMAS:
+        what = "missing" if "schema" not in data else f"unknown: {_preview(schema)}"
+        return _reject(
+            Reason.UNKNOWN_SCHEMA, "schema", f"schema {what}; expected one of {', '.join(SCHEMAS)}"
+        )
     try:
         event = RAW_EVENT.validate_json(payload)
     except ValidationError as exc:
@@ -92,14 +170,16 @@ def validate(
         return _reject(Reason.PROVINCE_MISMATCH, "province", "not read from a cchc.raw.NN topic")
     units = _candidates(registry, event.province, _data_date(event))
     if not units:
-        return _reject(Reason.UNKNOWN_PROVINCE, "province", f"{event.province!r} names no province")
+        return _reject(
+            Reason.UNKNOWN_PROVINCE, "province", f"{_preview(event.province)} names no province"
+        )
     if not any(registry.may_write(topic_province, u) for u in units):
         unit = units[0]
         era = "until 2025-06-30" if unit.era is Era.PRE_2025 else "from 2025-07-01"
         return _reject(
             Reason.PROVINCE_MISMATCH,
             "province",
-            f"{event.province!r} is {unit.code} {unit.name} ({era}), "
+            f"{_preview(event.province)} is {unit.code} {unit.name} ({era}), "
             f"which may not write to cchc.raw.{topic_province}",
         )
     return Accepted(event, topic_province)

@@ -1,0 +1,369 @@
+"""`cchc dlq list|replay`: read the dead letters on cchc.dlq, and send chosen ones back.
+
+Reads the topic from the beginning with kafka-python and no consumer group, so looking never
+moves anyone's offsets. The end of each partition is taken from the high-water mark in the fetch
+responses (Tansu's ListOffsets is wrong for multi-record batches, PLATFORM.md), with a quiet-poll
+cut-off as a safety net.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import orjson
+import typer
+from cchc_shared.dlq import DeadLetter, Reason
+from cchc_shared.topics import RAW_PREFIX, Topic
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+app = typer.Typer(help="Look at and replay dead letters (cchc.dlq).", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+Bootstrap = Annotated[
+    str, typer.Option(envvar="CCHC_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
+]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One dead letter and where it sits on cchc.dlq."""
+
+    partition: int
+    offset: int
+    letter: DeadLetter
+
+    @property
+    def ref(self) -> str:
+        """`partition:offset` on cchc.dlq, as `--offset` accepts it."""
+        return f"{self.partition}:{self.offset}"
+
+
+def read_topic(
+    bootstrap_servers: str, topic: str, *, idle_s: float = 2.0, timeout_s: float = 60.0
+) -> list[Any]:
+    """Every record of `topic` (kafka-python ConsumerRecords), partition by partition in order.
+
+    Stops once every partition is read up to the high-water mark its last fetch reported, or
+    after `idle_s` without a record (a partition that never answered), or after `timeout_s`.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=100,
+        client_id="cchc-dlq-reader",
+    )
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            raise typer.BadParameter(f"no topic {topic} at {bootstrap_servers}")
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records: dict[int, list[Any]] = {tp.partition: [] for tp in tps}
+        deadline = time.monotonic() + timeout_s
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=200, max_records=10_000)
+            for tp, recs in batch.items():
+                records[tp.partition].extend(recs)
+            if batch:
+                quiet_since = time.monotonic()
+            if all(_at_end(consumer, tp) for tp in tps):
+                break
+            if time.monotonic() - quiet_since > idle_s:
+                break
+        return [r for p in sorted(records) for r in records[p]]
+    finally:
+        consumer.close()
+
+
+def _at_end(consumer: KafkaConsumer, tp: TopicPartition) -> bool:
+    highwater = consumer.highwater(tp)
+    return highwater is not None and consumer.position(tp) >= highwater
+
+
+def read_dead_letters(bootstrap_servers: str) -> tuple[list[Entry], int]:
+    """Every envelope on cchc.dlq, and how many records there were not envelopes."""
+    entries, unreadable = [], 0
+    for record in read_topic(bootstrap_servers, Topic.DLQ):
+        try:
+            letter = DeadLetter.model_validate_json(record.value)
+        except ValidationError:
+            unreadable += 1
+            continue
+        entries.append(Entry(record.partition, record.offset, letter))
+    return entries, unreadable
+
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """`30m`, `2h`, `7d` (ago), or an ISO date/time (UTC when it has no offset)."""
+    match = _DURATION.match(text.strip())
+    if match:
+        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return (now or datetime.now(UTC)) - delta
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is neither a duration (30m, 2h, 7d) nor an ISO date/time",
+            param_hint="--since",
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _province_of(letter: DeadLetter) -> str | None:
+    """The 2025 province a dead letter came from, when its source says so."""
+    topic = letter.source.topic
+    if topic.startswith(RAW_PREFIX):
+        return topic.removeprefix(RAW_PREFIX)
+    if topic == Topic.VALIDATED:  # ingest keys cchc.validated by the current province code
+        return letter.source.key
+    return None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which dead letters to show or replay."""
+
+    reasons: tuple[str, ...] = ()
+    province: str | None = None
+    since: datetime | None = None
+    stages: tuple[str, ...] = ()
+    offsets: tuple[str, ...] = ()
+    limit: int | None = None
+
+    def matches(self, entry: Entry) -> bool:
+        """Whether `entry` passes every given filter."""
+        letter = entry.letter
+        if self.reasons and letter.reason.value not in self.reasons:
+            return False
+        if self.stages and letter.stage not in self.stages:
+            return False
+        if self.province is not None and _province_of(letter) != self.province:
+            return False
+        if self.since is not None and letter.rejected_at < self.since:
+            return False
+        return not self.offsets or any(
+            o == entry.ref or o == str(entry.offset) for o in self.offsets
+        )
+
+    def select(self, entries: Iterable[Entry]) -> list[Entry]:
+        """The matching entries, oldest first; with a limit, the most recent `limit` of them."""
+        chosen = sorted(
+            (e for e in entries if self.matches(e)),
+            key=lambda e: (e.letter.rejected_at, e.partition, e.offset),
+        )
+        return chosen[-self.limit :] if self.limit else chosen
+
+
+class Stage(StrEnum):
+    """Pipeline stages that write dead letters."""
+
+    INGEST = "ingest"
+    NORMALIZE = "normalize"
+    AGGREGATE = "aggregate"
+
+
+class Format(StrEnum):
+    """Output formats of `dlq list`."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+ReasonOpt = Annotated[
+    list[Reason] | None, typer.Option("--reason", help="Only this reason (repeatable).")
+]
+ProvinceOpt = Annotated[
+    str | None, typer.Option(help="Only dead letters from province NN (its cchc.raw.NN topic).")
+]
+SinceOpt = Annotated[
+    str | None, typer.Option(help="Only rejected since: 30m, 2h, 7d, or an ISO date/time.")
+]
+StageOpt = Annotated[list[Stage] | None, typer.Option("--stage", help="Only this stage.")]
+LimitOpt = Annotated[int | None, typer.Option(min=1, help="At most N, the most recent.")]
+
+
+def _filters(
+    reason: list[Reason] | None,
+    province: str | None,
+    since: str | None,
+    stage: list[Stage] | None,
+    limit: int | None,
+    offsets: list[str] | None = None,
+) -> Filters:
+    if province is not None and not (len(province) == 2 and province.isdigit()):
+        raise typer.BadParameter("a two-digit 2025 province code", param_hint="--province")
+    return Filters(
+        reasons=tuple(r.value for r in reason or ()),
+        province=province,
+        since=parse_since(since) if since else None,
+        stages=tuple(s.value for s in stage or ()),
+        offsets=tuple(offsets or ()),
+        limit=limit,
+    )
+
+
+def _first_error(letter: DeadLetter) -> str:
+    if not letter.errors:
+        return ""
+    e = letter.errors[0]
+    more = f" (+{len(letter.errors) - 1})" if len(letter.errors) > 1 else ""
+    return f"{e.loc}: {e.msg}{more}"
+
+
+def _preview(letter: DeadLetter, width: int = 60) -> str:
+    text = letter.payload if letter.payload_encoding == "utf-8" else f"base64:{letter.payload}"
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= width else f"{text[: width - 1]}…"
+
+
+def _as_json(entry: Entry) -> bytes:
+    return orjson.dumps(
+        {"dlq_partition": entry.partition, "dlq_offset": entry.offset}
+        | entry.letter.model_dump(mode="json")
+    )
+
+
+@app.command("list")
+def list_(
+    bootstrap: Bootstrap = "127.0.0.1:9092",
+    reason: ReasonOpt = None,
+    province: ProvinceOpt = None,
+    since: SinceOpt = None,
+    stage: StageOpt = None,
+    limit: LimitOpt = 50,
+    fmt: Annotated[Format, typer.Option("--format", help="table, or one JSON per line")] = (
+        Format.TABLE
+    ),
+) -> None:
+    """Show dead letters: where they came from, why, and the start of their payload."""
+    filters = _filters(reason, province, since, stage, limit)
+    entries, unreadable = read_dead_letters(bootstrap)
+    chosen = filters.select(entries)
+    if fmt is Format.JSON:
+        for entry in chosen:
+            out.print(_as_json(entry).decode(), highlight=False, soft_wrap=True, markup=False)
+    else:
+        table = Table(title=f"cchc.dlq: {len(chosen)} of {len(entries)} dead letters")
+        # Offset, stage and reason never wrap (people grep and copy them); the rest folds.
+        for column, no_wrap in [
+            ("offset", True),
+            ("time", False),
+            ("stage", True),
+            ("reason", True),
+            ("source", False),
+            ("first error", False),
+            ("payload", False),
+        ]:
+            table.add_column(column, no_wrap=no_wrap, overflow="fold")
+        for entry in chosen:
+            letter = entry.letter
+            src = letter.source
+            table.add_row(
+                entry.ref,
+                letter.rejected_at.strftime("%Y-%m-%d %H:%M:%S"),
+                letter.stage,
+                letter.reason.value,
+                f"{src.topic}/{src.partition}/{src.offset}",
+                escape(_first_error(letter)),
+                escape(_preview(letter)),
+            )
+        out.print(table)
+    if unreadable:
+        console.print(f"[yellow]{unreadable} record(s) on cchc.dlq are not envelopes[/]")
+
+
+@app.command()
+def replay(
+    bootstrap: Bootstrap = "127.0.0.1:9092",
+    reason: ReasonOpt = None,
+    province: ProvinceOpt = None,
+    since: SinceOpt = None,
+    stage: StageOpt = None,
+    limit: LimitOpt = None,
+    offset: Annotated[
+        list[str] | None,
+        typer.Option("--offset", help="Only this cchc.dlq entry: PARTITION:OFFSET or OFFSET."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be sent.")] = (
+        False
+    ),
+) -> None:
+    """Send chosen dead letters' original bytes, with their key, back to their source topic.
+
+    Safe to repeat: delivery is at least once anyway, and duplicates never count twice.
+    """
+    for o in offset or ():
+        if not re.fullmatch(r"(\d+:)?\d+", o):
+            raise typer.BadParameter(
+                f"{o!r} is not PARTITION:OFFSET or OFFSET", param_hint="--offset"
+            )
+    filters = _filters(reason, province, since, stage, limit, offset)
+    if not (filters.reasons or filters.province or filters.since or filters.stages or offset):
+        raise typer.BadParameter(
+            "choose what to replay: --reason, --province, --since, --stage or --offset"
+        )
+    entries, _ = read_dead_letters(bootstrap)
+    chosen = filters.select(entries)
+    # Only pipeline input topics: a dead letter of a dead letter would loop.
+    targets = [e for e in chosen if e.letter.source.topic.startswith("cchc.")]
+    targets = [e for e in targets if e.letter.source.topic != Topic.DLQ]
+    verb = "would replay" if dry_run else "replayed"
+    producer = None if dry_run else _producer(bootstrap)
+    try:
+        futures = []
+        for entry in targets:
+            src = entry.letter.source
+            if producer is not None:
+                futures.append(
+                    producer.send(
+                        src.topic, value=entry.letter.original_bytes(), key=src.original_key()
+                    )
+                )
+        if producer is not None:
+            producer.flush()
+            for future in futures:
+                future.get(timeout=30)
+    finally:
+        if producer is not None:
+            producer.close()
+    for entry in targets:
+        src = entry.letter.source
+        out.print(
+            f"{verb} cchc.dlq {entry.ref} ({entry.letter.reason.value}) → {src.topic} "
+            f"key={src.key!r}",
+            highlight=False,
+            markup=False,
+        )
+    skipped = len(chosen) - len(targets)
+    out.print(
+        f"{verb} {len(targets)} dead letter(s)" + (f", skipped {skipped}" if skipped else ""),
+        highlight=False,
+    )
+
+
+def _producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="cchc-dlq-replay"
+    )
+
+
+__all__ = ["Entry", "Filters", "app", "parse_since", "read_dead_letters", "read_topic"]

@@ -1,0 +1,97 @@
+"""`cchc schema export`: the checked-in JSON Schemas match the models, and they validate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from cchc_cli.main import app
+from cchc_cli.schema import MODELS, file_name, render
+from typer.testing import CliRunner
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[3] / "schemas"
+
+REPORT: dict[str, Any] = {
+    "schema": "cchc.indicator_report/1",
+    "event_id": "son-la:2017-q1:published",
+    "province": "Sơn La",
+    "indicator": "procedures.published",
+    "period": "2017-Q1",
+    "value": "1.502",
+    "unit": "thủ tục",
+    "reported_at": "2017-03-28T09:00:00+07:00",
+    "source": {"title": "Báo cáo CCHC quý I/2017", "published_at": "2017-04-02T08:00:00+07:00"},
+}
+DOSSIER: dict[str, Any] = {
+    "schema": "cchc.dossier_event/1",
+    "event_id": "ha-noi:000.00.01.H26-250801-0001:received",
+    "province": 1,
+    "dossier_id": "000.00.01.H26-250801-0001",
+    "procedure_code": "1.004227",
+    "status": "received",
+    "occurred_at": "2025-08-01T08:15:00+07:00",
+    "due_at": "2025-08-08T17:00:00+07:00",
+    "channel": "online",
+}
+
+
+def load(schema: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SCHEMAS_DIR / file_name(schema)).read_text("utf-8"))
+    return data
+
+
+@pytest.mark.parametrize("schema", list(MODELS))
+def test_checked_in_schema_matches_the_model(schema: str) -> None:
+    path = SCHEMAS_DIR / file_name(schema)
+    assert path.read_text("utf-8") == render(schema), "run `cchc schema export` and commit"
+
+
+def test_export_command_writes_both_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["schema", "export", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cchc.dossier_event.1.json",
+        "cchc.indicator_report.1.json",
+    ]
+    for schema in MODELS:
+        assert (tmp_path / file_name(schema)).read_text("utf-8") == render(schema)
+
+
+@pytest.mark.parametrize(
+    ("schema", "event"),
+    [("cchc.indicator_report/1", REPORT), ("cchc.dossier_event/1", DOSSIER)],
+)
+def test_valid_events_pass(schema: str, event: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator.check_schema(load(schema))
+    jsonschema.validate(event, load(schema), cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize(
+    ("schema", "event"),
+    [
+        pytest.param("cchc.indicator_report/1", {**REPORT, "valeu": 1}, id="typo-field"),
+        pytest.param("cchc.indicator_report/1", {**REPORT, "event_id": "a b"}, id="event-id"),
+        pytest.param("cchc.indicator_report/1", {**REPORT, "value": True}, id="bool-value"),
+        pytest.param("cchc.indicator_report/1", {**REPORT, "rank": 3}, id="rank-alone"),
+        pytest.param(
+            "cchc.indicator_report/1",
+            {k: v for k, v in REPORT.items() if k != "reported_at"},
+            id="missing",
+        ),
+        pytest.param(
+            "cchc.indicator_report/1", {**REPORT, "schema": "cchc.dossier_event/1"}, id="schema"
+        ),
+        pytest.param(
+            "cchc.dossier_event/1",
+            {k: v for k, v in DOSSIER.items() if k != "due_at"},
+            id="received-without-due-at",
+        ),
+        pytest.param("cchc.dossier_event/1", {**DOSSIER, "status": "done"}, id="status"),
+    ],
+)
+def test_invalid_events_fail(schema: str, event: dict[str, Any]) -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(event, load(schema), cls=jsonschema.Draft202012Validator)
