@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 from cchc_runtime import logs
 from cchc_runtime.lag import Group, LagMonitor
@@ -18,12 +19,17 @@ from cchc_aggregate import api, store
 from cchc_aggregate.handler import AggregateHandler
 from cchc_aggregate.settings import AggregateSettings
 
+log = logging.getLogger("cchc_aggregate")
+
 
 def run_migrations(settings: AggregateSettings) -> list[str]:
-    """Apply pending migrations to the configured ClickHouse."""
+    """Apply pending migrations, then reload the reference tables from the shared data."""
     client = store.connect(settings.clickhouse_dsn())
     try:
-        return store.migrate(client, settings.migrations_dir)
+        applied = store.migrate(client, settings.migrations_dir)
+        counts = store.sync_reference(client)
+        log.info("reference data loaded: %s", counts)
+        return applied
     finally:
         client.close()
 

@@ -1,9 +1,20 @@
-"""Wires rows → ClickHouse: one insert per table per batch, committed only once acknowledged."""
+"""Wires rows → ClickHouse: one insert per table per batch, committed only once acknowledged.
+
+Failure handling (CONTRACT §4, PLATFORM "Dedup"):
+
+* a payload that is not a canonical record → DLQ ``schema_violation`` (stage ``aggregate``);
+* rows ClickHouse refuses (a value that does not fit its column) → found by bisecting the batch
+  (:mod:`cchc_aggregate.steps.rejects`), DLQ ``storage_rejected``; the rest is inserted;
+* anything else (connection, server) → retried with backoff, forever, without committing: the lag
+  grows, nothing is lost. Every insert carries a deduplication token derived from the batch's
+  offsets, so a batch redelivered after a crash between insert and commit is not stored twice.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from cchc_runtime.kafka import Outgoing, Record, dedup_token
 from cchc_runtime.service import KafkaService
@@ -11,8 +22,9 @@ from cchc_shared import dlq
 from cchc_shared.dlq import ErrorDetail, Reason
 from cchc_shared.topics import Topic
 
+from cchc_aggregate.steps.rejects import InsertRange, insert_isolating
 from cchc_aggregate.steps.rows import Columns, to_columns
-from cchc_aggregate.store import Store
+from cchc_aggregate.store import Store, is_data_error
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +44,7 @@ class AggregateHandler:
         attempt = 0
         while True:
             try:
-                await asyncio.to_thread(self._insert, columns, token)
+                rejected = await asyncio.to_thread(self.insert, columns, token)
                 break
             except Exception as exc:
                 # Not committing: the batch stays unacknowledged, the lag grows, nothing is lost.
@@ -46,27 +58,58 @@ class AggregateHandler:
                     extra={"attempt": attempt},
                 )
                 await asyncio.sleep(delay)
-        await self._dead_letter_invalid(records, columns.invalid)
+        letters = [
+            *self._letters(records, columns.invalid, Reason.SCHEMA_VIOLATION),
+            *self._letters(records, rejected, Reason.STORAGE_REJECTED),
+        ]
+        if letters:
+            await self.service.output.send_all(letters)
+            self.service.metrics.dead_lettered.labels(service=self.service.name).inc(len(letters))
         metrics = self.service.metrics
-        metrics.accepted.labels(service=self.service.name).inc(len(records) - len(columns.invalid))
+        metrics.accepted.labels(service=self.service.name).inc(len(records) - len(letters))
 
-    def _insert(self, columns: Columns, token: str) -> None:
-        if columns.observation_count:
-            self.store.insert("observations", columns.observations, f"{token}#o")
-        if columns.dossier_count:
-            self.store.insert("dossier_events", columns.dossiers, f"{token}#d")
+    def insert(self, columns: Columns, token: str) -> list[tuple[int, str]]:
+        """Insert both tables' rows; returns ``(record index, error)`` of the rows refused.
 
-    async def _dead_letter_invalid(
-        self, records: list[Record], invalid: list[tuple[int, str]]
-    ) -> None:
-        if not invalid:
-            return
+        Synchronous (runs in a worker thread). Raises on infrastructure errors only.
+        """
+        rejected: list[tuple[int, str]] = []
+        for table, rows, origin, suffix in (
+            ("observations", columns.observations, columns.observation_records, "o"),
+            ("dossier_events", columns.dossiers, columns.dossier_records, "d"),
+        ):
+            refused = insert_isolating(
+                len(origin), self._range_inserter(table, rows, f"{token}#{suffix}"), is_data_error
+            )
+            for row, message in refused:
+                log.warning("%s refused row from record %d: %s", table, origin[row], message)
+                rejected.append((origin[row], message))
+        return sorted(rejected)
+
+    def _range_inserter(self, table: str, rows: dict[str, list[Any]], token: str) -> InsertRange:
+        count = len(next(iter(rows.values())))
+
+        def insert(lo: int, hi: int) -> None:
+            if (lo, hi) == (0, count):
+                self.store.insert(table, rows, token)
+                return
+            # A part's token is a function of the batch's token and the part's range, both
+            # deterministic, so a redelivered batch bisects to the same tokens and dedups.
+            part = {name: values[lo:hi] for name, values in rows.items()}
+            self.store.insert(table, part, f"{token}[{lo}:{hi}]")
+
+        return insert
+
+    @staticmethod
+    def _letters(
+        records: list[Record], failures: list[tuple[int, str]], reason: Reason
+    ) -> list[Outgoing]:
         out: list[Outgoing] = []
-        for index, message in invalid:
+        for index, message in failures:
             r = records[index]
             letter = dlq.dead_letter(
                 stage="aggregate",
-                reason=Reason.SCHEMA_VIOLATION,
+                reason=reason,
                 errors=[ErrorDetail(loc="$", msg=message[:2000])],
                 topic=r.topic,
                 partition=r.partition,
@@ -75,5 +118,4 @@ class AggregateHandler:
                 payload=r.value,
             )
             out.append((Topic.DLQ, r.key, dlq.encode(letter)))
-        await self.service.output.send_all(out)
-        self.service.metrics.dead_lettered.labels(service=self.service.name).inc(len(out))
+        return out

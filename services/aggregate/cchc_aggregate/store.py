@@ -14,11 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
+from cchc_shared.catalogue import Catalogue, default_catalogue
+from cchc_shared.provinces import ProvinceRegistry, default_registry
 from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import DatabaseError, DataError
+
+from cchc_aggregate.steps.reference import reference_tables
 
 log = logging.getLogger(__name__)
 
 _MIGRATION = re.compile(r"^(\d{4})_[\w-]+\.sql$")
+_ERROR_CODE = re.compile(r"\bCode:\s*(\d+)")
 
 
 def connect(dsn: str) -> Client:
@@ -58,6 +64,67 @@ def migrate(client: Client, directory: Path) -> list[str]:
     return done
 
 
+def sync_reference(
+    client: Client,
+    registry: ProvinceRegistry | None = None,
+    catalogue: Catalogue | None = None,
+) -> dict[str, int]:
+    """Replace the dimension tables' rows with the shared reference data; returns row counts.
+
+    Run after :func:`migrate` by the migrate command. Idempotent: each table is emptied and
+    refilled, so a changed data file (a renamed province, a new indicator) lands on the next run.
+    """
+    tables = reference_tables(registry or default_registry(), catalogue or default_catalogue())
+    counts: dict[str, int] = {}
+    for table, columns in tables.items():
+        names = list(columns)
+        client.command(f"TRUNCATE TABLE IF EXISTS {table}")
+        client.insert(table, [columns[n] for n in names], column_names=names, column_oriented=True)
+        counts[table] = len(columns[names[0]])
+    return counts
+
+
+# ClickHouse error codes that mean "this data cannot be stored" (the same rows would fail on every
+# retry), as opposed to the server or the connection failing. From ClickHouse's ErrorCodes.cpp.
+_DATA_ERROR_CODES = frozenset(
+    {
+        6,  # CANNOT_PARSE_TEXT
+        27,  # CANNOT_PARSE_INPUT_ASSERTION_FAILED
+        38,  # CANNOT_PARSE_DATE
+        41,  # CANNOT_PARSE_DATETIME
+        53,  # TYPE_MISMATCH
+        69,  # ARGUMENT_OUT_OF_BOUND
+        70,  # CANNOT_CONVERT_TYPE
+        72,  # CANNOT_PARSE_NUMBER
+        117,  # INCORRECT_DATA
+        131,  # TOO_LARGE_STRING_SIZE
+        321,  # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+        349,  # CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+        407,  # DECIMAL_OVERFLOW
+    }
+)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether ClickHouse (or the client serialising for it) refused the *rows*, not the write.
+
+    clickhouse-connect raises ``DataError`` when a value does not fit its column type (an
+    out-of-range UInt16 rank, a version beyond UInt64); a server answers data errors with one of
+    :data:`_DATA_ERROR_CODES`. Everything else — connection refused, timeouts, memory limits, a
+    missing table — is infrastructure: the caller retries it forever.
+    """
+    if isinstance(exc, DataError):
+        return True
+    if not isinstance(exc, DatabaseError):
+        return False
+    code = getattr(exc, "code", None)
+    if code is None:
+        # chDB raises with the code only in the message: "Code: 53. DB::Exception: …".
+        found = _ERROR_CODE.search(str(exc))
+        code = int(found.group(1)) if found else None
+    return code in _DATA_ERROR_CODES
+
+
 class Store:
     """Batched column-oriented inserts and read-only queries on one client."""
 
@@ -89,7 +156,12 @@ class Store:
         """Run a query; read-only by default, with optional row and time limits."""
         settings: dict[str, Any] = {}
         if readonly:
-            settings["readonly"] = 1
+            # 2, not 1: the chDB backend applies per-call settings with SET on its one session and
+            # restores them afterwards, and under readonly=1 even that restoring SET is refused —
+            # the session would stay read-only and every later insert would fail (found by
+            # tests/integration/test_aggregate_store.py). readonly=2 still refuses every write
+            # and any change of `readonly` itself.
+            settings["readonly"] = 2
         if max_rows is not None:
             settings["max_result_rows"] = max_rows
             settings["result_overflow_mode"] = "throw"

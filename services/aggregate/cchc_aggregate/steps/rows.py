@@ -46,6 +46,10 @@ class Columns:
     )
     dossiers: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in DOSSIER_COLUMNS})
     invalid: list[tuple[int, str]] = field(default_factory=list)
+    observation_records: list[int] = field(default_factory=list)
+    """Index in the batch of the record behind each observation row (for dead-lettering)."""
+    dossier_records: list[int] = field(default_factory=list)
+    """Index in the batch of the record behind each dossier row."""
 
     @property
     def observation_count(self) -> int:
@@ -57,8 +61,9 @@ class Columns:
         """Rows for `dossier_events`."""
         return len(self.dossiers["event_id"])
 
-    def add_observation(self, o: Observation, kafka_ts: datetime) -> None:
-        """Append one observation."""
+    def add_observation(self, o: Observation, kafka_ts: datetime, record: int = -1) -> None:
+        """Append one observation (of the batch's ``record``-th message)."""
+        self.observation_records.append(record)
         c = self.observations
         values = o.model_dump()
         for name in _OBSERVATION_FIELDS:
@@ -67,8 +72,9 @@ class Columns:
         c["version"].append(version(o.revision, o.reported_at))
         c["kafka_ts"].append(kafka_ts)
 
-    def add_dossier(self, d: DossierRecord, kafka_ts: datetime) -> None:
-        """Append one dossier event."""
+    def add_dossier(self, d: DossierRecord, kafka_ts: datetime, record: int = -1) -> None:
+        """Append one dossier event (of the batch's ``record``-th message)."""
+        self.dossier_records.append(record)
         c = self.dossiers
         values = d.model_dump()
         for name in _DOSSIER_FIELDS:
@@ -88,7 +94,7 @@ def to_columns(items: list[tuple[bytes, int]]) -> Columns:
             continue
         kafka_ts = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
         if isinstance(record, Observation):
-            columns.add_observation(record, kafka_ts)
+            columns.add_observation(record, kafka_ts, index)
         else:
-            columns.add_dossier(record, kafka_ts)
+            columns.add_dossier(record, kafka_ts, index)
     return columns

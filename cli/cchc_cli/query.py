@@ -1,0 +1,141 @@
+"""`cchc query national|provinces|sql`: ask the query API (CONTRACT §6) from the terminal.
+
+The answers are the API's own JSON, printed as a rich table (default), JSON or CSV, so what an
+analyst sees here is exactly what a script gets from the API.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+query_app = typer.Typer(
+    help="Ask the query API: national figures, province rankings, read-only SQL.",
+    no_args_is_help=True,
+)
+_out = Console()
+_err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    """Output format."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+ApiOption = Annotated[str, typer.Option("--api", envvar="CCHC_API", help="Query API base URL.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+BoundaryOption = Annotated[
+    str, typer.Option(help="current (34 provinces) or historical (units as they were).")
+]
+DEFAULT_API = "http://127.0.0.1:8080"
+
+
+def _call(method: str, url: str, **kwargs: Any) -> Any:
+    """The JSON answer; exits 1 with the API's error on a 4xx/5xx, 2 when unreachable."""
+    try:
+        response = httpx.request(method, url, timeout=30, **kwargs)
+    except httpx.HTTPError as exc:
+        _err.print(f"[red]error:[/] cannot reach the query API at {url}: {exc}")
+        raise typer.Exit(2) from exc
+    body = response.json() if response.content else {}
+    if response.is_error:
+        error = body.get("error", response.status_code) if isinstance(body, dict) else body
+        detail = body.get("detail", "") if isinstance(body, dict) else ""
+        _err.print(f"[red]{error}:[/] {detail}")
+        raise typer.Exit(1)
+    return body
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _emit(columns: list[str], rows: list[list[Any]], fmt: Format, body: Any, title: str) -> None:
+    if fmt is Format.JSON:
+        _out.print_json(json.dumps(body, ensure_ascii=False))
+        return
+    if fmt is Format.CSV:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    _out.print(table)
+
+
+@query_app.command()
+def national(
+    indicator: Annotated[str, typer.Argument(help="Catalogue code, e.g. dossiers.late_rate.")],
+    period: Annotated[str, typer.Argument(help="2024, 2024-Q3, 2024-9M, 2016/2020 …")],
+    boundary: BoundaryOption = "current",
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """The national figure and how complete it is."""
+    body = _call(
+        "GET",
+        f"{api}/v1/national",
+        params={"indicator": indicator, "period": period, "boundary": boundary},
+    )
+    fields = [k for k in body if k != "notes"]
+    if fmt is Format.TABLE:
+        _emit(["field", "value"], [[k, body[k]] for k in fields], fmt, body, "national figure")
+        for note in body.get("notes", []):
+            _out.print(f"• {note}", highlight=False)
+        return
+    row = [*(body[k] for k in fields), " | ".join(body["notes"])]
+    _emit([*fields, "notes"], [row], fmt, body, "")
+
+
+@query_app.command()
+def provinces(
+    indicator: Annotated[str, typer.Argument(help="Catalogue code.")],
+    period: Annotated[str, typer.Argument(help="Period.")],
+    boundary: BoundaryOption = "current",
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Every province's figure, best first."""
+    body = _call(
+        "GET",
+        f"{api}/v1/provinces",
+        params={"indicator": indicator, "period": period, "boundary": boundary},
+    )
+    columns = ["rank", "province", "name", "value"]
+    rows = [[r[c] for c in columns] for r in body["rows"]]
+    _emit(columns, rows, fmt, body, f"{body['indicator']} {body['period']} ({body['boundary']})")
+    if fmt is Format.TABLE:
+        for note in body.get("notes", []):
+            _out.print(f"• {note}", highlight=False)
+
+
+@query_app.command()
+def sql(
+    statement: Annotated[str, typer.Argument(help="A read-only statement (SELECT …).")],
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Run read-only SQL through the API."""
+    body = _call("POST", f"{api}/v1/sql", json={"sql": statement})
+    _emit(body["columns"], body["rows"], fmt, body, f"{len(body['rows'])} rows")

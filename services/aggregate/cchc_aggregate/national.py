@@ -1,0 +1,559 @@
+"""National figures from province figures: the aggregation rules of DOMAIN §3, as pure functions.
+
+Input is the latest province-wide report per unit (one SQL query, :mod:`cchc_aggregate.queries`);
+output is the answer of ``GET /v1/national`` and ``GET /v1/provinces``. Nothing here touches
+ClickHouse, so every rule is unit tested with hand-computed numbers (tests/unit/aggregate).
+
+The rules, in the order they apply (docs/analysts.md has the worked examples):
+
+1. **Units and boundaries.** ``current`` (default) answers on the 34 provinces of 2025: a
+   predecessor's counts and ratio components are added into its successor. ``historical``
+   answers on the units as they were: 63 for periods that end before 2025-07-01, otherwise 34.
+   Scores (``index.*``) are never re-based: for a pre-merger period they are answered on the 63
+   historical units under either boundary, with a note.
+2. **Across time, per unit.** A report for exactly the period asked wins. Otherwise:
+   flows (``across_time = sum``) add the unit's reports of finer periods only when they tile the
+   period exactly (:func:`~cchc_shared.periods.covers`; any mix such as H1 + Q3 + Q4 works),
+   else the unit is *incomplete*, left out, and named in a note; stocks (``last``) take the
+   unit's latest report inside the period; ratios recompute from their components derived that
+   way; indices and ratios with only ``own`` components are never derived. Year-to-date reports
+   (``2022-9M``) only answer a query for exactly that YTD period: they are never parts.
+   For a period that spans the merger (the year 2025) the series is the 2025 province, so that
+   its predecessors' first-half reports and its own second-half reports add up.
+3. **Across provinces.** ``sum`` adds; ``mean`` averages the units; ``ratio`` is
+   100 × Σnumerators / Σdenominators over the units that gave components (the ratio report's own
+   numerator/denominator first, else its component indicators for the same period). Units that
+   gave only a percentage cannot be weighted: when at least one unit gave components they are
+   left out of the value and named in a note; when none did, the value is the unweighted mean of
+   the percentages, and a note says so.
+4. **Completeness.** ``provinces_reported`` counts the units (of the boundary) whose figure is
+   in the value; ``provinces_expected`` is 34, or 63 for historical units.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from cchc_shared.catalogue import OWN, AcrossProvinces, AcrossTime, Catalogue, Indicator
+from cchc_shared.periods import Period, PeriodType, covers, parse_period, sub_periods
+from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
+
+__all__ = [
+    "BOUNDARIES",
+    "Boundary",
+    "NationalFigure",
+    "ProvinceFigure",
+    "ProvinceRanking",
+    "Report",
+    "indicators_needed",
+    "national",
+    "provinces",
+    "rank_competition",
+]
+
+Boundary = Literal["current", "historical"]
+BOUNDARIES: tuple[Boundary, ...] = ("current", "historical")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The latest province-wide report of one unit, indicator and period (a row of the query)."""
+
+    indicator: str
+    period: str
+    unit_key: str
+    province: str
+    value: float
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NationalFigure:
+    """The answer of ``GET /v1/national`` (CONTRACT §6)."""
+
+    indicator: str
+    period: str
+    unit: str
+    aggregation: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    provinces_reported: int
+    provinces_expected: int
+    boundary: Boundary
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceFigure:
+    """One unit's figure in ``GET /v1/provinces``; ``value``/``rank`` are None when unreported."""
+
+    province: str
+    name: str
+    value: float | None
+    rank: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceRanking:
+    """The answer of ``GET /v1/provinces``: every unit of the boundary, best first."""
+
+    indicator: str
+    period: str
+    boundary: Boundary
+    rows: list[ProvinceFigure]
+    notes: list[str]
+
+
+# --- across time --------------------------------------------------------------------------------
+
+# Period types that can be parts of a longer period, coarsest first (YTD and phases never are,
+# days are not used by indicator reports).
+_PART_TYPES = (PeriodType.YEAR, PeriodType.HALF, PeriodType.QUARTER, PeriodType.MONTH)
+_SPAN_RANK = {
+    PeriodType.DAY: 0,
+    PeriodType.MONTH: 1,
+    PeriodType.QUARTER: 2,
+    PeriodType.HALF: 3,
+    PeriodType.YTD: 4,
+    PeriodType.YEAR: 5,
+    PeriodType.PHASE: 6,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    value: float
+    parts: tuple[Period, ...]
+    """The reports used: ``(whole,)`` for an exact report."""
+
+
+def _period(text: str) -> Period:
+    # Stored periods were validated by normalize; date.max only skips the "future" check.
+    return parse_period(text, today=date.max)
+
+
+def _flow(
+    reports: dict[str, float], whole: Period, memo: dict[str, _Derived | None]
+) -> _Derived | None:
+    """The flow over ``whole``: its exact report, else the sum of finer reports tiling it."""
+    if whole.text in memo:
+        return memo[whole.text]
+    found: _Derived | None = None
+    if whole.text in reports:
+        found = _Derived(reports[whole.text], (whole,))
+    else:
+        for part_type in _PART_TYPES:
+            if _SPAN_RANK[part_type] >= _SPAN_RANK[whole.type]:
+                continue
+            try:
+                parts = sub_periods(whole, part_type)
+            except ValueError:
+                continue
+            derived = [_flow(reports, p, memo) for p in parts]
+            if all(d is not None for d in derived):
+                used = tuple(p for d in derived if d is not None for p in d.parts)
+                if covers(used, whole):  # tiles by construction; checked because it is cheap
+                    found = _Derived(sum(d.value for d in derived if d is not None), used)
+                    break
+    memo[whole.text] = found
+    return found
+
+
+def _stock(reports: dict[str, float], whole: Period) -> _Derived | None:
+    """The stock over ``whole``: its exact report, else the latest report inside it."""
+    if whole.text in reports:
+        return _Derived(reports[whole.text], (whole,))
+    inside = [p for p in map(_period, reports) if whole.contains(p)]
+    if not inside:
+        return None
+    # Latest end first; among reports ending the same day the most specific (shortest) one.
+    latest = max(inside, key=lambda p: (p.end, -p.days()))
+    return _Derived(reports[latest.text], (latest,))
+
+
+def _over_time(reports: dict[str, float], whole: Period, how: AcrossTime) -> _Derived | None:
+    if how is AcrossTime.SUM:
+        return _flow(reports, whole, {})
+    if how is AcrossTime.LAST:
+        return _stock(reports, whole)
+    return _Derived(reports[whole.text], (whole,)) if whole.text in reports else None
+
+
+# --- one series (a unit, or a 2025 province for periods spanning the merger) --------------------
+
+
+@dataclass
+class _Series:
+    key: str
+    unit_key: str
+    province: str
+    values: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    """indicator → period text → value."""
+    own: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """period text → the ratio report's own (numerator, denominator), for the queried ratio."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    kind: Literal["value", "weighted", "percent", "incomplete"]
+    value: float = math.nan
+    numerator: float = 0.0
+    denominator: float = 0.0
+    parts: tuple[Period, ...] = ()
+    detail: str = ""
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a + b
+
+
+def _build_series(
+    reports: Iterable[Report], ratio_code: str | None, by_province: bool
+) -> dict[str, _Series]:
+    series: dict[str, _Series] = {}
+    for r in reports:
+        key = r.province if by_province else r.unit_key
+        s = series.get(key)
+        if s is None:
+            s = series[key] = _Series(key, r.unit_key, r.province)
+        by_period = s.values[r.indicator]
+        # Several predecessors of one province reporting the same sub-period (spanning periods
+        # only): their counts and components add, as they do across provinces.
+        by_period[r.period] = by_period.get(r.period, 0.0) + r.value
+        if r.indicator == ratio_code:
+            num, den = s.own.get(r.period, (0.0, 0.0))
+            s.own[r.period] = (_add(num, r.numerator), _add(den, r.denominator))
+    return series
+
+
+def _incomplete(reports: dict[str, float], whole: Period) -> _Result:
+    inside = sorted(
+        (p for p in map(_period, reports) if whole.contains(p) and not p.ytd),
+        key=lambda p: (p.start, p.end),
+    )
+    return _Result("incomplete", detail=", ".join(p.text for p in inside))
+
+
+def _evaluate(s: _Series, ind: Indicator, whole: Period, catalogue: Catalogue) -> _Result | None:
+    """The series' figure for ``whole``, or None when it reported nothing usable."""
+    own_reports = s.values.get(ind.code, {})
+    if ind.across_provinces is not AcrossProvinces.RATIO:
+        derived = _over_time(own_reports, whole, ind.across_time)
+        if derived is not None:
+            return _Result("value", derived.value, parts=derived.parts)
+        has_parts = any(whole.contains(_period(p)) and not _period(p).ytd for p in own_reports)
+        if ind.across_time is AcrossTime.SUM and has_parts:
+            return _incomplete(own_reports, whole)
+        return None
+    num, den = s.own.get(whole.text, (None, None))
+    if num is not None and den is not None and den > 0:
+        return _Result("weighted", 100 * num / den, num, den, (whole,))
+    if ind.numerator is not None and ind.denominator is not None and ind.numerator != OWN:
+        parts: list[_Derived] = []
+        for code in (ind.numerator, ind.denominator):
+            component = catalogue.get(code)
+            assert component is not None  # the catalogue validates its ratios' components
+            derived = _over_time(s.values.get(code, {}), whole, component.across_time)
+            if derived is None:
+                break
+            parts.append(derived)
+        else:
+            n, d = parts[0], parts[1]
+            if d.value > 0:
+                return _Result(
+                    "weighted", 100 * n.value / d.value, n.value, d.value, n.parts + d.parts
+                )
+    if whole.text in own_reports:
+        return _Result("percent", own_reports[whole.text], parts=(whole,))
+    return None
+
+
+# --- the plan: which units a query is answered on ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    groups: dict[str, tuple[str, str]]
+    """group key → (code, name) of the units the answer is given on, in code order."""
+    historical_units: bool
+    by_province: bool
+    notes: tuple[str, ...]
+
+
+def _plan(ind: Indicator, whole: Period, boundary: Boundary, registry: ProvinceRegistry) -> _Plan:
+    pre_merger = whole.end < MERGER_DATE
+    spans_merger = whole.start < MERGER_DATE <= whole.end
+    historical_units = pre_merger and (boundary == "historical" or ind.is_index)
+    notes: list[str] = []
+    if historical_units and boundary == "current":
+        notes.append(
+            f"{ind.code} is a score: scores cannot be re-based onto the 2025 provinces, so "
+            f"{whole.text} is answered on the 63 units as they were (DOMAIN §2)"
+        )
+    era = Era.PRE_2025 if historical_units else Era.POST_2025
+    groups = {
+        (u.key if historical_units else u.code): (u.code, u.name) for u in registry.units(era)
+    }
+    return _Plan(groups, historical_units, spans_merger, tuple(notes))
+
+
+def indicators_needed(ind: Indicator) -> list[str]:
+    """The indicator codes whose reports a national figure of ``ind`` reads."""
+    codes = [ind.code]
+    if ind.is_ratio and ind.numerator and ind.denominator and ind.numerator != OWN:
+        codes += [ind.numerator, ind.denominator]
+    return codes
+
+
+@dataclass
+class _Group:
+    results: list[tuple[_Series, _Result]] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[tuple[_Series, _Result]]:
+        return [(s, r) for s, r in self.results if r.kind == kind]
+
+
+@dataclass(frozen=True, slots=True)
+class _Computed:
+    plan: _Plan
+    groups: dict[str, _Group]
+    notes: list[str]
+    names: dict[str, str]
+    """unit key of either era → "code name"."""
+    predecessors: dict[str, frozenset[str]]
+    """2025 code → the unit keys of its predecessors."""
+
+    def label(self, s: _Series) -> str:
+        """How a note names a series: "02 Hà Giang", "08 Tuyên Quang"."""
+        if self.plan.by_province:
+            return self.names.get(f"2025:{s.province}", s.province)
+        return self.names.get(s.unit_key, s.unit_key)
+
+
+def _compute(
+    ind: Indicator,
+    whole: Period,
+    boundary: Boundary,
+    reports: Iterable[Report],
+    catalogue: Catalogue,
+    registry: ProvinceRegistry,
+) -> _Computed:
+    plan = _plan(ind, whole, boundary, registry)
+    ratio_code = ind.code if ind.is_ratio else None
+    series = _build_series(reports, ratio_code, plan.by_province)
+    names = {u.key: f"{u.code} {u.name}" for era in Era for u in registry.units(era)}
+    groups: dict[str, _Group] = {key: _Group() for key in plan.groups}
+    for s in series.values():
+        key = s.unit_key if plan.historical_units else s.province
+        if key not in groups:
+            continue  # a report of another era's unit (cannot happen with normalize's data)
+        result = _evaluate(s, ind, whole, catalogue)
+        if result is not None:
+            groups[key].results.append((s, result))
+    notes = list(plan.notes)
+    predecessors = {
+        u.code: frozenset(p.key for p in registry.predecessors(u.code))
+        for u in registry.units(Era.POST_2025)
+    }
+    computed = _Computed(plan, groups, notes, names, predecessors)
+    label = computed.label
+    all_results = [(s, r) for g in groups.values() for s, r in g.results]
+    incomplete = [(s, r) for s, r in all_results if r.kind == "incomplete"]
+    if incomplete:
+        listed = "; ".join(f"{label(s)} ({r.detail})" for s, r in incomplete)
+        notes.append(
+            f"incomplete: {len(incomplete)} unit(s) reported only part of {whole.text} and are "
+            f"left out, because a flow adds up only over periods that cover it entirely: {listed}"
+        )
+    derived = [(s, r) for s, r in all_results if r.kind != "incomplete" and r.parts != (whole,)]
+    if derived:
+        kind = (
+            "latest report inside the period"
+            if ind.across_time is AcrossTime.LAST
+            else ("sum of finer periods")
+        )
+        if ind.is_ratio:
+            kind = "components derived from finer periods"
+        listed = "; ".join(
+            f"{label(s)} ({', '.join(p.text for p in dict.fromkeys(r.parts))})" for s, r in derived
+        )
+        notes.append(f"{whole.text} derived ({kind}) for {len(derived)} unit(s): {listed}")
+    ytd_seen = any(
+        _period(p).ytd and whole.contains(_period(p)) and p != whole.text
+        for s in series.values()
+        for reports_ in s.values.values()
+        for p in reports_
+    )
+    if ytd_seen:
+        notes.append(
+            "year-to-date reports inside the period were not used: cumulative figures are not "
+            "additive with other periods"
+        )
+    return computed
+
+
+# --- across provinces ---------------------------------------------------------------------------
+
+
+def national(
+    ind: Indicator,
+    whole: Period,
+    boundary: Boundary,
+    reports: Iterable[Report],
+    catalogue: Catalogue,
+    registry: ProvinceRegistry,
+) -> NationalFigure:
+    """The national figure of ``ind`` for ``whole`` under ``boundary`` (module docstring)."""
+    c = _compute(ind, whole, boundary, reports, catalogue, registry)
+    notes = c.notes
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    reported = 0
+    if ind.across_provinces is AcrossProvinces.SUM:
+        values = [r.value for g in c.groups.values() for _, r in g.of("value")]
+        reported = sum(1 for g in c.groups.values() if g.of("value"))
+        value = math.fsum(values) if values else None
+    elif ind.across_provinces is AcrossProvinces.MEAN:
+        group_means = [
+            math.fsum(r.value for _, r in g.of("value")) / len(g.of("value"))
+            for g in c.groups.values()
+            if g.of("value")
+        ]
+        reported = len(group_means)
+        value = math.fsum(group_means) / reported if reported else None
+    else:
+        weighted_groups = [g for g in c.groups.values() if g.of("weighted")]
+        percent_only = [(key, s, r) for key, g in c.groups.items() for s, r in g.of("percent")]
+        if weighted_groups:
+            numerator = math.fsum(r.numerator for g in weighted_groups for _, r in g.of("weighted"))
+            denominator = math.fsum(
+                r.denominator for g in weighted_groups for _, r in g.of("weighted")
+            )
+            value = 100 * numerator / denominator
+            reported = len(weighted_groups)
+            if percent_only:
+                listed = ", ".join(f"{c.label(s)} ({r.value:g} %)" for _, s, r in percent_only)
+                notes.append(
+                    f"ratio weighted over the {reported} unit(s) that reported numerators and "
+                    f"denominators; {len(percent_only)} unit(s) reported only a percentage, "
+                    f"cannot be weighted and are left out: {listed}"
+                )
+        elif percent_only:
+            value = math.fsum(r.value for _, _, r in percent_only) / len(percent_only)
+            reported = len({key for key, _, _ in percent_only})
+            notes.append(
+                f"unweighted mean of {len(percent_only)} unit(s)' percentages: no unit reported "
+                "a numerator and denominator, so the rate cannot be weighted (DOMAIN §3)"
+            )
+    partial = _partial_groups(c)
+    if partial:
+        notes.append(partial)
+    if value is None:
+        notes.append(f"no unit reported {ind.code} for {whole.text}")
+    return NationalFigure(
+        indicator=ind.code,
+        period=whole.text,
+        unit=ind.unit,
+        aggregation=ind.across_provinces.value,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        provinces_reported=reported,
+        provinces_expected=len(c.plan.groups),
+        boundary=boundary,
+        notes=notes,
+    )
+
+
+def _partial_groups(c: _Computed) -> str:
+    """A note naming 2025 provinces where some, not all, predecessors are in the value."""
+    # Only when historical units are added into their successor (current boundary, a period
+    # before the merger); for a period spanning it the series already is the 2025 province.
+    if c.plan.historical_units or c.plan.by_province:
+        return ""
+    partial: list[str] = []
+    for key, group in c.groups.items():
+        counted = {s.unit_key for s, r in group.results if r.kind in ("value", "weighted")}
+        expected = c.predecessors.get(key, frozenset())
+        missing = sorted(expected - counted)
+        if counted and missing and len(expected) > 1:
+            code, name = c.plan.groups[key]
+            lacking = ", ".join(c.names.get(m, m) for m in missing)
+            partial.append(f"{code} {name} lacks {lacking}")
+    if not partial:
+        return ""
+    return (
+        "partly reported 2025 provinces (some predecessor units did not report, so their share "
+        "is missing from the value): " + "; ".join(partial)
+    )
+
+
+# --- ranking ------------------------------------------------------------------------------------
+
+
+def rank_competition(values: list[float | None], higher_is_better: bool) -> list[int | None]:
+    """Competition ranks ("1224"): ties share the best rank, the next rank skips; None unranked."""
+    sign = -1.0 if higher_is_better else 1.0
+    present = sorted((sign * v, i) for i, v in enumerate(values) if v is not None)
+    ranks: list[int | None] = [None] * len(values)
+    previous: float | None = None
+    rank = 0
+    for position, (key, i) in enumerate(present, start=1):
+        # Equal up to float noise (sums in another order) is a tie.
+        if previous is None or not math.isclose(key, previous, rel_tol=1e-12, abs_tol=1e-12):
+            rank = position
+        ranks[i] = rank
+        previous = key
+    return ranks
+
+
+def provinces(
+    ind: Indicator,
+    whole: Period,
+    boundary: Boundary,
+    reports: Iterable[Report],
+    catalogue: Catalogue,
+    registry: ProvinceRegistry,
+) -> ProvinceRanking:
+    """Every unit's figure for ``whole`` under ``boundary``, best first by polarity.
+
+    A unit's value follows the same rules as the national figure restricted to that unit:
+    predecessors added (counts and ratio components), a percentage-only unit's own percentage.
+    Units without a usable figure come last with value and rank None.
+    """
+    c = _compute(ind, whole, boundary, reports, catalogue, registry)
+    keys = list(c.plan.groups)
+    values = [_group_value(ind, c.groups[k]) for k in keys]
+    ranks = rank_competition(values, ind.higher_is_better)
+    rows = [
+        ProvinceFigure(c.plan.groups[k][0], c.plan.groups[k][1], v, r)
+        for k, v, r in zip(keys, values, ranks, strict=True)
+    ]
+    rows.sort(key=lambda f: (f.rank is None, f.rank or 0, f.province))
+    return ProvinceRanking(ind.code, whole.text, boundary, rows, c.notes)
+
+
+def _group_value(ind: Indicator, group: _Group) -> float | None:
+    if ind.across_provinces is AcrossProvinces.SUM:
+        values = [r.value for _, r in group.of("value")]
+        return math.fsum(values) if values else None
+    if ind.across_provinces is AcrossProvinces.MEAN:
+        values = [r.value for _, r in group.of("value")]
+        return math.fsum(values) / len(values) if values else None
+    weighted = group.of("weighted")
+    if weighted:
+        return (
+            100
+            * math.fsum(r.numerator for _, r in weighted)
+            / math.fsum(r.denominator for _, r in weighted)
+        )
+    percents = [r.value for _, r in group.of("percent")]
+    return math.fsum(percents) / len(percents) if percents else None

@@ -1,0 +1,93 @@
+"""Shared reference data → rows of the ClickHouse dimension tables (deploy/clickhouse/0003). Pure.
+
+The rows come from the same files every service validates at start (``cchc_shared/data``), so an
+analyst's SQL join and the pipeline can never disagree about a province or an indicator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cchc_shared.catalogue import Catalogue
+from cchc_shared.provinces import Era, ProvinceRegistry
+
+Table = dict[str, list[Any]]
+"""Column name → values, for a column-oriented insert."""
+
+
+def province_rows(registry: ProvinceRegistry) -> Table:
+    """One row per unit of both eras (63 + 34), with its 2025 successor."""
+    table: Table = {
+        c: [] for c in ("key", "era", "code", "name", "type", "successor_code", "successor_name")
+    }
+    for era in Era:
+        for unit in registry.units(era):
+            successor = registry.successor(unit)
+            for column, value in (
+                ("key", unit.key),
+                ("era", unit.era.value),
+                ("code", unit.code),
+                ("name", unit.name),
+                ("type", unit.type.value),
+                ("successor_code", successor.code),
+                ("successor_name", successor.name),
+            ):
+                table[column].append(value)
+    return table
+
+
+def lineage_rows(registry: ProvinceRegistry) -> Table:
+    """Every unit of either era → the 2025 province it belongs to (a 2025 unit maps to itself)."""
+    table: Table = {
+        c: [] for c in ("unit_key", "unit_code", "unit_name", "province", "province_name", "merged")
+    }
+    for era in Era:
+        for unit in registry.units(era):
+            successor = registry.successor(unit)
+            for column, value in (
+                ("unit_key", unit.key),
+                ("unit_code", unit.code),
+                ("unit_name", unit.name),
+                ("province", successor.code),
+                ("province_name", successor.name),
+                ("merged", len(registry.predecessors(successor.code)) > 1),
+            ):
+                table[column].append(value)
+    return table
+
+
+def indicator_rows(catalogue: Catalogue) -> Table:
+    """One row per catalogue entry."""
+    table: Table = {
+        c: []
+        for c in (
+            "code", "name_vi", "aliases", "unit", "min", "max", "across_provinces",
+            "across_time", "numerator", "denominator", "higher_is_better", "source",
+        )
+    }  # fmt: skip
+    for ind in catalogue:
+        for column, value in (
+            ("code", ind.code),
+            ("name_vi", ind.name_vi),
+            ("aliases", list(ind.aliases)),
+            ("unit", ind.unit),
+            ("min", ind.min),
+            ("max", ind.max),
+            ("across_provinces", ind.across_provinces.value),
+            ("across_time", ind.across_time.value),
+            ("numerator", ind.numerator or ""),
+            ("denominator", ind.denominator or ""),
+            ("higher_is_better", ind.higher_is_better),
+            ("source", ind.source),
+        ):
+            table[column].append(value)
+    return table
+
+
+def reference_tables(registry: ProvinceRegistry, catalogue: Catalogue) -> dict[str, Table]:
+    """Every dimension table's full content, by table name."""
+    return {
+        "provinces": province_rows(registry),
+        "province_lineage": lineage_rows(registry),
+        "indicators": indicator_rows(catalogue),
+    }

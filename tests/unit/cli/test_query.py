@@ -1,0 +1,74 @@
+"""`cchc query …` prints the API's answers as a table, JSON or CSV; errors exit non-zero."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from cchc_cli import query
+from cchc_cli.main import app
+from typer.testing import CliRunner
+
+NATIONAL = {
+    "indicator": "dossiers.late_rate", "period": "2024", "unit": "percent",
+    "aggregation": "ratio", "value": 1.188, "numerator": 1200.0, "denominator": 101000.0,
+    "provinces_reported": 2, "provinces_expected": 34, "boundary": "current",
+    "notes": ["one note"],
+}  # fmt: skip
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, Any]]]:
+    seen: list[tuple[str, str, dict[str, Any]]] = []
+
+    def fake(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        seen.append((method, url, kwargs))
+        if "nope" in str(kwargs.get("params")):
+            body: Any = {"error": "unknown_indicator", "detail": "no indicator 'nope'"}
+            return httpx.Response(404, content=orjson.dumps(body))
+        if url.endswith("/v1/provinces"):
+            row = {"province": "01", "name": "Hà Nội", "value": 1.0, "rank": 1}
+            body = {"indicator": "x", "period": "2024", "boundary": "current", "notes": []}
+            body["rows"] = [row]
+        elif url.endswith("/v1/sql"):
+            body = {"columns": ["n"], "rows": [[97]]}
+        else:
+            body = NATIONAL
+        return httpx.Response(200, content=orjson.dumps(body))
+
+    monkeypatch.setattr(query.httpx, "request", fake)
+    return seen
+
+
+def test_national_as_json_and_table(calls: list[Any]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["query", "national", "dossiers.late_rate", "2024", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["value"] == 1.188
+    assert calls[0][2]["params"] == {
+        "indicator": "dossiers.late_rate",
+        "period": "2024",
+        "boundary": "current",
+    }
+    table = runner.invoke(app, ["query", "national", "dossiers.late_rate", "2024"])
+    assert "provinces_expected" in table.stdout
+    assert "one note" in table.stdout
+
+
+def test_provinces_as_csv(calls: list[Any]) -> None:
+    result = CliRunner().invoke(app, ["query", "provinces", "x", "2024", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["rank,province,name,value", "1,01,Hà Nội,1.0"]
+
+
+def test_sql_and_api_errors(calls: list[Any]) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["query", "sql", "SELECT 1", "-f", "csv", "--api", "http://h:1"])
+    assert ok.stdout.splitlines() == ["n", "97"]
+    assert calls[-1][1] == "http://h:1/v1/sql"
+    bad = runner.invoke(app, ["query", "national", "nope", "2024"])
+    assert bad.exit_code == 1
