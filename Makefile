@@ -9,7 +9,7 @@ MEMBERS := shared services/runtime services/ingest services/normalize services/a
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 
-.PHONY: help setup run test lint typecheck unit lock clean
+.PHONY: help setup run test lint typecheck unit promtool lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,7 +39,13 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
-test: lint typecheck unit ## ruff, mypy and every test (real broker and chDB included)
+promtool: ## check the Prometheus config and rules, run the alert unit tests
+	deploy/prometheus/ensure-promtool.sh
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool check rules deploy/prometheus/alerts.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
+
+test: lint typecheck promtool unit ## ruff, mypy, promtool and every test (real broker and chDB included)
 
 lock: | $(UV) ## re-pin dependencies after editing a pyproject.toml
 	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --quiet \

@@ -17,8 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from cchc_cli import dlq, schema
 from cchc_cli import push as pushing
+from cchc_cli.query import query_app
 from cchc_cli.stack import Stack, StackConfig
+from cchc_cli.top import top
 
 app = typer.Typer(
     help="CCHC Pipeline: Vietnam's administrative-reform figures, province → Kafka → ClickHouse.",
@@ -51,9 +54,15 @@ def up(
     ] = 8080,
     raw_partitions: Annotated[int, typer.Option(min=1, help="Partitions per cchc.raw.NN.")] = 1,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions of internal topics.")] = 4,
+    with_prometheus: Annotated[
+        bool, typer.Option("--with-prometheus", help="Also run Prometheus (if on PATH).")
+    ] = False,
+    prometheus_port: Annotated[int, typer.Option(help="Prometheus port (127.0.0.1).")] = 9090,
 ) -> None:
     """Run the whole stack in the foreground until Ctrl-C (SIGINT) or SIGTERM."""
-    config = StackConfig(data_dir, kafka_port, api_port, raw_partitions, partitions)
+    config = StackConfig(
+        data_dir, kafka_port, api_port, raw_partitions, partitions, with_prometheus, prometheus_port
+    )
     stack = Stack(config, lambda line: console.print(f"[yellow]{line}[/]"))
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
@@ -66,6 +75,8 @@ def up(
         console.print(f"topics: {created} created")
         console.print(stack.migrate())
         stack.start_services()
+        if with_prometheus:
+            console.print(stack.start_prometheus())
         stack.wait_ready()
         ports = config.ports()
         out.print(
@@ -177,6 +188,11 @@ def push(
     if report.failures:
         raise typer.Exit(1)
 
+
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(schema.app, name="schema")
+app.add_typer(query_app, name="query")
+app.command("top")(top)
 
 if __name__ == "__main__":
     app()

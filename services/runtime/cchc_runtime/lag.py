@@ -49,11 +49,13 @@ class LagMonitor:
         groups: Mapping[str, Group],
         dlq_topic: str,
         interval_s: float = 1.0,
+        fetch_timeout_s: float = 3.0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.groups = dict(groups)
         self.dlq_topic = dlq_topic
         self.interval_s = interval_s
+        self.fetch_timeout_s = fetch_timeout_s
         self.snapshot = LagSnapshot()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lag-monitor", daemon=True)
@@ -125,13 +127,25 @@ class LagMonitor:
                 # A lower bound on Tansu; the fetch below corrects it.
                 for tp, end in consumer.end_offsets(fresh).items():
                     self._highwater[tp] = end
+        # kafka-python keeps the last high-water mark it saw and sets a new one only from a fetch
+        # at the current position, so: clear it, fetch, and wait until every partition answered.
+        # (Private state: the public API cannot tell a fresh mark from a stale one.)
+        states = consumer._subscription.assignment
         for tp in tps:
             consumer.seek(tp, self._highwater.get(tp, 0))
-        consumer.poll(timeout_ms=100, max_records=10_000)
+            states[tp].highwater = None
+        deadline = time.monotonic() + self.fetch_timeout_s
+        while True:
+            consumer.poll(timeout_ms=50, max_records=10_000)
+            missing = [tp for tp in tps if consumer.highwater(tp) is None]
+            if not missing or time.monotonic() > deadline:
+                break
         for tp in tps:
             hw = consumer.highwater(tp)
             if hw is not None:
                 self._highwater[tp] = hw
+        if missing:
+            raise TimeoutError(f"no high-water mark for {len(missing)} partitions")
 
     def _measure(self, consumer: KafkaConsumer, admin: KafkaAdminClient) -> LagSnapshot:
         # Committed offsets first, high-water marks second. A service commits only after its
