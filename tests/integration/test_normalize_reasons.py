@@ -115,7 +115,7 @@ def _dead_letters(bootstrap: str, wanted: set[str], timeout_s: float = 30) -> di
                         event_id = orjson.loads(letter["payload"]).get("event_id")
                     except (orjson.JSONDecodeError, AttributeError):
                         continue  # other tests' garbage
-                    if event_id in wanted:
+                    if isinstance(event_id, str) and event_id in wanted:
                         found[event_id] = letter
     finally:
         consumer.close()
