@@ -33,6 +33,32 @@ class Reason(StrEnum):
     STORAGE_REJECTED = "storage_rejected"
 
 
+# Which reasons each stage can give (the others belong to earlier stages).
+STAGE_REASONS: dict[str, tuple[Reason, ...]] = {
+    "ingest": (
+        Reason.OVERSIZED,
+        Reason.MALFORMED_JSON,
+        Reason.UNKNOWN_SCHEMA,
+        Reason.SCHEMA_VIOLATION,
+        Reason.PROVINCE_MISMATCH,
+        Reason.UNKNOWN_PROVINCE,
+    ),
+    "normalize": (
+        Reason.SCHEMA_VIOLATION,
+        Reason.UNKNOWN_PROVINCE,
+        Reason.UNKNOWN_INDICATOR,
+        Reason.BAD_NUMBER,
+        Reason.BAD_UNIT,
+        Reason.BAD_PERIOD,
+        Reason.FUTURE_PERIOD,
+        Reason.OUT_OF_RANGE,
+        Reason.INCONSISTENT_RATIO,
+        Reason.UNKNOWN_COMMUNE,
+    ),
+    "aggregate": (Reason.SCHEMA_VIOLATION, Reason.STORAGE_REJECTED),
+}
+
+
 class ErrorDetail(BaseModel):
     """One field error: where (`loc`, dotted) and what (`msg`)."""
 

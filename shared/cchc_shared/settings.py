@@ -29,3 +29,6 @@ class ServiceSettings(BaseSettings):
     port: int = Field(default=8081, ge=0, le=65535)
     log_format: str = Field(default="auto", pattern="^(auto|json|text)$")
     log_level: str = "INFO"
+    restarts: int = Field(
+        default=0, ge=0, description="set by the supervisor: how often it restarted this service"
+    )

@@ -17,13 +17,13 @@ import pytest
 from cchc_aggregate import api, store
 from cchc_aggregate.handler import AggregateHandler
 from cchc_aggregate.settings import AggregateSettings
-from cchc_runtime.kafka import Outgoing, Record, dedup_token
-from cchc_runtime.metrics import ServiceMetrics
+from cchc_runtime.kafka import Record, dedup_token
 from cchc_shared.periods import parse_period
 from cchc_shared.provinces import Era, default_registry
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from prometheus_client import CollectorRegistry
+
+from tests.fakes import FakeService
 
 pytestmark = pytest.mark.connected
 
@@ -51,23 +51,6 @@ def http(clean: store.Store) -> TestClient:
     app = FastAPI()
     api.install(app, clean, None, AggregateSettings())
     return TestClient(app)
-
-
-class FakeOutput:
-    def __init__(self) -> None:
-        self.sent: list[Outgoing] = []
-
-    async def send_all(self, messages: list[Outgoing]) -> int:
-        self.sent.extend(messages)
-        return len(messages)
-
-
-class FakeService:
-    name = "aggregate"
-
-    def __init__(self) -> None:
-        self.metrics = ServiceMetrics.create("aggregate", CollectorRegistry())
-        self.output = FakeOutput()
 
 
 def observation(event_id: str, **fields: Any) -> dict[str, Any]:
@@ -107,7 +90,7 @@ def records(payloads: list[dict[str, Any]], first_offset: int = 0) -> list[Recor
 
 
 def write(db: store.Store, payloads: list[dict[str, Any]], first_offset: int = 0) -> FakeService:
-    service = FakeService()
+    service = FakeService("aggregate")
     handler = AggregateHandler(service, db)  # type: ignore[arg-type]
     asyncio.run(handler(records(payloads, first_offset)))
     return service
@@ -180,7 +163,7 @@ def test_batch_retried_after_failure_between_insert_and_commit_is_inserted_once(
 ) -> None:
     payloads = [observation(f"b{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "14"])]
     batch = records(payloads)
-    handler = AggregateHandler(FakeService(), clean)  # type: ignore[arg-type]
+    handler = AggregateHandler(FakeService("aggregate"), clean)  # type: ignore[arg-type]
     from cchc_aggregate.steps.rows import to_columns
 
     columns = to_columns([(r.value, r.timestamp_ms) for r in batch])
@@ -198,7 +181,7 @@ def test_rows_clickhouse_refuses_are_dead_lettered_and_the_rest_inserted(
     service = write(clean, [good[0], bad, good[1], good[2]])
     assert count(clean, "SELECT count() FROM observations") == 3
     assert len(service.output.sent) == 1
-    topic, key, value = service.output.sent[0]
+    topic, key, value, _ = service.output.sent[0]
     letter = orjson.loads(value)
     assert (topic, key) == ("cchc.dlq", b"bad")
     assert (letter["stage"], letter["reason"]) == ("aggregate", "storage_rejected")

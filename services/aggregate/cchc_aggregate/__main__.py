@@ -7,9 +7,10 @@ import asyncio
 import logging
 
 from cchc_runtime import logs
-from cchc_runtime.lag import Group, LagMonitor
+from cchc_runtime.lag import Group, LagCollector, LagMonitor
 from cchc_runtime.metrics import ServiceMetrics
 from cchc_runtime.service import KafkaService, http_app, serve
+from cchc_shared.dlq import STAGE_REASONS
 from cchc_shared.provinces import Era, ProvinceRegistry
 from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
@@ -37,7 +38,9 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     """Consume cchc.normalized into ClickHouse and serve the query API until stopped."""
     db = store.Store(store.connect(settings.clickhouse_dsn()))
-    metrics = ServiceMetrics.create("aggregate")
+    metrics = ServiceMetrics.create(
+        "aggregate", restarts=settings.restarts, reasons=STAGE_REASONS["aggregate"]
+    )
     service = KafkaService("aggregate", kafka, [Topic.NORMALIZED], settings.group_id, metrics)
     service.handle(AggregateHandler(service, db))
     service.add_ready_check(lambda: asyncio.to_thread(db.ping))
@@ -59,6 +62,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         version="1",
     )
     api.install(app, db, lag, settings)
+    metrics.registry.register(LagCollector(lag))
     lag.start()
     try:
         serve(http_app(service, app), settings.host, settings.port)

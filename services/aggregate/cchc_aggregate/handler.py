@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from cchc_runtime.kafka import Outgoing, Record, dedup_token
@@ -48,6 +49,7 @@ class AggregateHandler:
                 break
             except Exception as exc:
                 # Not committing: the batch stays unacknowledged, the lag grows, nothing is lost.
+                self.service.metrics.insert_errors.labels(service=self.service.name).inc()
                 attempt += 1
                 delay = min(0.5 * 2 ** (attempt - 1), self.max_backoff_s)
                 log.warning(
@@ -58,12 +60,13 @@ class AggregateHandler:
                     extra={"attempt": attempt},
                 )
                 await asyncio.sleep(delay)
+        self._observe_queryable(records)
         letters = [
             *self._letters(records, columns.invalid, Reason.SCHEMA_VIOLATION),
             *self._letters(records, rejected, Reason.STORAGE_REJECTED),
         ]
         if letters:
-            await self.service.output.send_all(letters)
+            await self.service.publish(letters)
             self.service.metrics.dead_lettered.labels(service=self.service.name).inc(len(letters))
         metrics = self.service.metrics
         metrics.accepted.labels(service=self.service.name).inc(len(records) - len(letters))
@@ -89,16 +92,28 @@ class AggregateHandler:
     def _range_inserter(self, table: str, rows: dict[str, list[Any]], token: str) -> InsertRange:
         count = len(next(iter(rows.values())))
 
+        metrics, labels = self.service.metrics, {"service": self.service.name}
+
         def insert(lo: int, hi: int) -> None:
+            started = time.perf_counter()
             if (lo, hi) == (0, count):
                 self.store.insert(table, rows, token)
-                return
-            # A part's token is a function of the batch's token and the part's range, both
-            # deterministic, so a redelivered batch bisects to the same tokens and dedups.
-            part = {name: values[lo:hi] for name, values in rows.items()}
-            self.store.insert(table, part, f"{token}[{lo}:{hi}]")
+            else:
+                # A part's token is a function of the batch's token and the part's range, both
+                # deterministic, so a redelivered batch bisects to the same tokens and dedups.
+                part = {name: values[lo:hi] for name, values in rows.items()}
+                self.store.insert(table, part, f"{token}[{lo}:{hi}]")
+            metrics.insert_duration.labels(**labels).observe(time.perf_counter() - started)
+            metrics.insert_rows.labels(**labels, table=table).inc(hi - lo)
 
         return insert
+
+    def _observe_queryable(self, records: list[Record]) -> None:
+        """Push-to-queryable latency: Kafka record timestamp → insert acknowledged (now)."""
+        now_ms = time.time() * 1000
+        histogram = self.service.metrics.push_to_queryable.labels(service=self.service.name)
+        for record in records:
+            histogram.observe(max(now_ms - record.timestamp_ms, 0.0) / 1000)
 
     @staticmethod
     def _letters(
@@ -117,5 +132,5 @@ class AggregateHandler:
                 key=r.key,
                 payload=r.value,
             )
-            out.append((Topic.DLQ, r.key, dlq.encode(letter)))
+            out.append(Outgoing(Topic.DLQ, r.key, dlq.encode(letter), r.timestamp_ms))
         return out

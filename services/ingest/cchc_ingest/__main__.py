@@ -5,6 +5,7 @@ from __future__ import annotations
 from cchc_runtime import logs
 from cchc_runtime.metrics import ServiceMetrics
 from cchc_runtime.service import KafkaService, http_app, serve
+from cchc_shared.dlq import STAGE_REASONS
 from cchc_shared.provinces import Era, ProvinceRegistry
 from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import raw_topics
@@ -20,7 +21,13 @@ def main() -> None:
     registry = ProvinceRegistry.load()
     topics = raw_topics(u.code for u in registry.units(Era.POST_2025))
     service = KafkaService(
-        "ingest", kafka, topics, settings.group_id, ServiceMetrics.create("ingest")
+        "ingest",
+        kafka,
+        topics,
+        settings.group_id,
+        ServiceMetrics.create(
+            "ingest", restarts=settings.restarts, reasons=STAGE_REASONS["ingest"]
+        ),
     )
     service.handle(
         IngestHandler(

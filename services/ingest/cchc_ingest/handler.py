@@ -72,7 +72,11 @@ class IngestHandler:
                     continue
             if isinstance(result, Accepted):
                 # Forward the original bytes: normalize re-reads them, nothing is rewritten.
-                out.append((Topic.VALIDATED, result.province.encode(), record.value))
+                out.append(
+                    Outgoing(
+                        Topic.VALIDATED, result.province.encode(), record.value, record.timestamp_ms
+                    )
+                )
                 accepted += 1
                 continue
             letter = dlq.dead_letter(
@@ -85,7 +89,7 @@ class IngestHandler:
                 key=record.key,
                 payload=record.value,
             )
-            out.append((Topic.DLQ, record.key, dlq.encode(letter)))
+            out.append(Outgoing(Topic.DLQ, record.key, dlq.encode(letter), record.timestamp_ms))
             rejected += 1
             metrics.rejected.labels(service=name, reason=result.reason.value).inc()
             log.info(
@@ -98,7 +102,7 @@ class IngestHandler:
                     "reason": result.reason.value,
                 },
             )
-        await self.service.output.send_all(out)
+        await self.service.publish(out)
         metrics.accepted.labels(service=name).inc(accepted)
         if rejected:
             metrics.dead_lettered.labels(service=name).inc(rejected)

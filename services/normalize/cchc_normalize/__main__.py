@@ -7,6 +7,7 @@ import logging
 from cchc_runtime import logs
 from cchc_runtime.metrics import ServiceMetrics
 from cchc_runtime.service import KafkaService, http_app, serve
+from cchc_shared.dlq import STAGE_REASONS
 from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic
 
@@ -40,7 +41,13 @@ def main() -> None:
     logs.configure("normalize", settings.log_level, settings.log_format)
     reference = load_reference()
     service = KafkaService(
-        "normalize", kafka, [Topic.VALIDATED], settings.group_id, ServiceMetrics.create("normalize")
+        "normalize",
+        kafka,
+        [Topic.VALIDATED],
+        settings.group_id,
+        ServiceMetrics.create(
+            "normalize", restarts=settings.restarts, reasons=STAGE_REASONS["normalize"]
+        ),
     )
     service.handle(NormalizeHandler(service, reference))
     serve(http_app(service), settings.host, settings.port)

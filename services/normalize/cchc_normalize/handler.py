@@ -55,7 +55,7 @@ class NormalizeHandler:
                     key=record.key,
                     payload=record.value,
                 )
-                out.append((Topic.DLQ, record.key, dlq.encode(letter)))
+                out.append(Outgoing(Topic.DLQ, record.key, dlq.encode(letter), record.timestamp_ms))
                 metrics.rejected.labels(service=name, reason=result.reason.value).inc()
                 log.info(
                     "rejected: %s",
@@ -74,8 +74,15 @@ class NormalizeHandler:
                 if isinstance(result, Observation)
                 else f"{result.province}|{result.dossier_id}"
             )
-            out.append((Topic.NORMALIZED, natural.encode(), result.model_dump_json().encode()))
-        await self.service.output.send_all(out)
+            out.append(
+                Outgoing(
+                    Topic.NORMALIZED,
+                    natural.encode(),
+                    result.model_dump_json().encode(),
+                    record.timestamp_ms,
+                )
+            )
+        await self.service.publish(out)
         metrics.accepted.labels(service=name).inc(len(records) - rejected)
         if rejected:
             metrics.dead_lettered.labels(service=name).inc(rejected)

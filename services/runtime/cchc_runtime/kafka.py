@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 
@@ -44,8 +44,17 @@ def dedup_token(records: Sequence[Record]) -> str:
     return ";".join(f"{t}/{p}/{lo}-{hi}" for (t, p), (lo, hi) in sorted(spans.items()))
 
 
-Outgoing = tuple[str, bytes | None, bytes]
-"""(topic, key, value) of a message to produce."""
+class Outgoing(NamedTuple):
+    """A message to produce.
+
+    `timestamp_ms` carries the input record's timestamp forward, so every record downstream
+    keeps the time the province pushed it: push-to-queryable latency is measured end to end.
+    """
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int | None = None
 
 
 class Output:
@@ -82,7 +91,10 @@ class Output:
         """
         assert self._producer is not None, "Output.start() was not awaited"
         futures = [
-            await self._producer.send(topic, value=value, key=key) for topic, key, value in messages
+            await self._producer.send(
+                m.topic, value=m.value, key=m.key, timestamp_ms=m.timestamp_ms
+            )
+            for m in messages
         ]
         if futures:
             await asyncio.gather(*futures)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +171,25 @@ class LagMonitor:
             snapshot.per_partition[service] = lag
         snapshot.dlq = sum(hw for tp, hw in self._highwater.items() if tp.topic == self.dlq_topic)
         return snapshot
+
+
+class LagCollector(Collector):
+    """Exports the monitor's last snapshot as `cchc_consumer_lag_messages{service,topic,partition}`.
+
+    Read at scrape time, so the gauge is never older than the monitor's refresh interval.
+    """
+
+    def __init__(self, monitor: LagMonitor) -> None:
+        self.monitor = monitor
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """One sample per service and partition."""
+        family = GaugeMetricFamily(
+            "cchc_consumer_lag_messages",
+            "Messages a service's consumer group still has to consume",
+            labels=["service", "topic", "partition"],
+        )
+        for service, partitions in self.monitor.snapshot.per_partition.items():
+            for (topic, partition), lag in sorted(partitions.items()):
+                family.add_metric([service, topic, str(partition)], lag)
+        yield family

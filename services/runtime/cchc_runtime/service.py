@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
@@ -25,7 +26,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from cchc_runtime.kafka import Output, Record
+from cchc_runtime.kafka import Outgoing, Output, Record
 from cchc_runtime.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,13 @@ class KafkaService:
         if consumer is not None:
             consumer.resume(*(tp for tp in consumer.paused() if tp.topic == topic))
 
+    async def publish(self, messages: list[Outgoing]) -> None:
+        """Produce `messages` durably (acks=all) and count them per topic."""
+        await self.output.send_all(messages)
+        counts = Counter(m.topic for m in messages)
+        for topic, count in counts.items():
+            self.metrics.produced.labels(service=self.name, topic=topic).inc(count)
+
     async def is_ready(self) -> bool:
         """Connected, partitions assigned, and every extra check passing."""
         consumer = self._subscriber.consumer
@@ -187,7 +195,9 @@ def http_app(service: KafkaService, app: FastAPI | None = None) -> FastAPI:
 
     @app.get("/metrics", tags=["operations"])
     async def metrics() -> Response:
-        """Prometheus exposition."""
+        """Prometheus exposition (readiness refreshed at scrape time, so it is never stale)."""
+        ready = await service.is_ready()
+        service.metrics.ready.labels(service=service.name).set(1 if ready else 0)
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from cchc_ingest.handler import IngestHandler
 from cchc_ingest.steps.dlq_limit import DlqLimit
-from cchc_runtime.kafka import Outgoing, Record
-from cchc_runtime.metrics import ServiceMetrics
+from cchc_runtime.kafka import Record
 from cchc_shared.dlq import DeadLetter
 from cchc_shared.provinces import default_registry
+
+from tests.fakes import FakeService
 
 GOOD = orjson.dumps(
     {
@@ -28,53 +28,23 @@ GOOD = orjson.dumps(
 BAD = b"{oops"
 
 
-@dataclass
-class FakeOutput:
-    sent: list[Outgoing] = field(default_factory=list)
-
-    async def send_all(self, messages: list[Outgoing]) -> int:
-        self.sent.extend(messages)
-        return len(messages)
-
-
-@dataclass
-class FakeService:
-    name: str = "ingest"
-    metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics.create("ingest"))
-    output: FakeOutput = field(default_factory=FakeOutput)
-    seeks: dict[tuple[str, int], int] = field(default_factory=dict)
-    paused: set[tuple[str, int]] = field(default_factory=set)
-
-    def assigned(self, topic: str) -> list[int]:
-        return [0, 1]
-
-    def seek(self, topic: str, partition: int, offset: int) -> None:
-        self.seeks[(topic, partition)] = offset
-
-    def pause(self, topic: str, partitions: Any) -> None:
-        self.paused |= {(topic, p) for p in partitions}
-
-    def resume(self, topic: str) -> None:
-        self.paused = {tp for tp in self.paused if tp[0] != topic}
-
-
 def records(topic: str, values: list[bytes], partition: int = 0, start: int = 0) -> list[Record]:
     return [Record(topic, partition, start + i, b"k", v, 0) for i, v in enumerate(values)]
 
 
 def gauge(service: FakeService, name: str, **labels: str) -> float | None:
-    return service.metrics.registry.get_sample_value(name, {"service": "ingest", **labels})
+    return service.sample(name, **labels)
 
 
 def make(limit: DlqLimit | None = None, cooldown_s: float = 60) -> tuple[IngestHandler, Any]:
-    service = FakeService()
+    service = FakeService("ingest")
     return IngestHandler(service, default_registry(), limit, cooldown_s), service  # type: ignore[arg-type]
 
 
 async def test_good_to_validated_bad_to_dlq_in_order() -> None:
     handler, service = make()
     await handler(records("cchc.raw.14", [GOOD, BAD, GOOD]))
-    topics = [t for t, _, _ in service.output.sent]
+    topics = [m.topic for m in service.output.sent]
     assert topics == ["cchc.validated", "cchc.dlq", "cchc.validated"]
     letter = DeadLetter.model_validate_json(service.output.sent[1][2])
     assert (letter.source.topic, letter.source.offset, letter.reason) == (
@@ -96,7 +66,7 @@ async def test_trip_holds_back_the_rest_of_the_province_and_pauses_it() -> None:
     # Offsets 10-12 processed; 13 tripped (third bad in a row): it and everything after waits.
     sent = [
         (t, orjson.loads(v)["source"]["offset"] if t == "cchc.dlq" else None)
-        for t, _, v in service.output.sent
+        for t, _, v, _ in service.output.sent
     ]
     assert sent[:3] == [("cchc.validated", None), ("cchc.dlq", 11), ("cchc.dlq", 12)]
     assert service.seeks == {("cchc.raw.14", 0): 13, ("cchc.raw.14", 1): 7, ("cchc.raw.01", 0): 2}
@@ -115,7 +85,7 @@ async def test_trip_holds_back_the_rest_of_the_province_and_pauses_it() -> None:
     assert gauge(service, "cchc_dlq_limit_paused", province="14") == 0
     service.output.sent.clear()
     await handler(records("cchc.raw.14", [BAD, BAD, GOOD], start=13))
-    assert [t for t, _, _ in service.output.sent] == ["cchc.dlq", "cchc.dlq", "cchc.validated"]
+    assert [m.topic for m in service.output.sent] == ["cchc.dlq", "cchc.dlq", "cchc.validated"]
 
 
 async def test_cool_down_resumes_by_itself() -> None:

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import orjson
 from cchc_normalize.handler import NormalizeHandler
 from cchc_normalize.steps.canonicalize import Reference
-from cchc_runtime.kafka import Outgoing, Record
-from cchc_runtime.metrics import ServiceMetrics
+from cchc_runtime.kafka import Record
 from cchc_shared.canonical import CANONICAL_RECORD, DossierRecord, Observation
 from cchc_shared.dlq import DeadLetter
 from cchc_shared.topics import Topic
 
+from tests.fakes import FakeService
 from tests.unit.normalize.builders import dossier_event, report
-
-
-@dataclass
-class FakeOutput:
-    sent: list[Outgoing] = field(default_factory=list)
-
-    async def send_all(self, messages: list[Outgoing]) -> int:
-        self.sent.extend(messages)
-        return len(messages)
-
-
-@dataclass
-class FakeService:
-    """What the handler uses of a KafkaService: its name, metrics and durable output."""
-
-    name: str = "normalize"
-    metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics.create("normalize"))
-    output: FakeOutput = field(default_factory=FakeOutput)
 
 
 def _records(events: list[dict[str, Any] | bytes]) -> list[Record]:
@@ -56,7 +37,7 @@ def _sample(service: FakeService, name: str, **labels: str) -> float:
 
 
 async def test_good_events_to_normalized_and_rejections_to_dlq(ref: Reference) -> None:
-    service = FakeService()
+    service = FakeService("normalize")
     handler = NormalizeHandler(service, ref, today=lambda: date(2026, 11, 20))  # type: ignore[arg-type]
     events: list[dict[str, Any] | bytes] = [
         report(event_id="good-1"),
@@ -67,7 +48,7 @@ async def test_good_events_to_normalized_and_rejections_to_dlq(ref: Reference) -
     ]
     await handler(_records(events))
 
-    assert [topic for topic, _, _ in service.output.sent] == [
+    assert [m.topic for m in service.output.sent] == [
         Topic.NORMALIZED,
         Topic.DLQ,
         Topic.NORMALIZED,
@@ -76,16 +57,16 @@ async def test_good_events_to_normalized_and_rejections_to_dlq(ref: Reference) -
     ]
     good = [
         CANONICAL_RECORD.validate_json(v)
-        for t, _, v in service.output.sent
+        for t, _, v, _ in service.output.sent
         if t == "cchc.normalized"
     ]
     assert isinstance(good[0], Observation)
     assert isinstance(good[1], DossierRecord)
-    keys = [k for t, k, _ in service.output.sent if t == "cchc.normalized"]
+    keys = [k for t, k, _, _ in service.output.sent if t == "cchc.normalized"]
     assert keys == [b"procedures.published|2017-Q1|2004:14", b"15|LCI-2025-000001"]
 
     letters = [
-        DeadLetter.model_validate_json(v) for t, _, v in service.output.sent if t == "cchc.dlq"
+        DeadLetter.model_validate_json(v) for t, _, v, _ in service.output.sent if t == "cchc.dlq"
     ]
     assert [(dl.stage, dl.reason.value) for dl in letters] == [
         ("normalize", "bad_number"),
@@ -99,7 +80,7 @@ async def test_good_events_to_normalized_and_rejections_to_dlq(ref: Reference) -
     assert letters[2].payload_encoding == "base64"
     assert letters[2].original_bytes() == b"\xff not json"
     # The DLQ keeps the source key, so a province's rejections stay together.
-    assert [k for t, k, _ in service.output.sent if t == "cchc.dlq"] == [b"14", b"14", b"14"]
+    assert [k for t, k, _, _ in service.output.sent if t == "cchc.dlq"] == [b"14", b"14", b"14"]
 
     assert _sample(service, "cchc_messages_accepted_total") == 2
     assert _sample(service, "cchc_messages_dead_lettered_total") == 3
@@ -108,7 +89,7 @@ async def test_good_events_to_normalized_and_rejections_to_dlq(ref: Reference) -
 
 async def test_today_is_read_from_the_injected_clock(ref: Reference) -> None:
     days = iter([date(2026, 11, 30), date(2026, 12, 1)])
-    service = FakeService()
+    service = FakeService("normalize")
     handler = NormalizeHandler(service, ref, today=lambda: next(days))  # type: ignore[arg-type]
     event = report(province="Sơn La", period="2026-12")
     await handler(_records([event]))

@@ -5,17 +5,17 @@ Delivery guarantees are proven against the real broker in tests/e2e and tests/in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import orjson
 import pytest
 from cchc_ingest.handler import IngestHandler
-from cchc_runtime.kafka import Outgoing, Record, dedup_token
+from cchc_runtime.kafka import Record, dedup_token
 from cchc_runtime.metrics import ServiceMetrics
 from cchc_runtime.service import KafkaService
 from cchc_shared.provinces import default_registry
 from cchc_shared.settings import KafkaSettings
 from faststream.kafka import TestKafkaBroker
+
+from tests.fakes import RecordingOutput
 
 GOOD = orjson.dumps(
     {
@@ -28,27 +28,6 @@ GOOD = orjson.dumps(
         "reported_at": "2017-03-28T09:00:00+07:00",
     }
 )
-
-
-class RecordingOutput:
-    """Stands in for the Kafka producer: remembers what would have been sent."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.sent: list[Outgoing] = []
-        self.fail = fail
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    async def send_all(self, messages: Iterable[Outgoing]) -> int:
-        if self.fail:
-            raise ConnectionError("broker away")
-        batch = list(messages)
-        self.sent.extend(batch)
-        return len(batch)
 
 
 def _ingest(output: RecordingOutput) -> KafkaService:
@@ -70,7 +49,7 @@ async def test_batch_splits_into_validated_and_dead_letters() -> None:
     service = _ingest(output)
     async with TestKafkaBroker(service.broker) as broker:
         await broker.publish_batch(GOOD, b"{oops", topic="cchc.raw.14")
-    topics = [topic for topic, _, _ in output.sent]
+    topics = [m.topic for m in output.sent]
     assert topics == ["cchc.validated", "cchc.dlq"]
     assert output.sent[0][1] == b"14"  # keyed by the current province code
     assert output.sent[0][2] == GOOD  # forwarded unchanged
