@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cchc_runtime.kafka import Outgoing
+from cchc_runtime.dead_letters import dead_letter
+from cchc_runtime.kafka import Outgoing, Record
 from cchc_runtime.metrics import ServiceMetrics
+from cchc_shared.dlq import ErrorDetail, Reason
 
 
 @dataclass
@@ -51,6 +53,9 @@ class FakeService:
 
     def __post_init__(self) -> None:
         self.metrics = ServiceMetrics.create(self.name)
+
+    def dead_letter(self, record: Record, reason: Reason, errors: list[ErrorDetail]) -> Outgoing:
+        return dead_letter(self.name, self.metrics, record, reason, errors)
 
     async def publish(self, messages: list[Outgoing]) -> None:
         await self.output.send_all(messages)

@@ -19,9 +19,7 @@ from typing import Any
 
 from cchc_runtime.kafka import Outgoing, Record, dedup_token
 from cchc_runtime.service import KafkaService
-from cchc_shared import dlq
 from cchc_shared.dlq import ErrorDetail, Reason
-from cchc_shared.topics import Topic
 
 from cchc_aggregate.steps.rejects import InsertRange, insert_isolating
 from cchc_aggregate.steps.rows import Columns, to_columns
@@ -115,22 +113,10 @@ class AggregateHandler:
         for record in records:
             histogram.observe(max(now_ms - record.timestamp_ms, 0.0) / 1000)
 
-    @staticmethod
     def _letters(
-        records: list[Record], failures: list[tuple[int, str]], reason: Reason
+        self, records: list[Record], failures: list[tuple[int, str]], reason: Reason
     ) -> list[Outgoing]:
-        out: list[Outgoing] = []
-        for index, message in failures:
-            r = records[index]
-            letter = dlq.dead_letter(
-                stage="aggregate",
-                reason=reason,
-                errors=[ErrorDetail(loc="$", msg=message[:2000])],
-                topic=r.topic,
-                partition=r.partition,
-                offset=r.offset,
-                key=r.key,
-                payload=r.value,
-            )
-            out.append(Outgoing(Topic.DLQ, r.key, dlq.encode(letter), r.timestamp_ms))
-        return out
+        return [
+            self.service.dead_letter(records[i], reason, [ErrorDetail(loc="$", msg=msg[:2000])])
+            for i, msg in failures
+        ]

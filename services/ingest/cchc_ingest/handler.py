@@ -18,7 +18,6 @@ import logging
 
 from cchc_runtime.kafka import Outgoing, Record
 from cchc_runtime.service import KafkaService
-from cchc_shared import dlq
 from cchc_shared.provinces import ProvinceRegistry
 from cchc_shared.topics import Topic, province_of_raw_topic, raw_topic
 
@@ -79,29 +78,8 @@ class IngestHandler:
                 )
                 accepted += 1
                 continue
-            letter = dlq.dead_letter(
-                stage="ingest",
-                reason=result.reason,
-                errors=result.errors,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key,
-                payload=record.value,
-            )
-            out.append(Outgoing(Topic.DLQ, record.key, dlq.encode(letter), record.timestamp_ms))
+            out.append(self.service.dead_letter(record, result.reason, result.errors))
             rejected += 1
-            metrics.rejected.labels(service=name, reason=result.reason.value).inc()
-            log.info(
-                "rejected: %s",
-                result.reason.value,
-                extra={
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "reason": result.reason.value,
-                },
-            )
         await self.service.publish(out)
         metrics.accepted.labels(service=name).inc(accepted)
         if rejected:

@@ -8,7 +8,6 @@ from datetime import date
 
 from cchc_runtime.kafka import Outgoing, Record
 from cchc_runtime.service import KafkaService
-from cchc_shared import dlq
 from cchc_shared.canonical import Observation
 from cchc_shared.topics import Topic
 
@@ -45,28 +44,7 @@ class NormalizeHandler:
             result = canonicalize(record.value, self.reference, today)
             if isinstance(result, Rejected):
                 rejected += 1
-                letter = dlq.dead_letter(
-                    stage="normalize",
-                    reason=result.reason,
-                    errors=result.errors,
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                    key=record.key,
-                    payload=record.value,
-                )
-                out.append(Outgoing(Topic.DLQ, record.key, dlq.encode(letter), record.timestamp_ms))
-                metrics.rejected.labels(service=name, reason=result.reason.value).inc()
-                log.info(
-                    "rejected: %s",
-                    result.reason.value,
-                    extra={
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                        "reason": result.reason.value,
-                    },
-                )
+                out.append(self.service.dead_letter(record, result.reason, result.errors))
                 continue
             # Key: the events of one dossier, or the versions of one figure, stay in order.
             natural = (

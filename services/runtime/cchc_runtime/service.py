@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from aiokafka import TopicPartition
+from cchc_shared.dlq import ErrorDetail, Reason
 from cchc_shared.settings import KafkaSettings
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -26,6 +27,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from cchc_runtime.dead_letters import dead_letter
 from cchc_runtime.kafka import Outgoing, Output, Record
 from cchc_runtime.metrics import ServiceMetrics
 
@@ -141,6 +143,10 @@ class KafkaService:
         consumer = self._subscriber.consumer
         if consumer is not None:
             consumer.resume(*(tp for tp in consumer.paused() if tp.topic == topic))
+
+    def dead_letter(self, record: Record, reason: Reason, errors: list[ErrorDetail]) -> Outgoing:
+        """The dead-letter message for a record this service rejects (stage = service name)."""
+        return dead_letter(self.name, self.metrics, record, reason, errors)
 
     async def publish(self, messages: list[Outgoing]) -> None:
         """Produce `messages` durably (acks=all) and count them per topic."""

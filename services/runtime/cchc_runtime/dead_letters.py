@@ -1,0 +1,46 @@
+"""A rejected record → its dead-letter message on cchc.dlq (CONTRACT §4), counted and logged."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from cchc_shared import dlq
+from cchc_shared.dlq import ErrorDetail, Reason, Stage
+from cchc_shared.topics import Topic
+
+from cchc_runtime.kafka import Outgoing, Record
+from cchc_runtime.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+
+def dead_letter(
+    stage: str, metrics: ServiceMetrics, record: Record, reason: Reason, errors: list[ErrorDetail]
+) -> Outgoing:
+    """The envelope for `record`, keyed like its source, with the source's push time.
+
+    Counts `cchc_messages_rejected_total{reason}` and logs the rejection with its position.
+    """
+    letter = dlq.dead_letter(
+        stage=cast(Stage, stage),
+        reason=reason,
+        errors=errors,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        payload=record.value,
+    )
+    metrics.rejected.labels(service=stage, reason=reason.value).inc()
+    log.info(
+        "rejected: %s",
+        reason.value,
+        extra={
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "reason": reason.value,
+        },
+    )
+    return Outgoing(Topic.DLQ, record.key, dlq.encode(letter), record.timestamp_ms)
