@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 MEMBERS := shared services/runtime services/ingest services/normalize services/aggregate cli
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help setup run test lint typecheck unit promtool lock clean
+.PHONY: help setup run test lint typecheck unit promtool bench bench-dossiers lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +47,13 @@ promtool: ## check the Prometheus config and rules, run the alert unit tests
 	promtool test rules deploy/prometheus/alerts_test.yml
 
 test: lint typecheck promtool unit ## ruff, mypy, promtool and every test (real broker and chDB included)
+
+bench: setup ## throughput and latency vs the broker's ceiling → bench/results/ (bench/README.md)
+	$(BIN)/cchc bench $(BENCH_ARGS)
+
+BENCH_DOSSIER_EVENTS ?= 50000000
+bench-dossiers: setup ## service index at scale: N dossier events into chDB → bench/results/dossier_scale.json
+	$(BIN)/python bench/dossier_scale.py --events $(BENCH_DOSSIER_EVENTS)
 
 lock: | $(UV) ## re-pin dependencies after editing a pyproject.toml
 	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --quiet \

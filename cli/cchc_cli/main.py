@@ -19,6 +19,7 @@ from rich.table import Table
 
 from cchc_cli import dlq, schema
 from cchc_cli import push as pushing
+from cchc_cli.bench.command import bench
 from cchc_cli.query import query_app
 from cchc_cli.stack import Stack, StackConfig
 from cchc_cli.top import top
@@ -193,6 +194,7 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(schema.app, name="schema")
 app.add_typer(query_app, name="query")
 app.command("top")(top)
+app.command("bench")(bench)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,104 @@
+"""`cchc bench` (and `make bench`): run the benchmark, write results, print a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cchc_cli.bench.runner import PHASES, BenchConfig, Runner, write
+from cchc_cli.bench.stats import Results
+
+console = Console(stderr=True)
+
+
+def bench(
+    events: Annotated[int, typer.Option(min=1000, help="Events of the sustained run.")] = 1_000_000,
+    naive_events: Annotated[
+        int, typer.Option(min=100, help="Events through the naive pipeline (slow).")
+    ] = 3_000,
+    latency_rate: Annotated[int, typer.Option(min=100, help="Offered load, events/s.")] = 10_000,
+    latency_seconds: Annotated[int, typer.Option(min=1, help="How long to offer it.")] = 20,
+    producers: Annotated[int, typer.Option(min=1, max=8, help="Producer processes.")] = 2,
+    profile: Annotated[
+        bool, typer.Option("--profile", help="py-spy the services during the sustained run.")
+    ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Run only these phases (repeatable): {', '.join(PHASES)}."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where results go.")] = Path("bench/results"),
+) -> None:
+    """Measure the pipeline on a fresh embedded stack against the broker's ceiling and a naive
+    pipeline; write results.json and throughput.png under --out and print a summary."""
+    phases = tuple(only) if only else PHASES
+    unknown = sorted(set(phases) - set(PHASES))
+    if unknown:
+        raise typer.BadParameter(f"unknown phase(s) {unknown}", param_hint="--only")
+    config = BenchConfig(
+        events=events,
+        naive_events=naive_events,
+        latency_rate=latency_rate,
+        latency_seconds=latency_seconds,
+        producers=producers,
+        profile=profile,
+        out_dir=out,
+        phases=phases,
+    )
+    runner = Runner(config, lambda line: console.print(f"[cyan]bench[/] {line}"))
+    try:
+        runner.run()
+    finally:
+        # Whatever was measured before a failure is still written down.
+        chart_path = write(runner.results, out, runner.curves)
+        Console(width=max(Console().width, 110)).print(summary(runner.results))
+    console.print(f"results: {out / 'results.json'} · chart: {chart_path}")
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float | int):
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+        return f"{text} {unit}".strip()
+    return str(value)
+
+
+def summary(results: Results) -> Table:
+    """The targets, pass/fail, and the figures behind them."""
+    table = Table(title="CCHC bench — targets (2-core machine, embedded stack)")
+    table.add_column("figure")
+    table.add_column("measured", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("result")
+    table.add_column("gap / why", overflow="fold", max_width=60)
+    for t in results.targets:
+        mark = {True: "[green]pass[/]", False: "[red]MISS[/]", None: "[yellow]n/a[/]"}[t.passed]
+        table.add_row(
+            t.name,
+            _fmt(t.value, t.unit),
+            f"{t.op} {_fmt(t.target, t.unit)}",
+            mark,
+            " ".join(x for x in (t.gap, t.note) if x),
+        )
+    f = results.figures
+    for key, label in (("ceiling", "ceiling"), ("naive", "naive pipeline")):
+        if key in f:
+            table.add_row(label, _fmt(f[key]["events_per_s"], "events/s"), "", "", "")
+    for name, stage in (f.get("stages") or {}).items():
+        table.add_row(f"stage {name}", _fmt(stage.get("rate"), "msg/s"), "", "", "")
+    queries = f.get("queries") or {}
+    for key, label in (("national_s", "GET /v1/national"), ("service_index_s", "service-index")):
+        q = queries.get(key)
+        if q:
+            p50, p95 = q["p50"] * 1000, q["p95"] * 1000
+            table.add_row(f"{label} p50/p95", f"{p50:.0f} / {p95:.0f} ms", "", "", "")
+    load = results.machine
+    table.caption = (
+        f"load average start {load.get('load_avg_start')} · end {load.get('load_avg_end')} · "
+        f"{load.get('nproc')} cores"
+    )
+    return table

