@@ -41,3 +41,20 @@ def test_bad_message_is_dead_lettered_and_counted(stack: RunningStack) -> None:
     after = stack.drained()
     assert after["dlq"] == before + 2
     assert stack.sql("SELECT count() FROM observations WHERE event_id = 'e2e-son-la-2'") == [[0]]
+
+
+def test_push_time_is_carried_to_clickhouse(stack: RunningStack) -> None:
+    # Each stage produces with its input record's timestamp, so kafka_ts is the province's push
+    # time however long the pipeline took (push-to-queryable latency is measured end to end).
+    pushed_ms = 1_600_000_000_123  # 2020-09-13T12:26:40.123Z
+    producer = stack.producer()
+    try:
+        producer.send("cchc.raw.14", value=_report("e2e-push-time"), timestamp_ms=pushed_ms)
+        producer.flush()
+    finally:
+        producer.close()
+    stack.drained()
+    rows = stack.sql(
+        "SELECT toUnixTimestamp64Milli(kafka_ts) FROM observations WHERE event_id = 'e2e-push-time'"
+    )
+    assert rows == [[pushed_ms]]

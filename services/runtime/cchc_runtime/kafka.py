@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class Output:
             "client_id": client_id,
         }
         self._producer: AIOKafkaProducer | None = None
+        self._partitions: dict[str, list[int]] = {}
 
     async def start(self) -> None:
         """Connect (aiokafka needs the running loop, so the producer is made here)."""
@@ -85,17 +89,50 @@ class Output:
             self._producer = None
 
     async def send_all(self, messages: Iterable[Outgoing]) -> int:
-        """Produce every message (keyed partitioning) and wait for all acknowledgements.
+        """Produce every message and wait until Kafka has acknowledged them all (acks=all).
 
+        Messages are grouped per topic and partition — the partition chosen from the key as the
+        Java client does (murmur2), so keys land where any Kafka client would put them — and
+        sent as whole record batches: one future per batch instead of one per message.
         Raises the first delivery error; the caller must then not commit its input offsets.
         """
-        assert self._producer is not None, "Output.start() was not awaited"
-        futures = [
-            await self._producer.send(
-                m.topic, value=m.value, key=m.key, timestamp_ms=m.timestamp_ms
-            )
-            for m in messages
-        ]
+        producer = self._producer
+        assert producer is not None, "Output.start() was not awaited"
+        groups: dict[tuple[str, int], list[Outgoing]] = {}
+        count = 0
+        for m in messages:
+            partitions = self._partitions.get(m.topic)
+            if partitions is None:
+                partitions = sorted(await producer.partitions_for(m.topic))
+                self._partitions[m.topic] = partitions
+            partition = partitions[_partition_of(m.key, len(partitions))]
+            groups.setdefault((m.topic, partition), []).append(m)
+            count += 1
+        futures = []
+        for (topic, partition), group in groups.items():
+            batch = producer.create_batch()
+            for m in group:
+                if batch.append(key=m.key, value=m.value, timestamp=m.timestamp_ms) is None:
+                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    if batch.append(key=m.key, value=m.value, timestamp=m.timestamp_ms) is None:
+                        raise ValueError(f"a message of {len(m.value)} bytes exceeds a batch")
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
         if futures:
             await asyncio.gather(*futures)
-        return len(futures)
+        return count
+
+
+_round_robin = itertools.count()
+
+
+@functools.lru_cache(maxsize=65536)
+def _keyed_partition(key: bytes, partitions: int) -> int:
+    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def _partition_of(key: bytes | None, partitions: int) -> int:
+    """Index of the partition: murmur2 of the key (as Kafka's clients); unkeyed: round-robin."""
+    if key is None:
+        return next(_round_robin) % partitions
+    return _keyed_partition(key, partitions)
