@@ -19,6 +19,7 @@ from rich.table import Table
 
 from cchc_cli import dlq, schema
 from cchc_cli import push as pushing
+from cchc_cli import simulate as simulation
 from cchc_cli.bench.command import bench
 from cchc_cli.query import query_app
 from cchc_cli.stack import Stack, StackConfig
@@ -137,6 +138,7 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         )
     # Wide enough for indicator codes even when stdout is not a terminal (rich assumes 80).
     Console(width=max(out.width, 120)).print(table)
+    simulation.demo_stream(config.bootstrap, config.api_url, stack.wait_drained)
 
 
 @app.command()
@@ -195,6 +197,7 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(query_app, name="query")
 app.command("top")(top)
 app.command("bench")(bench)
+app.command("simulate")(simulation.simulate_command)
 
 if __name__ == "__main__":
     app()

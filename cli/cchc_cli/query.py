@@ -1,4 +1,4 @@
-"""`cchc query national|provinces|sql`: ask the query API (CONTRACT §6) from the terminal.
+"""`cchc query national|provinces|service-index|sql`: ask the query API (CONTRACT §6).
 
 The answers are the API's own JSON, printed as a rich table (default), JSON or CSV, so what an
 analyst sees here is exactly what a script gets from the API.
@@ -128,6 +128,40 @@ def provinces(
     if fmt is Format.TABLE:
         for note in body.get("notes", []):
             _out.print(f"• {note}", highlight=False)
+
+
+@query_app.command("service-index")
+def service_index(
+    period: Annotated[str, typer.Argument(help="2025-07-15, 2025-07, 2025-Q3, 2025 …")],
+    province: Annotated[
+        str | None, typer.Option(help="2025 province code; none = national.")
+    ] = None,
+    group_by: Annotated[
+        str | None, typer.Option(help="procedure or commune (needs --province).")
+    ] = None,
+    order: Annotated[str, typer.Option(help="best or worst on-time rate first.")] = "best",
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """The live Decision 766 service index from dossier events."""
+    params = {"period": period, "province": province, "group_by": group_by, "order": order}
+    body = _call(
+        "GET",
+        f"{api}/v1/service-index",
+        params={k: v for k, v in params.items() if v is not None},
+    )
+    if "rows" not in body:
+        fields = list(body)
+        if fmt is Format.TABLE:
+            title = f"service index {body['period']} ({body['province'] or 'national'})"
+            _emit(["field", "value"], [[k, body[k]] for k in fields], fmt, body, title)
+            return
+        _emit(fields, [[body[k] for k in fields]], fmt, body, "")
+        return
+    columns = list(body["rows"][0]) if body["rows"] else ["key"]
+    rows = [[r[c] for c in columns] for r in body["rows"]]
+    title = f"service index {body['period']} province {body['province']} by {body['group_by']}"
+    _emit(columns, rows, fmt, body, title)
 
 
 @query_app.command()

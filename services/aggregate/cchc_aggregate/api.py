@@ -6,19 +6,21 @@ import asyncio
 import datetime as dt
 import decimal
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from cchc_runtime.lag import LagMonitor
 from cchc_shared.catalogue import Catalogue, Indicator, default_catalogue
 from cchc_shared.periods import Period, PeriodError, parse_period
-from cchc_shared.provinces import ProvinceRegistry, default_registry
+from cchc_shared.provinces import Era, ProvinceRegistry, default_registry
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from cchc_aggregate import national as rules
+from cchc_aggregate import service_index
 from cchc_aggregate.queries import fetch_reports
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.store import Store
@@ -87,6 +89,53 @@ class ProvincesResponse(BaseModel):
     boundary: str
     rows: list[ProvinceRow]
     notes: list[str]
+
+
+class ServiceIndexResponse(BaseModel):
+    """The live service index (Decision 766) of a province or the nation over a period."""
+
+    period: str
+    province: str | None = Field(description="2025 province code; null = national")
+    received: int = Field(description="dossiers received in the period (day of receipt)")
+    received_online: int
+    resolved: int = Field(description="dossiers resolved in the period (day of resolution)")
+    resolved_on_time: int = Field(description="resolved at or before due_at")
+    resolved_late: int
+    resolved_unclassified: int = Field(
+        description="resolved, but the receipt (with its due date) has not arrived yet"
+    )
+    on_time_rate: float | None = Field(description="% of the classified resolutions")
+    late_rate: float | None
+    online_rate: float | None = Field(description="% of receipts that were online")
+    overdue_in_progress: int = Field(
+        description="received in the period, not resolved/rejected/withdrawn, past due now"
+    )
+
+
+class ServiceIndexGroup(BaseModel):
+    """One procedure or commune of a province (the ServiceIndexResponse fields)."""
+
+    key: str = Field(description="procedure code or commune code ('' when not given)")
+    received: int
+    received_online: int
+    resolved: int
+    resolved_on_time: int
+    resolved_late: int
+    resolved_unclassified: int
+    on_time_rate: float | None
+    late_rate: float | None
+    online_rate: float | None
+    overdue_in_progress: int
+
+
+class ServiceIndexGroupsResponse(BaseModel):
+    """A province's index per procedure or commune, best or worst on-time rate first."""
+
+    period: str
+    province: str
+    group_by: str
+    order: str
+    rows: list[ServiceIndexGroup]
 
 
 IndicatorParam = Annotated[
@@ -162,6 +211,42 @@ def parse_question(
     return ind, whole, boundary
 
 
+def parse_service_question(
+    period: str,
+    province: str | None,
+    group_by: str | None,
+    order: str,
+    registry: ProvinceRegistry,
+) -> tuple[Period, str | None, service_index.GroupBy | None, service_index.Order]:
+    """Validate a service-index question; raises :class:`ApiError` (4xx) on bad input.
+
+    Dossiers are counted under their current (2025) province, so ``province`` is one of the
+    34 current codes.
+    """
+    try:
+        whole = parse_period(period)
+    except PeriodError as exc:
+        raise ApiError(400, exc.reason, str(exc)) from None
+    if province is not None:
+        province = province.strip().zfill(2)
+        if registry.get(province, Era.POST_2025) is None:
+            raise ApiError(
+                404, "unknown_province", f"{province!r} is not one of the 34 current provinces"
+            )
+    grouping: service_index.GroupBy | None = None
+    if group_by is not None:
+        if group_by not in service_index.GROUPS:
+            raise ApiError(
+                400, "bad_group_by", f"group_by must be one of {list(service_index.GROUPS)}"
+            )
+        if province is None:
+            raise ApiError(400, "bad_group_by", "group_by needs a province")
+        grouping = "procedure" if group_by == "procedure" else "commune"
+    if order not in service_index.ORDERS:
+        raise ApiError(400, "bad_order", f"order must be one of {list(service_index.ORDERS)}")
+    return whole, province, grouping, "best" if order == "best" else "worst"
+
+
 def install(
     app: FastAPI,
     store: Store,
@@ -169,13 +254,16 @@ def install(
     settings: AggregateSettings,
     catalogue: Catalogue | None = None,
     registry: ProvinceRegistry | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> None:
     """Add the query routes and the JSON error handlers to `app`.
 
-    ``lag`` may be None (tests without Kafka): /v1/pipeline then answers 503.
+    ``lag`` may be None (tests without Kafka): /v1/pipeline then answers 503. ``clock`` gives
+    "now" for the overdue figure of /v1/service-index (tests pass a fixed one).
     """
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
+    now = clock or (lambda: dt.datetime.now(dt.UTC))
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -223,6 +311,42 @@ def install(
         reports = await asyncio.to_thread(fetch_reports, store, rules.indicators_needed(ind), whole)
         ranking = rules.provinces(ind, whole, bound, reports, catalogue, registry)
         return ProvincesResponse(**asdict(ranking))
+
+    @app.get(
+        "/v1/service-index",
+        response_model=ServiceIndexResponse | ServiceIndexGroupsResponse,
+        tags=["query"],
+    )
+    async def service_index_route(
+        period: Annotated[
+            str, Query(description="2025-07-15, 2025-07, 2025-Q3, 2025 …", examples=["2025-07"])
+        ],
+        province: Annotated[
+            str | None, Query(description="2025 province code; omitted = national")
+        ] = None,
+        group_by: Annotated[
+            str | None, Query(description="procedure | commune (needs province)")
+        ] = None,
+        order: Annotated[str, Query(description="best | worst on-time rate first")] = "best",
+    ) -> ServiceIndexResponse | ServiceIndexGroupsResponse:
+        """Live Decision 766 figures from dossier events (docs/analysts.md "Service index")."""
+        whole, code, grouping, ordering = parse_service_question(
+            period, province, group_by, order, registry
+        )
+        if grouping is None:
+            figure = await asyncio.to_thread(service_index.fetch_index, store, whole, code, now())
+            return ServiceIndexResponse(**figure.as_json())
+        assert code is not None  # parse_service_question refuses group_by without province
+        rows = await asyncio.to_thread(
+            service_index.fetch_groups, store, whole, code, grouping, ordering, now()
+        )
+        return ServiceIndexGroupsResponse(
+            period=whole.text,
+            province=code,
+            group_by=grouping,
+            order=ordering,
+            rows=[ServiceIndexGroup(**r.as_json()) for r in rows],
+        )
 
     @app.get("/v1/pipeline", response_model=PipelineResponse, tags=["operations"])
     async def pipeline() -> PipelineResponse:
