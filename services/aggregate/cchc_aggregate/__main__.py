@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         applied = run_migrations(settings)
         print(f"migrations applied: {', '.join(applied) if applied else 'none pending'}")
         return
-    run_service(settings, KafkaSettings())
+    kafka = KafkaSettings()
+    run_service(settings, kafka.model_copy(update={"max_records": settings.batch_max_records}))
 
 
 if __name__ == "__main__":

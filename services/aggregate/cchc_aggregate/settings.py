@@ -34,6 +34,12 @@ class AggregateSettings(ServiceSettings):
     group_id: str = "cchc-aggregate"
     ingest_group_id: str = "cchc-ingest"
     normalize_group_id: str = "cchc-normalize"
+    batch_max_records: int = Field(
+        default=20_000,
+        ge=1,
+        description="records per batch (one ClickHouse insert): larger than the other services' "
+        "because chDB's cost per insert, materialized views included, is largely fixed",
+    )
     sql_max_rows: int = 100_000
     sql_max_seconds: float = 10.0
 

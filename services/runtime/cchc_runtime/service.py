@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from aiokafka import TopicPartition
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cchc_runtime.dead_letters import dead_letter
@@ -35,6 +37,15 @@ log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[list[Record]], Awaitable[None]]
 ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+async def _no_body(message: StreamMessage[Any]) -> None:
+    """Skip FastStream's per-message decoding: handlers read the raw records themselves.
+
+    The default batch decoder builds a message object (with a fresh uuid4) and tries to decode
+    every record: about a tenth of a stage's CPU under load, measured with py-spy.
+    """
+    return
 
 
 class KafkaService:
@@ -68,6 +79,7 @@ class KafkaService:
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_no_body,
         )
         self._subscriber(self._on_batch)
 

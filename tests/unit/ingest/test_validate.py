@@ -95,7 +95,11 @@ def test_exactly_64_kib_is_not_oversized() -> None:
         pytest.param(b'{"province": "\\udc00\\ud800"}', id="reversed-surrogate-pair"),
         pytest.param(b"\xef\xbb\xbf{}", id="bom"),
         pytest.param(b'{"a": 1} {"b": 2}', id="two-documents"),
-        pytest.param(b"[" * 1000 + b"]" * 1000, id="deep-nesting"),
+        # Deep nesting with a repeated key needs the slow duplicate check, whose recursion
+        # would overflow: it must still be a clean rejection.
+        pytest.param(
+            b'{"a": ' + b"[" * 1000 + b"]" * 1000 + b', "a": 1}', id="deep-nesting-duplicate"
+        ),
         pytest.param(b"[" * 5000 + b"]" * 5000, id="deeper-nesting"),
     ],
 )
@@ -228,3 +232,9 @@ def test_not_a_raw_topic_is_a_mismatch() -> None:
 def test_unreadable_period_still_checks_the_province_against_both_eras() -> None:
     assert isinstance(check(report(period="Q1/2017")), Accepted)  # normalize says bad_period
     assert reason(report(period="Q1/2017", province="Hà Nội")) is Reason.PROVINCE_MISMATCH
+
+
+def test_deep_but_valid_json_is_rejected_cleanly_as_not_an_object() -> None:
+    result = validate(b"[" * 1000 + b"]" * 1000, "14", REGISTRY)
+    assert isinstance(result, Rejected)
+    assert result.reason is Reason.UNKNOWN_SCHEMA

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize
-from cchc_shared.canonical import DossierRecord, Observation
+from cchc_shared.canonical import CANONICAL_RECORD, DossierRecord, Observation
 from cchc_shared.catalogue import default_catalogue
 from cchc_shared.dlq import Reason
 from cchc_shared.numbers import format_vn
@@ -141,6 +141,10 @@ def _check(payload: bytes, today: date = TODAY) -> Observation | DossierRecord |
     if isinstance(result, Rejected):
         assert isinstance(result.reason, Reason)
         assert result.errors
+    else:
+        # Records are built without re-validation: what goes on the wire must still be valid,
+        # and read back as the same record.
+        assert CANONICAL_RECORD.validate_json(result.model_dump_json()) == result
     return result
 
 
