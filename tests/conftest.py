@@ -17,7 +17,16 @@ import httpx
 import pytest
 from cchc_cli import admin
 from cchc_cli.stack import HOST, Stack, StackConfig
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from kafka import KafkaProducer
+
+# Properties, not timings: no per-example deadline (a loaded 2-core CI machine would make it
+# flaky, and speed is measured by `make bench`, never asserted in a test).
+hypothesis_settings.register_profile(
+    "cchc", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("cchc")
 
 
 def free_port_block(size: int = 1) -> int:
