@@ -75,6 +75,7 @@ class KafkaService:
             batch=True,
             max_records=kafka.max_records,
             batch_timeout_ms=kafka.batch_timeout_ms,
+            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
             auto_offset_reset="earliest",
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
