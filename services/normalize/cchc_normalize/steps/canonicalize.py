@@ -297,11 +297,9 @@ def _dossier(event: DossierEvent, ref: Reference) -> DossierRecord:
 
     Only the ``received`` event carries ``due_at`` (and ``channel``); the later events of the
     dossier (``resolved``, ``rejected``, …) carry none and may arrive before it or twice. Their
-    record keeps ``province`` = the *current* province and ``dossier_id`` unchanged, so aggregate
-    classifies a resolution as on time (``occurred_at`` of ``resolved`` ≤ ``due_at`` of
-    ``received``) by joining the events of one dossier on ``(province, dossier_id)`` once both
-    have arrived — a join on the current province also holds for a dossier received before the
-    merger by an old unit and resolved after it by the new one. Normalize keys its output by
+    record keeps ``province`` (current), ``unit_key`` (the unit as it was) and ``dossier_id``,
+    and aggregate assembles each dossier's state on ``(province, unit_key, dossier_id)`` — ids
+    are unique only within a unit as it was, and merged units may reuse them. Normalize keys its output by
     ``province|dossier_id`` too, so one dossier's events stay in one partition, in order.
 
     A ``commune_code`` must be a current (2025) commune *of the event's current province*. A
