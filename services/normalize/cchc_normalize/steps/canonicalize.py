@@ -299,8 +299,8 @@ def _dossier(event: DossierEvent, ref: Reference) -> DossierRecord:
     dossier (``resolved``, ``rejected``, …) carry none and may arrive before it or twice. Their
     record keeps ``province`` (current), ``unit_key`` (the unit as it was) and ``dossier_id``,
     and aggregate assembles each dossier's state on ``(province, unit_key, dossier_id)`` — ids
-    are unique only within a unit as it was, and merged units may reuse them. Normalize keys its output by
-    ``province|dossier_id`` too, so one dossier's events stay in one partition, in order.
+    are unique only within a unit as it was, and merged units may reuse them. Normalize keys
+    its output by ``province|dossier_id``, so one dossier's events stay in one partition.
 
     A ``commune_code`` must be a current (2025) commune *of the event's current province*. A
     commune of another province is rejected as ``unknown_commune`` as well: the code is unknown
