@@ -5,24 +5,14 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from tests import events
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.connected
 
 
 def _report(event_id: str, **fields: object) -> bytes:
-    event = {
-        "schema": "cchc.indicator_report/1",
-        "event_id": event_id,
-        "province": "Sơn La",
-        "indicator": "procedures.published",
-        "period": "2017-Q1",
-        "value": "1.502",
-        "unit": "thủ tục",
-        "reported_at": "2017-03-28T09:00:00+07:00",
-    }
-    event.update(fields)
-    return orjson.dumps(event)
+    return orjson.dumps(events.report(event_id=event_id, **fields))
 
 
 def test_raw_event_on_cchc_raw_14_is_queryable_through_sql(stack: RunningStack) -> None:

@@ -12,23 +12,13 @@ from cchc_shared.dlq import DeadLetter
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests import events
 from tests.conftest import RunningStack, wait_until
 
 
 def report(event_id: str, **fields: Any) -> dict[str, Any]:
     """A valid indicator report of Sơn La (14) for 2017-Q1, as a provincial system writes it."""
-    event: dict[str, Any] = {
-        "schema": "cchc.indicator_report/1",
-        "event_id": event_id,
-        "province": "Sơn La",
-        "indicator": "procedures.published",
-        "period": "2017-Q1",
-        "value": "1.502",
-        "unit": "thủ tục",
-        "reported_at": "2017-03-28T09:00:00+07:00",
-    }
-    event.update(fields)
-    return event
+    return events.report(event_id=event_id, **fields)
 
 
 def dumps(event: dict[str, Any]) -> bytes:

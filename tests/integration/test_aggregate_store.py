@@ -8,8 +8,6 @@ fact tables before each test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,19 +22,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.fakes import FakeService
+from tests.integration.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.connected
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[store.Store]:
-    client = store.connect(f"chdb://{tmp_path_factory.mktemp('chdb')}")
-    store.migrate(client, MIGRATIONS)
-    store.sync_reference(client)
-    yield store.Store(client)
-    client.close()
 
 
 @pytest.fixture

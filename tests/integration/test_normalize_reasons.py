@@ -17,6 +17,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from tests import events
 from tests.conftest import RunningStack
 
 pytestmark = pytest.mark.connected
@@ -25,34 +26,13 @@ RUN = uuid.uuid4().hex[:8]  # the stack is shared: keep this module's event ids 
 
 
 def _report(event_id: str, **fields: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "schema": "cchc.indicator_report/1",
-        "event_id": f"{event_id}-{RUN}",
-        "province": "Sơn La",
-        "indicator": "procedures.published",
-        "period": "2017-Q1",
-        "value": "1.502",
-        "unit": "thủ tục",
-        "reported_at": "2017-03-28T09:00:00+07:00",
-    }
-    event.update(fields)
-    return event
+    return events.report(event_id=f"{event_id}-{RUN}", **fields)
 
 
 def _dossier(event_id: str, **fields: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "schema": "cchc.dossier_event/1",
-        "event_id": f"{event_id}-{RUN}",
-        "province": "15",
-        "dossier_id": f"LCI-{RUN}",
-        "procedure_code": "1.004227",
-        "status": "received",
-        "occurred_at": "2025-08-04T08:15:00+07:00",
-        "due_at": "2025-08-11T17:00:00+07:00",
-        "channel": "online",
-    }
-    event.update(fields)
-    return event
+    return events.dossier_event(
+        **{"event_id": f"{event_id}-{RUN}", "dossier_id": f"LCI-{RUN}", **fields}
+    )
 
 
 # (raw topic, event, the reason normalize gives)

@@ -11,9 +11,7 @@ own tmp path and empties the dossier tables before each test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -30,7 +28,6 @@ from tests.fakes import FakeService
 
 pytestmark = pytest.mark.connected
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
 NOW = datetime.fromisoformat("2025-07-16T12:00:00+07:00")
 DAY = "2025-07-15"
 TABLES = (
@@ -42,15 +39,6 @@ TABLES = (
 )
 P1, P2 = "1.004227", "2.002156"
 C1, C2 = "00004", "00008"
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[store.Store]:
-    client = store.connect(f"chdb://{tmp_path_factory.mktemp('chdb-service-index')}")
-    store.migrate(client, MIGRATIONS)
-    store.sync_reference(client)
-    yield store.Store(client)
-    client.close()
 
 
 @pytest.fixture

@@ -10,22 +10,13 @@ from cchc_ingest.steps.validate import MAX_MESSAGE_BYTES, Accepted, Rejected, va
 from cchc_shared.dlq import Reason
 from cchc_shared.provinces import default_registry
 
+from tests import events
+
 REGISTRY = default_registry()
 
 
 def report(**fields: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "schema": "cchc.indicator_report/1",
-        "event_id": "son-la:2017-q1:published",
-        "province": "Sơn La",
-        "indicator": "procedures.published",
-        "period": "2017-Q1",
-        "value": "1.502",
-        "unit": "thủ tục",
-        "reported_at": "2017-03-28T09:00:00+07:00",
-    }
-    event.update(fields)
-    return event
+    return events.report(**{"event_id": "son-la:2017-q1:published", **fields})
 
 
 def dossier(**fields: Any) -> dict[str, Any]:

@@ -9,6 +9,8 @@ import orjson
 from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize
 from cchc_shared.canonical import DossierRecord, Observation
 
+from tests import events
+
 # A fixed "today" after every period the tests use, so that no test depends on the clock.
 TODAY = date(2026, 11, 20)
 
@@ -18,35 +20,12 @@ def report(**fields: Any) -> dict[str, Any]:
 
     A field set to ``None`` is removed, so that a test can drop an optional field.
     """
-    event: dict[str, Any] = {
-        "schema": "cchc.indicator_report/1",
-        "event_id": "t-1",
-        "province": "Sơn La",
-        "indicator": "procedures.published",
-        "period": "2017-Q1",
-        "value": "1.502",
-        "unit": "thủ tục",
-        "reported_at": "2017-03-28T09:00:00+07:00",
-    }
-    event.update(fields)
-    return {k: v for k, v in event.items() if v is not None}
+    return {k: v for k, v in events.report(**fields).items() if v is not None}
 
 
 def dossier_event(**fields: Any) -> dict[str, Any]:
     """A valid `received` `cchc.dossier_event/1` of the post-merger Lào Cai (15)."""
-    event: dict[str, Any] = {
-        "schema": "cchc.dossier_event/1",
-        "event_id": "d-1",
-        "province": "15",
-        "dossier_id": "LCI-2025-000001",
-        "procedure_code": "1.004227",
-        "status": "received",
-        "occurred_at": "2025-08-04T08:15:00+07:00",
-        "due_at": "2025-08-11T17:00:00+07:00",
-        "channel": "online",
-    }
-    event.update(fields)
-    return {k: v for k, v in event.items() if v is not None}
+    return {k: v for k, v in events.dossier_event(**fields).items() if v is not None}
 
 
 def run(ref: Reference, event: dict[str, Any], today: date = TODAY) -> Any:
