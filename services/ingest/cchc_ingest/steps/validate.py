@@ -182,6 +182,9 @@ def validate(
             Reason.UNKNOWN_SCHEMA, "schema", f"schema {what}; expected one of {', '.join(SCHEMAS)}"
         )
     try:
+        # A second parse, on purpose: strict models accept RFC 3339 strings as datetimes only in
+        # JSON mode (validate_python would need datetime objects), and pydantic's Rust parser is
+        # cheaper than converting the dict orjson gave (measured: ~10 % of ingest's CPU).
         event = RAW_EVENT.validate_json(payload)
     except ValidationError as exc:
         return Rejected(Reason.SCHEMA_VIOLATION, _pydantic_errors(exc))
