@@ -33,8 +33,12 @@ def consumed(metrics_text: str) -> dict[str, float]:
     return out
 
 
-def proc_memory_mb(pid: int) -> tuple[float, float] | None:
-    """(VmRSS, VmHWM) of ``pid`` in MB, from /proc; None if it is gone."""
+def proc_memory_mb(pid: int) -> tuple[float, float, float] | None:
+    """(VmRSS, VmHWM, RssAnon) of ``pid`` in MB, from /proc; None if it is gone.
+
+    RssAnon is the private heap; the rest of VmRSS is file-backed pages (mapped libraries: chDB's
+    is ~200 MB), clean and shared, which the kernel may drop and reload.
+    """
     try:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
@@ -42,9 +46,20 @@ def proc_memory_mb(pid: int) -> tuple[float, float] | None:
     values = {}
     for line in text.splitlines():
         key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon"):
             values[key] = int(rest.split()[0]) / 1024
-    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0), values.get("RssAnon", 0.0)
+
+
+def proc_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) ``pid`` has used so far; None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces: fields are counted after its closing paren.
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load_average() -> list[float]:
@@ -91,6 +106,7 @@ class Sampler:
     counters: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     rss: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     hwm: dict[str, float] = field(default_factory=dict)
+    anon: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -130,3 +146,4 @@ class Sampler:
             if mem is not None:
                 self.rss.setdefault(name, []).append((now, mem[0]))
                 self.hwm[name] = max(self.hwm.get(name, 0.0), mem[1])
+                self.anon[name] = max(self.anon.get(name, 0.0), mem[2])
