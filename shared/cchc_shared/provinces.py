@@ -433,11 +433,11 @@ class ProvinceRegistry:
         True iff ``unit`` is the 2025 unit ``topic_code`` or one of its predecessors
         (CONTRACT §1: each current province writes its own and its predecessors' data).
         """
-        return (
-            unit.successor_code == topic_code
-            and self._by_code[unit.era].get(unit.code) == unit
-            and topic_code in self._by_code[Era.POST_2025]
-        )
+        if unit.successor_code != topic_code or topic_code not in self._by_code[Era.POST_2025]:
+            return False
+        known = self._by_code[unit.era].get(unit.code)
+        # Identity first: units come from this registry, and comparing every field is slow.
+        return known is unit or known == unit
 
     def commune_exists(self, commune_code: str) -> bool:
         """Whether ``commune_code`` (5 digits) is a current (2025) commune-level unit."""

@@ -92,6 +92,9 @@ def test_exactly_64_kib_is_not_oversized() -> None:
             b'{"a": ' + b"[" * 1000 + b"]" * 1000 + b', "a": 1}', id="deep-nesting-duplicate"
         ),
         pytest.param(b"[" * 5000 + b"]" * 5000, id="deeper-nesting"),
+        # Fewer key ends than top-level items: the count shortcut must not skip the check.
+        pytest.param(b'[1, 2, 3, 4, {"a": 1, "a": 2}]', id="duplicate-in-array"),
+        pytest.param(b'{"a": {"b": 1, "b": 2}}', id="duplicate-in-nested-object"),
     ],
 )
 def test_malformed_json(payload: bytes) -> None:

@@ -150,7 +150,11 @@ def parse_strict(payload: bytes) -> Any:
     # Only objects can hide a duplicate key; orjson has already checked the UTF-8. Every key in
     # the text ends with `"` then `:`, so when the text has no more such ends than the parsed
     # objects have keys, no key can repeat and the slow second parse is skipped (most traffic).
-    if isinstance(data, dict | list) and len(_KEY_END.findall(payload)) > _key_count(data):
+    # An object has at least its top-level keys, so a flat one (most events) needs no walk.
+    if isinstance(data, dict | list) and (
+        (ends := len(_KEY_END.findall(payload))) > (len(data) if isinstance(data, dict) else 0)
+        and ends > _key_count(data)
+    ):
         try:
             _DUPLICATE_CHECK.decode(payload.decode("utf-8"))
         except RecursionError:
