@@ -55,6 +55,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
             "aggregate": Group(settings.group_id, [Topic.NORMALIZED]),
         },
         Topic.DLQ,
+        interval_s=settings.lag_interval_s,
     )
     app = FastAPI(
         title="CCHC Pipeline query API",

@@ -40,6 +40,13 @@ class AggregateSettings(ServiceSettings):
         description="records per batch (one ClickHouse insert): larger than the other services' "
         "because chDB's cost per insert, materialized views included, is largely fixed",
     )
+    lag_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often the consumer-lag gauges are refreshed in the background "
+        "(/v1/pipeline always measures afresh); each refresh fetches every partition's "
+        "high-water mark, ~7 % of aggregate's CPU at a 1 s interval under load",
+    )
     sql_max_rows: int = 100_000
     sql_max_seconds: float = 10.0
 
