@@ -1,0 +1,109 @@
+"""Migration 0006 on a real chDB: dossier_events rebuilt by year, nothing lost, nothing re-counted.
+
+A database migrated to 0005 gets dossier events through aggregate's handler (so the 0005 views
+fold them), then 0006 runs: the rows, the dossier states and the service counters must be what
+they were, the table partitioned by year, and the views attached again for the next insert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from cchc_aggregate import store
+from cchc_aggregate.handler import AggregateHandler
+from cchc_runtime.kafka import Record
+
+from tests.fakes import FakeService
+from tests.integration.conftest import MIGRATIONS
+
+pytestmark = pytest.mark.connected
+
+
+def dossier(dossier_id: str, status: str, at: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "dossier",
+        "event_id": f"{dossier_id}:{status}",
+        "unit_key": "2025:01",
+        "province": "01",
+        "dossier_id": dossier_id,
+        "procedure_code": "1.004227",
+        "status": status,
+        "occurred_at": at,
+        **extra,
+    }
+
+
+def feed(db: store.Store, first_offset: int, *events: dict[str, Any]) -> None:
+    records = [
+        Record("cchc.normalized", 0, first_offset + i, None, orjson.dumps(e), 0)
+        for i, e in enumerate(events)
+    ]
+    asyncio.run(AggregateHandler(FakeService("aggregate"), db)(records))  # type: ignore[arg-type]
+
+
+def snapshot(db: store.Store) -> dict[str, Any]:
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        return db.query(sql)[1]
+
+    return {
+        "events": rows("SELECT * EXCEPT inserted_at FROM dossier_events ORDER BY event_id"),
+        "inserted_at": rows("SELECT event_id, inserted_at FROM dossier_events ORDER BY event_id"),
+        "states": rows("SELECT * FROM dossier_state ORDER BY dossier_key"),
+        "daily": rows(
+            "SELECT day, sum(received), sum(resolved), sum(resolved_on_time), sum(resolved_late) "
+            "FROM service_daily GROUP BY day ORDER BY day"
+        ),
+        "open": rows("SELECT sum(open) FROM dossier_open"),
+    }
+
+
+@pytest.fixture
+def at_0005(tmp_path: Path) -> Iterator[tuple[store.Store, Path]]:
+    """A chDB migrated up to 0005 only, and a directory holding every migration."""
+    early = tmp_path / "early"
+    early.mkdir()
+    for path in sorted(MIGRATIONS.glob("000[1-5]_*.sql")):
+        shutil.copy(path, early)
+    client = store.connect(f"chdb://{tmp_path / 'chdb'}")
+    store.migrate(client, early)
+    yield store.Store(client), MIGRATIONS
+    client.close()
+
+
+def test_0006_keeps_rows_and_states_and_partitions_by_year(
+    at_0005: tuple[store.Store, Path],
+) -> None:
+    db, migrations = at_0005
+    feed(
+        db,
+        0,
+        dossier("A", "received", "2025-11-03T09:00:00+07:00", due_at="2025-11-10T17:00:00+07:00"),
+        dossier("B", "received", "2025-12-01T09:00:00+07:00", due_at="2025-12-05T17:00:00+07:00"),
+        dossier("A", "resolved", "2026-01-02T10:00:00+07:00"),
+    )
+    before = snapshot(db)
+    assert len(before["events"]) == 3
+    assert before["open"] == [(1,)]
+
+    assert store.migrate(db.client, migrations) == ["0006_dossier_events_by_year.sql"]
+
+    assert snapshot(db) == before  # copied, not folded into the states a second time
+    key = db.query("SELECT partition_key FROM system.tables WHERE name = 'dossier_events'")[1]
+    assert key == [("toYear(occurred_at)",)]
+    partitions = db.query(
+        "SELECT DISTINCT partition FROM system.parts WHERE table = 'dossier_events' AND active "
+        "ORDER BY partition"
+    )[1]
+    assert partitions == [("2025",), ("2026",)]
+
+    # The views are attached again: B's resolution (late) moves the counters and closes B.
+    feed(db, 3, dossier("B", "resolved", "2025-12-08T10:00:00+07:00"))
+    after = snapshot(db)
+    assert after["open"] == [(0,)]
+    assert sum(r[4] for r in after["daily"]) == sum(r[4] for r in before["daily"]) + 1
