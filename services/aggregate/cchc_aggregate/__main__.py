@@ -41,7 +41,14 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     metrics = ServiceMetrics.create(
         "aggregate", restarts=settings.restarts, reasons=STAGE_REASONS["aggregate"]
     )
-    service = KafkaService("aggregate", kafka, [Topic.NORMALIZED], settings.group_id, metrics)
+    service = KafkaService(
+        "aggregate",
+        kafka,
+        [Topic.NORMALIZED],
+        settings.group_id,
+        metrics,
+        top_up_ms=settings.top_up_ms,
+    )
     service.handle(AggregateHandler(service, db))
     service.add_ready_check(lambda: asyncio.to_thread(db.ping))
     registry = ProvinceRegistry.load()

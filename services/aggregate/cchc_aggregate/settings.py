@@ -40,6 +40,14 @@ class AggregateSettings(ServiceSettings):
         description="records per batch (one ClickHouse insert): larger than the other services' "
         "because chDB's cost per insert, materialized views included, is largely fixed",
     )
+    top_up_ms: int = Field(
+        default=100,
+        ge=0,
+        description="before each insert, also take what reached cchc.normalized while the "
+        "previous one ran, waiting at most this long per fetch (0: off); halves the time a "
+        "record waits for its insert under load. Keep it above CCHC_KAFKA_FETCH_MAX_WAIT_MS: "
+        "a fetch already waiting on an idle partition delays the next one that long",
+    )
     lag_interval_s: float = Field(
         default=5.0,
         gt=0,

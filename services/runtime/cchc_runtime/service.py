@@ -70,6 +70,13 @@ async def _no_body(message: StreamMessage[Any]) -> None:
     return
 
 
+def _records(consumed: Iterable[Any]) -> list[Record]:
+    """aiokafka ConsumerRecords → Records."""
+    return [
+        Record(r.topic, r.partition, r.offset, r.key, r.value or b"", r.timestamp) for r in consumed
+    ]
+
+
 class KafkaService:
     """Consumes `topics` in batches as consumer group `group_id` and hands them to `handler`."""
 
@@ -80,8 +87,18 @@ class KafkaService:
         topics: Sequence[str],
         group_id: str,
         metrics: ServiceMetrics,
+        top_up_ms: int = 0,
     ) -> None:
+        """`top_up_ms` > 0: before handling a batch, also take what reaches the broker meanwhile.
+
+        For a stage whose batches take long (aggregate's ClickHouse insert): the consumer fetches
+        ahead while a batch is handled, but only once, right after the batch was taken, so the
+        next batch would start with records already a whole batch old, and what arrived since
+        waits one more batch. Topping up asks the broker again (waiting at most `top_up_ms` per
+        round) so a batch holds everything there is, and a record waits one batch, not two.
+        """
         self.name = name
+        self.top_up_ms = top_up_ms
         self.kafka = kafka
         self.topics = list(topics)
         self.group_id = group_id
@@ -118,10 +135,9 @@ class KafkaService:
     async def _on_batch(self, message: KafkaMessage) -> None:
         assert self._handler is not None, "handle() was not called"
         raw = message.raw_message
-        records = [
-            Record(r.topic, r.partition, r.offset, r.key, r.value or b"", r.timestamp)
-            for r in (raw if isinstance(raw, tuple | list) else (raw,))
-        ]
+        records = _records(raw if isinstance(raw, tuple | list) else (raw,))
+        if self.top_up_ms:
+            records += await self._top_up(self.kafka.max_records - len(records))
         started = time.perf_counter()
         labels = {"service": self.name}
         self.metrics.consumed.labels(**labels).inc(len(records))
@@ -133,10 +149,36 @@ class KafkaService:
             delay = min(0.2 * 2 ** (self._failures - 1), 10.0)
             log.exception("batch of %d failed; redelivering in %.1fs", len(records), delay)
             await asyncio.sleep(delay)
+            # FastStream rewinds the partitions of the batch it handed over; topped-up records
+            # may come from others, so every partition is rewound here.
+            self._rewind(records)
             raise
         self._failures = 0
         self.metrics.batch_size.labels(**labels).observe(len(records))
         self.metrics.batch_duration.labels(**labels).observe(time.perf_counter() - started)
+
+    async def _top_up(self, room: int, rounds: int = 4) -> list[Record]:
+        """Records that reached the broker since the batch was fetched, at most `room`."""
+        consumer = self._subscriber.consumer
+        extra: list[Record] = []
+        for _ in range(rounds):
+            if consumer is None or room <= 0:
+                break
+            fetched = await consumer.getmany(timeout_ms=self.top_up_ms, max_records=room)
+            got = [r for batch in fetched.values() for r in _records(batch)]
+            if not got:
+                break
+            extra += got
+            room -= len(got)
+        return extra
+
+    def _rewind(self, records: list[Record]) -> None:
+        """Seek every partition of `records` back to its first record in them."""
+        first: dict[tuple[str, int], int] = {}
+        for r in records:
+            first.setdefault((r.topic, r.partition), r.offset)
+        for (topic, partition), offset in first.items():
+            self.seek(topic, partition, offset)
 
     async def start(self) -> None:
         """Connect the output producer first, then start consuming."""
