@@ -21,6 +21,12 @@ class KafkaSettings(BaseSettings):
     # How long a fetch may wait for data: every hop can add this much latency (Tansu may hold
     # a fetch this long), so it is short; an idle consumer then fetches ~20 times a second.
     fetch_max_wait_ms: int = Field(default=50, ge=1)
+    fetch_max_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="most bytes one fetch may return (Tansu applies this limit, not the "
+        "per-partition one): bounds what a consumer buffers while it works through a backlog",
+    )
 
 
 class ServiceSettings(BaseSettings):

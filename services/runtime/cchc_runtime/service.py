@@ -115,6 +115,7 @@ class KafkaService:
             max_records=kafka.max_records,
             batch_timeout_ms=kafka.batch_timeout_ms,
             fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+            fetch_max_bytes=kafka.fetch_max_bytes,
             auto_offset_reset="earliest",
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
