@@ -65,7 +65,7 @@ class Columns:
         """Append one observation (of the batch's ``record``-th message)."""
         self.observation_records.append(record)
         c = self.observations
-        values = o.model_dump()
+        values = vars(o)  # flat models: their fields as model_dump() gives them, without a copy
         for name in _OBSERVATION_FIELDS:
             value = values[name]
             c[name].append("" if value is None and name in _TEXT_OPTIONAL else value)
@@ -76,7 +76,7 @@ class Columns:
         """Append one dossier event (of the batch's ``record``-th message)."""
         self.dossier_records.append(record)
         c = self.dossiers
-        values = d.model_dump()
+        values = vars(d)
         for name in _DOSSIER_FIELDS:
             value = values[name]
             c[name].append("" if value is None and name in _TEXT_OPTIONAL else value)
@@ -86,13 +86,15 @@ class Columns:
 def to_columns(items: list[tuple[bytes, int]]) -> Columns:
     """(payload, Kafka timestamp ms) pairs → columns; unparsable payloads are listed by index."""
     columns = Columns()
+    last_ms, kafka_ts = None, datetime.min
     for index, (payload, timestamp_ms) in enumerate(items):
         try:
             record = CANONICAL_RECORD.validate_json(payload)
         except ValidationError as exc:
             columns.invalid.append((index, str(exc)))
             continue
-        kafka_ts = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+        if timestamp_ms != last_ms:  # a producer's batch shares one timestamp
+            last_ms, kafka_ts = timestamp_ms, datetime.fromtimestamp(timestamp_ms / 1000, UTC)
         if isinstance(record, Observation):
             columns.add_observation(record, kafka_ts, index)
         else:
