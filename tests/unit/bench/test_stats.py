@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
-from cchc_cli.bench.probe import consumed
+from cchc_cli.bench.probe import consumed, proc_cpu_s
 from cchc_cli.bench.profile import breakdown, categorize
+from cchc_cli.bench.runner import _cpu_figures, _why
 from cchc_cli.bench.stats import (
     RESULTS_SCHEMA,
     Results,
@@ -108,3 +113,43 @@ def test_profile_samples_fall_into_their_innermost_category():
     summary = breakdown(folded)
     assert summary["samples"] == 4
     assert summary["percent_by_category"] == {"pydantic validate": 75.0, "other": 25.0}
+
+
+def test_cpu_seconds_of_a_process_grow_with_its_work_and_a_gone_one_has_none():
+    before = proc_cpu_s(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    after = proc_cpu_s(os.getpid())
+    assert before is not None
+    assert after is not None
+    assert after - before >= 0.2
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert proc_cpu_s(child.pid) is None
+
+
+def test_cpu_figures_per_event_and_in_total():
+    figures = _cpu_figures(
+        {"ingest": 10.0, "broker": 1.0, "gone": None},
+        {"ingest": 12.5, "broker": 1.5, "gone": 3.0},
+        100_000,
+    )
+    assert figures["processes"] == {
+        "ingest": {"cpu_s": 2.5, "us_per_event": 25.0},
+        "broker": {"cpu_s": 0.5, "us_per_event": 5.0},
+    }
+    assert figures["total_us_per_event"] == 30.0
+
+
+def test_a_throughput_miss_says_what_the_cores_can_move():
+    figures = {
+        "stages": {"ingest": {"rate": 30_000.0}, "aggregate": {"rate": 20_000.0}},
+        "cpu": {
+            "processes": {"ingest": {"us_per_event": 15.0}, "aggregate": {"us_per_event": 35.0}},
+            "total_us_per_event": 50.0,
+        },
+    }
+    note = _why("end-to-end throughput", figures, 2)
+    assert "slowest stage: aggregate" in note
+    assert "2 cores move at most 40,000 events/s" in note
