@@ -76,3 +76,18 @@ def test_dedup_token_is_the_same_for_a_redelivered_batch_in_any_order() -> None:
     assert dedup_token(first) == dedup_token(list(reversed(first)))
     assert dedup_token(first) == "cchc.normalized/0/10-11;cchc.normalized/1/5-5"
     assert dedup_token(first) != dedup_token([rec(0, 10), rec(0, 12), rec(1, 5)])
+
+
+def test_tune_gc_freezes_what_is_loaded_and_collects_the_young_less_often() -> None:
+    import gc
+
+    from cchc_runtime.service import tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc(gen0_threshold=12_345)
+        assert gc.get_threshold() == (12_345, *before[1:])
+        assert gc.get_freeze_count() > 10_000  # modules, schemas, reference data
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
