@@ -7,13 +7,54 @@ resolved to both the historical unit that reported it and the current (2025) pro
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """An instance from values already checked, as ``model_construct`` makes it, faster.
+
+        Normalize builds one record per event from the validated raw event: ``model_construct``
+        was a sixth of its CPU (py-spy), mostly looking for aliases these models do not have.
+        Here the defaults are merged in one step; the result is tested equal to
+        ``model_construct``'s (same fields, same fields-set, same JSON).
+        """
+        record = cls.__new__(cls)
+        fields = cls.__pydantic_fields__
+        if not values.keys() <= fields.keys():
+            unknown = sorted(values.keys() - fields.keys())
+            raise TypeError(f"not fields of {cls.__name__}: {unknown}")
+        # Declaration order, as model_construct keeps it: the JSON serializer follows it.
+        data = _template(cls).copy()
+        data.update(values)
+        if _REQUIRED in data.values():
+            missing = [name for name, value in data.items() if value is _REQUIRED]
+            raise TypeError(f"{cls.__name__} needs {missing}")
+        object.__setattr__(record, "__dict__", data)
+        object.__setattr__(record, "__pydantic_fields_set__", set(values))
+        object.__setattr__(record, "__pydantic_extra__", None)
+        object.__setattr__(record, "__pydantic_private__", None)
+        return record
+
+
+_REQUIRED = object()
+_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _template(cls: type[BaseModel]) -> dict[str, Any]:
+    """Every field of `cls` in declaration order: its default, or a marker if it has none."""
+    found = _TEMPLATES.get(cls)
+    if found is None:
+        found = _TEMPLATES[cls] = {
+            name: _REQUIRED if field.is_required() else field.get_default(call_default_factory=True)
+            for name, field in cls.__pydantic_fields__.items()
+        }
+    return found
 
 
 class Observation(_Record):

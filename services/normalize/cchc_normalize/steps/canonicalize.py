@@ -264,7 +264,7 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
         _check_ratio(value, event.value, numerator, denominator, indicator)
     # Every field is already validated above: construct without validating again (a tenth of
     # normalize's CPU under load, measured); the handler tests re-validate the JSON.
-    return Observation.model_construct(
+    return Observation.trusted(
         event_id=event.event_id,
         indicator=indicator.code,
         period=period.text,
@@ -332,7 +332,7 @@ def _dossier(event: DossierEvent, ref: Reference) -> DossierRecord:
             f"due_at {event.due_at.isoformat()} is before occurred_at "
             f"{event.occurred_at.isoformat()}",
         )
-    return DossierRecord.model_construct(
+    return DossierRecord.trusted(
         event_id=event.event_id,
         unit_key=unit.key,
         province=successor.code,
