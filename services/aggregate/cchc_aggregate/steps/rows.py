@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cchc_shared.canonical import CANONICAL_RECORD, DossierRecord, Observation
@@ -61,8 +61,12 @@ class Columns:
         """Rows for `dossier_events`."""
         return len(self.dossiers["event_id"])
 
-    def add_observation(self, o: Observation, kafka_ts: datetime, record: int = -1) -> None:
-        """Append one observation (of the batch's ``record``-th message)."""
+    def add_observation(self, o: Observation, kafka_ts: int, record: int = -1) -> None:
+        """Append one observation (of the batch's ``record``-th message).
+
+        ``kafka_ts`` is the record's Kafka timestamp in milliseconds: a DateTime64(3) column
+        takes the integer as it is (no datetime per row to build and convert back).
+        """
         self.observation_records.append(record)
         c = self.observations
         values = vars(o)  # flat models: their fields as model_dump() gives them, without a copy
@@ -72,7 +76,7 @@ class Columns:
         c["version"].append(version(o.revision, o.reported_at))
         c["kafka_ts"].append(kafka_ts)
 
-    def add_dossier(self, d: DossierRecord, kafka_ts: datetime, record: int = -1) -> None:
+    def add_dossier(self, d: DossierRecord, kafka_ts: int, record: int = -1) -> None:
         """Append one dossier event (of the batch's ``record``-th message)."""
         self.dossier_records.append(record)
         c = self.dossiers
@@ -86,17 +90,14 @@ class Columns:
 def to_columns(items: list[tuple[bytes, int]]) -> Columns:
     """(payload, Kafka timestamp ms) pairs → columns; unparsable payloads are listed by index."""
     columns = Columns()
-    last_ms, kafka_ts = None, datetime.min
     for index, (payload, timestamp_ms) in enumerate(items):
         try:
             record = CANONICAL_RECORD.validate_json(payload)
         except ValidationError as exc:
             columns.invalid.append((index, str(exc)))
             continue
-        if timestamp_ms != last_ms:  # a producer's batch shares one timestamp
-            last_ms, kafka_ts = timestamp_ms, datetime.fromtimestamp(timestamp_ms / 1000, UTC)
         if isinstance(record, Observation):
-            columns.add_observation(record, kafka_ts, index)
+            columns.add_observation(record, timestamp_ms, index)
         else:
-            columns.add_dossier(record, kafka_ts, index)
+            columns.add_dossier(record, timestamp_ms, index)
     return columns
