@@ -33,6 +33,66 @@ def consumed(metrics_text: str) -> dict[str, float]:
     return out
 
 
+def histogram_totals(metrics_text: str, name: str) -> dict[str, tuple[float, float]]:
+    """(count, sum) of histogram ``name`` per service label, from a Prometheus exposition."""
+    pattern = re.compile(
+        rf'^{re.escape(name)}_(count|sum)\{{[^}}]*service="(\w+)"[^}}]*\}}\s+([0-9.eE+]+)'
+    )
+    found: dict[str, dict[str, float]] = {}
+    for line in metrics_text.splitlines():
+        m = pattern.match(line)
+        if m:
+            found.setdefault(m.group(2), {})[m.group(1)] = float(m.group(3))
+    return {s: (v.get("count", 0.0), v.get("sum", 0.0)) for s, v in found.items()}
+
+
+def scrape(ports: Mapping[str, int]) -> dict[str, str]:
+    """Each service's /metrics text (services that do not answer are left out)."""
+    out = {}
+    for service, port in ports.items():
+        try:
+            out[service] = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            continue
+    return out
+
+
+def _grown(before: str, after: str, name: str, service: str) -> tuple[float, float]:
+    """How much a histogram's (count, sum) grew between two scrapes."""
+    n1, s1 = histogram_totals(after, name).get(service, (0.0, 0.0))
+    n0, s0 = histogram_totals(before, name).get(service, (0.0, 0.0))
+    return n1 - n0, s1 - s0
+
+
+def batch_work(
+    before: Mapping[str, str], after: Mapping[str, str], seconds: float
+) -> dict[str, Any]:
+    """Per service, between two scrapes: batches, mean batch size and time, share of time busy.
+
+    From the services' own histograms (cchc_batch_size, cchc_batch_duration_seconds, and
+    aggregate's cchc_clickhouse_insert_duration_seconds): a stage busy most of the time makes
+    records queue in front of it, which is what latency under load is made of.
+    """
+    out: dict[str, Any] = {}
+    for service, text in after.items():
+        old = before.get(service, "")
+        batches, busy = _grown(old, text, "cchc_batch_duration_seconds", service)
+        _, records = _grown(old, text, "cchc_batch_size", service)
+        inserts, insert_s = _grown(old, text, "cchc_clickhouse_insert_duration_seconds", service)
+        if not batches:
+            continue
+        figures = {
+            "batches": int(batches),
+            "mean_batch_records": round(records / batches, 1),
+            "mean_batch_s": round(busy / batches, 4),
+            "busy_share": round(busy / seconds, 3) if seconds > 0 else None,
+        }
+        if inserts:
+            figures["mean_insert_s"] = round(insert_s / inserts, 4)
+        out[service] = figures
+    return out
+
+
 def proc_memory_mb(pid: int) -> tuple[float, float, float] | None:
     """(VmRSS, VmHWM, RssAnon) of ``pid`` in MB, from /proc; None if it is gone.
 

@@ -302,6 +302,7 @@ class Runner:
         push, info = self._prepared(
             self._specs(stack.config.bootstrap, total, "lat", c.latency_rate, LATENCY_KEYS)
         )
+        scraped = probe.scrape(stack.config.ports())
         try:
             t0 = push.start()
             reports = push.wait()
@@ -309,6 +310,7 @@ class Runner:
             push.kill()
         pushed_s = max(r["acked_at"] for r in reports) - t0
         self._wait_rows(api, "lat", total, t0)
+        work = probe.batch_work(scraped, probe.scrape(stack.config.ports()), time.time() - t0)
         where = "startsWith(event_id, 'lat')"
         lat = "dateDiff('millisecond', kafka_ts, inserted_at) / 1000.0 AS s"
         rows = api.sql(
@@ -323,6 +325,7 @@ class Runner:
             "rows": count,
             "push_to_queryable_s": {"p50": p50, "p95": p95, "p99": p99, "max": worst, "mean": mean},
             "method": "per row: ClickHouse inserted_at − kafka_ts (record timestamp set at send)",
+            "stages": work,
             **{f"load_{k}": v for k, v in info.items()},
         }
 
@@ -598,11 +601,18 @@ def _why(name: str, f: dict[str, Any], cores: int) -> str:
             )
         return why + " See the profiles for where each stage spends its time."
     if name.startswith("p99"):
-        return (
-            "each hop waits for its batch (fetch, then up to batch_timeout_ms), and the aggregate "
-            "insert adds its own time; at this offered load the cores are busy a large share of "
-            "the time, so batches queue behind each other."
+        why = (
+            "a record waits for the batch in progress at each hop, then for its own; aggregate's "
+            "batches (one ClickHouse insert into two tables and four views each) are the long ones"
         )
+        agg = ((f.get("latency") or {}).get("stages") or {}).get("aggregate")
+        if agg:
+            why += (
+                f": {agg['batches']} batches of {agg['mean_batch_records']:,.0f} records on "
+                f"average, {agg['mean_batch_s'] * 1000:,.0f} ms each, aggregate busy "
+                f"{agg['busy_share']:.0%} of the time"
+            )
+        return why + "."
     if name.endswith("RSS"):
         service = name.split()[0]
         anon = ((f.get("rss_mb") or {}).get(service) or {}).get("max_sampled_anon")

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from cchc_cli.bench.probe import consumed, proc_cpu_s
+from cchc_cli.bench.probe import batch_work, consumed, proc_cpu_s
 from cchc_cli.bench.profile import breakdown, categorize
 from cchc_cli.bench.runner import _cpu_figures, _why
 from cchc_cli.bench.stats import (
@@ -153,3 +153,31 @@ def test_a_throughput_miss_says_what_the_cores_can_move():
     note = _why("end-to-end throughput", figures, 2)
     assert "slowest stage: aggregate" in note
     assert "2 cores move at most 40,000 events/s" in note
+
+
+def test_batch_work_is_what_the_histograms_grew_by_between_two_scrapes():
+    def exposition(batches: int, busy: float, records: int, inserts: int, insert_s: float) -> str:
+        labels = '{service="aggregate"}'
+        return "\n".join(
+            [
+                f"cchc_batch_duration_seconds_count{labels} {batches}",
+                f"cchc_batch_duration_seconds_sum{labels} {busy}",
+                f'cchc_batch_duration_seconds_bucket{{le="0.1",service="aggregate"}} {batches}',
+                f"cchc_batch_size_count{labels} {batches}",
+                f"cchc_batch_size_sum{labels} {records}",
+                f"cchc_clickhouse_insert_duration_seconds_count{labels} {inserts}",
+                f"cchc_clickhouse_insert_duration_seconds_sum{labels} {insert_s}",
+            ]
+        )
+
+    before = {"aggregate": exposition(10, 2.0, 1_000, 20, 1.0)}
+    after = {"aggregate": exposition(60, 17.0, 151_000, 120, 11.0), "ingest": "# nothing"}
+    assert batch_work(before, after, seconds=20.0) == {
+        "aggregate": {
+            "batches": 50,
+            "mean_batch_records": 3000.0,
+            "mean_batch_s": 0.3,
+            "busy_share": 0.75,
+            "mean_insert_s": 0.1,
+        }
+    }
