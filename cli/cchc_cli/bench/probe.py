@@ -69,7 +69,7 @@ def batch_work(
 ) -> dict[str, Any]:
     """Per service, between two scrapes: batches, mean batch size and time, share of time busy.
 
-    From the services' own histograms (cchc_batch_size, cchc_batch_duration_seconds, and
+    From the services' own histograms (cchc_batch_size_messages, cchc_batch_duration_seconds, and
     aggregate's cchc_clickhouse_insert_duration_seconds): a stage busy most of the time makes
     records queue in front of it, which is what latency under load is made of.
     """
@@ -77,7 +77,7 @@ def batch_work(
     for service, text in after.items():
         old = before.get(service, "")
         batches, busy = _grown(old, text, "cchc_batch_duration_seconds", service)
-        _, records = _grown(old, text, "cchc_batch_size", service)
+        _, records = _grown(old, text, "cchc_batch_size_messages", service)
         inserts, insert_s = _grown(old, text, "cchc_clickhouse_insert_duration_seconds", service)
         if not batches:
             continue

@@ -163,8 +163,8 @@ def test_batch_work_is_what_the_histograms_grew_by_between_two_scrapes():
                 f"cchc_batch_duration_seconds_count{labels} {batches}",
                 f"cchc_batch_duration_seconds_sum{labels} {busy}",
                 f'cchc_batch_duration_seconds_bucket{{le="0.1",service="aggregate"}} {batches}',
-                f"cchc_batch_size_count{labels} {batches}",
-                f"cchc_batch_size_sum{labels} {records}",
+                f"cchc_batch_size_messages_count{labels} {batches}",
+                f"cchc_batch_size_messages_sum{labels} {records}",
                 f"cchc_clickhouse_insert_duration_seconds_count{labels} {inserts}",
                 f"cchc_clickhouse_insert_duration_seconds_sum{labels} {insert_s}",
             ]
