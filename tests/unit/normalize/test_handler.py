@@ -62,6 +62,12 @@ async def test_good_events_to_normalized_and_rejections_to_dlq(ref: Reference) -
     ]
     assert isinstance(good[0], Observation)
     assert isinstance(good[1], DossierRecord)
+    # Optional fields without a value are left out, and read back as None.
+    payloads = [orjson.loads(v) for t, _, v, _ in service.output.sent if t == "cchc.normalized"]
+    assert all(None not in p.values() for p in payloads)
+    unset = {name for name, value in vars(good[1]).items() if value is None}
+    assert unset
+    assert not unset & payloads[1].keys()
     keys = [k for t, k, _, _ in service.output.sent if t == "cchc.normalized"]
     assert keys == [b"procedures.published|2017-Q1|2004:14", b"15|LCI-2025-000001"]
 
