@@ -11,27 +11,8 @@ DROP VIEW IF EXISTS dossier_transitions_mv;
 
 RENAME TABLE dossier_events TO dossier_events_by_month;
 
-CREATE TABLE dossier_events
-(
-    province          LowCardinality(String) COMMENT 'current (2025) province code',
-    unit_key          LowCardinality(String),
-    dossier_id        String,
-    event_id          String,
-    procedure_code    LowCardinality(String),
-    status            LowCardinality(String),
-    occurred_at       DateTime64(3, 'UTC'),
-    due_at            Nullable(DateTime64(3, 'UTC')),
-    channel           LowCardinality(String),
-    online_mode       LowCardinality(String),
-    level             LowCardinality(String),
-    commune_code      LowCardinality(String),
-    agency            String,
-    paid_online       Nullable(Bool),
-    digitized         Nullable(Bool),
-    result_electronic Nullable(Bool),
-    kafka_ts          DateTime64(3, 'UTC'),
-    inserted_at       DateTime64(3, 'UTC') DEFAULT now64(3)
-)
+-- The same columns (types, defaults, comments) as the table it replaces.
+CREATE TABLE dossier_events AS dossier_events_by_month
 ENGINE = ReplacingMergeTree
 PARTITION BY toYear(occurred_at)
 ORDER BY (province, dossier_id, event_id)
@@ -41,7 +22,7 @@ INSERT INTO dossier_events SELECT * FROM dossier_events_by_month;
 
 DROP TABLE dossier_events_by_month;
 
--- As in 0005.
+-- As in 0005 (a view cannot be re-pointed to another table: it is created again).
 CREATE MATERIALIZED VIEW IF NOT EXISTS dossier_transitions_mv TO dossier_transitions AS
 WITH b AS
 (

@@ -101,6 +101,14 @@ def test_0006_keeps_rows_and_states_and_partitions_by_year(
         "ORDER BY partition"
     )[1]
     assert partitions == [("2025",), ("2026",)]
+    columns = db.query(
+        "SELECT name, type, default_expression, comment FROM system.columns "
+        "WHERE table = 'dossier_events' AND name IN ('province', 'inserted_at') ORDER BY name"
+    )[1]
+    assert columns == [
+        ("inserted_at", "DateTime64(3, 'UTC')", "now64(3)", ""),
+        ("province", "LowCardinality(String)", "", "current (2025) province code"),
+    ]
 
     # The views are attached again: B's resolution (late) moves the counters and closes B.
     feed(db, 3, dossier("B", "resolved", "2025-12-08T10:00:00+07:00"))
