@@ -90,6 +90,11 @@ def summary(results: Results) -> Table:
             table.add_row(label, _fmt(f[key]["events_per_s"], "events/s"), "", "", "")
     for name, stage in (f.get("stages") or {}).items():
         table.add_row(f"stage {name}", _fmt(stage.get("rate"), "msg/s"), "", "", "")
+    cpu = f.get("cpu") or {}
+    for name, used in (cpu.get("processes") or {}).items():
+        table.add_row(f"CPU per event: {name}", f"{used['us_per_event']} µs", "", "", "")
+    if cpu.get("total_us_per_event"):
+        table.add_row("CPU per event: all", f"{cpu['total_us_per_event']} µs", "", "", "")
     queries = f.get("queries") or {}
     for key, label in (("national_s", "GET /v1/national"), ("service_index_s", "service-index")):
         q = queries.get(key)

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from cchc_cli.bench.command import summary
 from cchc_cli.bench.probe import batch_work, consumed, proc_cpu_s
 from cchc_cli.bench.profile import breakdown, categorize
 from cchc_cli.bench.runner import _cpu_figures, _why
@@ -181,3 +182,17 @@ def test_batch_work_is_what_the_histograms_grew_by_between_two_scrapes():
             "mean_insert_s": 0.1,
         }
     }
+
+
+def test_the_summary_table_lists_cpu_per_event_by_process():
+    results = Results(started_at="now")
+    results.figures = {
+        "cpu": {
+            "processes": {"ingest": {"cpu_s": 1.0, "us_per_event": 13.3}},
+            "total_us_per_event": 13.3,
+        }
+    }
+    table = summary(results)
+    rows = dict(zip(table.columns[0]._cells, table.columns[1]._cells, strict=True))
+    assert rows["CPU per event: ingest"] == "13.3 µs"
+    assert rows["CPU per event: all"] == "13.3 µs"
