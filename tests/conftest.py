@@ -6,7 +6,6 @@ service processes) on free ports and a temporary data dir, once per test session
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,11 +30,7 @@ hypothesis_settings.load_profile("cchc")
 
 def free_port_block(size: int = 1) -> int:
     """A port p such that p … p+size-1 are free on 127.0.0.1."""
-    for _ in range(200):
-        base = random.randint(20_000, 60_000)
-        if all(admin.port_is_free(HOST, base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free ports")
+    return admin.free_port_block(HOST, size)
 
 
 @dataclass
@@ -85,15 +80,7 @@ def start_stack(data_dir: Path, **overrides: Any) -> RunningStack:
         **overrides,
     )
     stack = Stack(config, say=lambda line: print(f"[stack] {line}"))
-    try:
-        stack.start_broker()
-        stack.create_topics()
-        stack.migrate()
-        stack.start_services()
-        stack.wait_ready(timeout_s=90)
-    except BaseException:
-        stack.stop()
-        raise
+    stack.start(timeout_s=90)
     return RunningStack(stack, config)
 
 

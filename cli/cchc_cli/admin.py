@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 import time
 
@@ -52,6 +53,15 @@ def wait_for_port(host: str, port: int, timeout_s: float) -> None:
                     f"nothing listens on {host}:{port} after {timeout_s:.0f}s"
                 ) from exc
             time.sleep(0.05)
+
+
+def free_port_block(host: str, size: int = 1) -> int:
+    """A port p such that p … p+size-1 are all free on `host` (for stacks beside another)."""
+    for _ in range(200):
+        base = random.randint(20_000, 60_000)
+        if all(port_is_free(host, base + i) for i in range(size)):
+            return base
+    raise RuntimeError(f"no {size} free consecutive ports on {host}")
 
 
 def port_is_free(host: str, port: int) -> bool:

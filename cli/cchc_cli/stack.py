@@ -296,6 +296,21 @@ class Stack:
                 )
             time.sleep(0.25)
 
+    def start(self, timeout_s: float = 120.0) -> None:
+        """Broker, topics, migrations, services, then wait until every service is ready.
+
+        Whatever was started is stopped again if a step fails.
+        """
+        try:
+            self.start_broker()
+            self.create_topics()
+            self.migrate()
+            self.start_services()
+            self.wait_ready(timeout_s=timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
     # -- run -------------------------------------------------------------------------------
     def supervise_once(self) -> None:
         """Restart a crashed service with exponential backoff, and say so."""
