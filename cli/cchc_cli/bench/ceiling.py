@@ -16,9 +16,10 @@ from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
 from typing import Any
 
+from cchc_cli.bench.load import BATCH_BYTES, bench_producer
+
 TOPICS = ("bench.t1", "bench.t2", "bench.t3")
 MAX_RECORDS = 5000
-BATCH_BYTES = 1024 * 1024
 
 
 def chain(raw_topics: Sequence[str]) -> list[tuple[list[str], str]]:
@@ -52,7 +53,7 @@ async def _stage(
     ready: Queue[Any],
     stop: Event,
 ) -> None:
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
         *inputs,
@@ -65,15 +66,7 @@ async def _stage(
         max_partition_fetch_bytes=BATCH_BYTES,
         client_id=f"bench-ceiling-{hop}",
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        enable_idempotence=False,
-        linger_ms=5,
-        max_batch_size=BATCH_BYTES,
-        max_request_size=8 * BATCH_BYTES,
-        client_id=f"bench-ceiling-{hop}",
-    )
+    producer = bench_producer(bootstrap, client_id=f"bench-ceiling-{hop}")
     await producer.start()
     await consumer.start()
     await producer.client._wait_on_metadata(output)

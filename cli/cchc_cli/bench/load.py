@@ -82,7 +82,8 @@ def worker_main(spec: PushSpec, ready: Queue[Any], go: Event, results: Queue[Any
     results.put(report)
 
 
-def _producer(bootstrap: str, linger_ms: int) -> Any:
+def bench_producer(bootstrap: str, linger_ms: int = 5, client_id: str = "cchc-bench") -> Any:
+    """The bench's producer (loads and the ceiling's hops): acks=all, ~1 MiB batches."""
     from aiokafka import AIOKafkaProducer
 
     return AIOKafkaProducer(
@@ -92,12 +93,12 @@ def _producer(bootstrap: str, linger_ms: int) -> Any:
         linger_ms=linger_ms,
         max_batch_size=BATCH_BYTES,
         max_request_size=8 * BATCH_BYTES,
-        client_id="cchc-bench",
+        client_id=client_id,
     )
 
 
 async def _push(spec: PushSpec, messages: list[Message]) -> dict[str, Any]:
-    producer = _producer(spec.bootstrap, linger_ms=5)
+    producer = bench_producer(spec.bootstrap)
     await producer.start()
     try:
         if spec.rate is None:

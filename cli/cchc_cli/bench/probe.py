@@ -46,12 +46,13 @@ def histogram_totals(metrics_text: str, name: str) -> dict[str, tuple[float, flo
     return {s: (v.get("count", 0.0), v.get("sum", 0.0)) for s, v in found.items()}
 
 
-def scrape(ports: Mapping[str, int]) -> dict[str, str]:
+def scrape(ports: Mapping[str, int], client: httpx.Client | None = None) -> dict[str, str]:
     """Each service's /metrics text (services that do not answer are left out)."""
+    get = client.get if client is not None else httpx.get
     out = {}
     for service, port in ports.items():
         try:
-            out[service] = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            out[service] = get(f"http://127.0.0.1:{port}/metrics", timeout=2.0).text
         except httpx.HTTPError:
             continue
     return out
@@ -184,7 +185,6 @@ class Sampler:
 
     def _run(self) -> None:
         with httpx.Client(timeout=2.0) as client:
-            self._client = client
             while not self._stop.is_set():
                 self.sample(client)
                 self._stop.wait(self.interval_s)
@@ -192,12 +192,7 @@ class Sampler:
     def sample(self, client: httpx.Client | None = None) -> None:
         """One sample of every service."""
         now = time.time()
-        for name, port in self.ports.items():
-            try:
-                get = client.get if client is not None else httpx.get
-                text = get(f"http://127.0.0.1:{port}/metrics").text
-            except httpx.HTTPError:
-                continue
+        for name, text in scrape(self.ports, client).items():
             value = consumed(text).get(name)
             if value is not None:
                 self.counters.setdefault(name, []).append((now, value))

@@ -70,16 +70,6 @@ class BenchConfig:
     bars: Thresholds = field(default_factory=Thresholds)
 
 
-def _free_port_block(size: int) -> int:
-    import random
-
-    for _ in range(200):
-        base = random.randint(20_000, 60_000)
-        if all(admin.port_is_free(HOST, base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free ports")
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -87,17 +77,13 @@ def _now() -> str:
 @contextlib.contextmanager
 def fresh_stack(data_dir: Path, partitions: int, say: Say) -> Iterator[Stack]:
     """A full embedded stack on free ports, as tests/conftest.py starts it; stopped after."""
-    base = _free_port_block(4)  # one block: Kafka, then the API and the two services' ports
+    base = admin.free_port_block(HOST, 4)  # Kafka, then the API and the two services' ports
     config = StackConfig(
         data_dir=data_dir, kafka_port=base, api_port=base + 1, internal_partitions=partitions
     )
     stack = Stack(config, say=lambda line: say(f"[stack] {line}"))
+    stack.start(timeout_s=120)
     try:
-        stack.start_broker()
-        stack.create_topics()
-        stack.migrate()
-        stack.start_services()
-        stack.wait_ready(timeout_s=120)
         yield stack
     finally:
         stack.stop()
@@ -106,7 +92,7 @@ def fresh_stack(data_dir: Path, partitions: int, say: Say) -> Iterator[Stack]:
 @contextlib.contextmanager
 def fresh_broker(data_dir: Path, topics: dict[str, int]) -> Iterator[str]:
     """Only the broker (same binary and flags as the stack's), with ``topics``; its bootstrap."""
-    stack = Stack(StackConfig(data_dir=data_dir, kafka_port=_free_port_block(1)), say=print)
+    stack = Stack(StackConfig(data_dir=data_dir, kafka_port=admin.free_port_block(HOST)), say=print)
     try:
         stack.start_broker()
         admin.ensure_topics(stack.config.bootstrap, topics)
@@ -154,6 +140,42 @@ def _both(where: str, select: str) -> str:
         f"SELECT {select} FROM observations WHERE {where} "
         f"UNION ALL SELECT {select} FROM dossier_events WHERE {where}"
     )
+
+
+def _through_stages(
+    procs: list[Any],
+    push: Push,
+    ready: Any,
+    stop: Any,
+    until: Callable[[], bool],
+    timeout_s: float,
+    progress: Callable[[], str],
+) -> float:
+    """Start a reference's stage processes, push once all are ready, wait until `until()`.
+
+    Returns when the push started; the stages and producers are stopped however it ends.
+    `progress()` says how far it got when `timeout_s` runs out.
+    """
+    for proc in procs:
+        proc.start()
+    try:
+        for _ in procs:
+            ready.get(timeout=180)
+        t0 = push.start()
+        push.wait()
+        deadline = time.monotonic() + timeout_s
+        while not until():
+            if time.monotonic() > deadline:
+                raise TimeoutError(progress())
+            time.sleep(0.05)
+    finally:
+        push.kill()
+        stop.set()
+        for proc in procs:
+            proc.join(timeout=20)
+            if proc.is_alive():
+                proc.terminate()
+    return t0
 
 
 def _cpu_figures(
@@ -479,26 +501,16 @@ class Runner:
                 )
                 for hop, (inputs, output) in enumerate(ceiling.chain(raw))
             ]
-            for p in procs:
-                p.start()
             push, info = self._prepared(self._specs(bootstrap, c.events, "c", None, 0))
-            try:
-                for _ in procs:
-                    ready.get(timeout=120)
-                t0 = push.start()
-                push.wait()
-                deadline = time.monotonic() + c.drain_timeout_s
-                while done_at[2].value == 0.0:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"ceiling: {counters[2].value:,} of {c.events:,}")
-                    time.sleep(0.05)
-            finally:
-                push.kill()
-                stop.set()
-                for p in procs:
-                    p.join(timeout=15)
-                    if p.is_alive():
-                        p.terminate()
+            t0 = _through_stages(
+                procs,
+                push,
+                ready,
+                stop,
+                until=lambda: done_at[2].value != 0.0,
+                timeout_s=c.drain_timeout_s,
+                progress=lambda: f"ceiling: {counters[2].value:,} of {c.events:,}",
+            )
         hops = [round(d.value - t0, 2) for d in done_at]
         elapsed = done_at[2].value - t0
         self.results.figures["ceiling"] = {
@@ -532,26 +544,16 @@ class Runner:
                 )
                 for i, stage in enumerate(naive.STAGES)
             ]
-            for p in procs:
-                p.start()
             push, info = self._prepared(self._specs(bootstrap, n, "n", None, 0))
-            try:
-                for _ in procs:
-                    ready.get(timeout=180)
-                t0 = push.start()
-                push.wait()
-                deadline = time.monotonic() + max(c.drain_timeout_s, n / 20)
-                while done[2].value < n:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"naive: {done[2].value:,} of {n:,} inserted")
-                    time.sleep(0.1)
-            finally:
-                push.kill()
-                stop.set()
-                for p in procs:
-                    p.join(timeout=20)
-                    if p.is_alive():
-                        p.terminate()
+            t0 = _through_stages(
+                procs,
+                push,
+                ready,
+                stop,
+                until=lambda: done[2].value >= n,
+                timeout_s=max(c.drain_timeout_s, n / 20),
+                progress=lambda: f"naive: {done[2].value:,} of {n:,} inserted",
+            )
         elapsed = last[2].value - t0
         self.results.figures["naive"] = {
             "events": n,
