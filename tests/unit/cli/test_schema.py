@@ -12,30 +12,14 @@ from cchc_cli.main import app
 from cchc_cli.schema import MODELS, file_name, render
 from typer.testing import CliRunner
 
+from tests import events
+
 SCHEMAS_DIR = Path(__file__).resolve().parents[3] / "schemas"
 
-REPORT: dict[str, Any] = {
-    "schema": "cchc.indicator_report/1",
-    "event_id": "son-la:2017-q1:published",
-    "province": "Sơn La",
-    "indicator": "procedures.published",
-    "period": "2017-Q1",
-    "value": "1.502",
-    "unit": "thủ tục",
-    "reported_at": "2017-03-28T09:00:00+07:00",
-    "source": {"title": "Báo cáo CCHC quý I/2017", "published_at": "2017-04-02T08:00:00+07:00"},
-}
-DOSSIER: dict[str, Any] = {
-    "schema": "cchc.dossier_event/1",
-    "event_id": "ha-noi:000.00.01.H26-250801-0001:received",
-    "province": 1,
-    "dossier_id": "000.00.01.H26-250801-0001",
-    "procedure_code": "1.004227",
-    "status": "received",
-    "occurred_at": "2025-08-01T08:15:00+07:00",
-    "due_at": "2025-08-08T17:00:00+07:00",
-    "channel": "online",
-}
+REPORT = events.report(
+    source={"title": "Báo cáo CCHC quý I/2017", "published_at": "2017-04-02T08:00:00+07:00"}
+)
+DOSSIER = events.dossier_event(province=1)  # a code may be written as a number
 
 
 def load(schema: str) -> dict[str, Any]:

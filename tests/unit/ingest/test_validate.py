@@ -20,19 +20,8 @@ def report(**fields: Any) -> dict[str, Any]:
 
 
 def dossier(**fields: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "schema": "cchc.dossier_event/1",
-        "event_id": "ha-noi:000.00.01.H26-250801-0001:received",
-        "province": "01",
-        "dossier_id": "000.00.01.H26-250801-0001",
-        "procedure_code": "1.004227",
-        "status": "received",
-        "occurred_at": "2025-08-01T08:15:00+07:00",
-        "due_at": "2025-08-08T17:00:00+07:00",
-        "channel": "online",
-    }
-    event.update(fields)
-    return event
+    """A dossier received by Hà Nội (01)."""
+    return events.dossier_event(**{"province": "01", **fields})
 
 
 def check(payload: bytes | dict[str, Any], topic: str | None = "14") -> Accepted | Rejected:
