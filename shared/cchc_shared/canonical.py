@@ -6,6 +6,7 @@ resolved to both the historical unit that reported it and the current (2025) pro
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
@@ -43,18 +44,15 @@ class _Record(BaseModel):
 
 
 _REQUIRED = object()
-_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
 
 
+@functools.cache
 def _template(cls: type[BaseModel]) -> dict[str, Any]:
     """Every field of `cls` in declaration order: its default, or a marker if it has none."""
-    found = _TEMPLATES.get(cls)
-    if found is None:
-        found = _TEMPLATES[cls] = {
-            name: _REQUIRED if field.is_required() else field.get_default(call_default_factory=True)
-            for name, field in cls.__pydantic_fields__.items()
-        }
-    return found
+    return {
+        name: _REQUIRED if field.is_required() else field.get_default(call_default_factory=True)
+        for name, field in cls.__pydantic_fields__.items()
+    }
 
 
 class Observation(_Record):
