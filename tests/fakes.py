@@ -1,26 +1,26 @@
-"""Unit-test stand-ins for a KafkaService: what a handler uses of it, recorded in memory.
+"""Unit-test stand-ins for the Kafka side of a StreamProcessor, recorded in memory.
 
-For unit tests only; delivery is proven on the real broker (tests/integration, tests/e2e).
+For unit tests of the processor's bookkeeping only; delivery (fetch, re-read, commit) is proven
+on the real broker in tests/integration and tests/e2e.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
-from cchc_runtime.dead_letters import dead_letter
-from cchc_runtime.kafka import Outgoing, Record
-from cchc_runtime.metrics import ServiceMetrics
-from cchc_shared.dlq import ErrorDetail, Reason
+from cchc_runtime.records import Outgoing, Record
 
 
 @dataclass
 class RecordingOutput:
-    """Remembers what would have been produced; `fail` simulates a broker outage."""
+    """Remembers what would have been produced; `fail` raises this many times first."""
 
     sent: list[Outgoing] = field(default_factory=list)
-    fail: bool = False
+    fail: int = 0
+    error: type[BaseException] = ConnectionError
+    attempts: int = 0
 
     async def start(self) -> None:
         pass
@@ -29,49 +29,38 @@ class RecordingOutput:
         pass
 
     async def send_all(self, messages: Iterable[Outgoing]) -> int:
+        self.attempts += 1
         if self.fail:
-            raise ConnectionError("broker away")
+            self.fail -= 1
+            raise self.error("broker away")
         batch = list(messages)
         self.sent.extend(batch)
         return len(batch)
 
-    def topics(self) -> list[str]:
-        """Topics of the sent messages, in order."""
-        return [m.topic for m in self.sent]
-
 
 @dataclass
-class FakeService:
-    """A KafkaService without Kafka: publish, metrics, and the partition controls ingest uses."""
+class RecordingConsumer:
+    """Hands out no records; remembers commits, holds and pauses."""
 
-    name: str
-    metrics: ServiceMetrics = field(init=False)
-    output: RecordingOutput = field(default_factory=RecordingOutput)
-    partitions: list[int] = field(default_factory=lambda: [0, 1])
-    seeks: dict[tuple[str, int], int] = field(default_factory=dict)
-    paused: set[tuple[str, int]] = field(default_factory=set)
+    commits: list[set[tuple[str, int]]] = field(default_factory=list)
+    holds: dict[tuple[str, int], int] = field(default_factory=dict)
+    paused: set[str] = field(default_factory=set)
 
-    def __post_init__(self) -> None:
-        self.metrics = ServiceMetrics.create(self.name)
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        yield
 
-    def dead_letter(self, record: Record, reason: Reason, errors: list[ErrorDetail]) -> Outgoing:
-        return dead_letter(self.name, self.metrics, record, reason, errors)
+    async def fetch(self, max_records: int, timeout_ms: int) -> list[Record]:
+        return []
 
-    async def publish(self, messages: list[Outgoing]) -> None:
-        await self.output.send_all(messages)
+    async def commit(self, partitions: Iterable[tuple[str, int]]) -> None:
+        self.commits.append(set(partitions))
 
-    def assigned(self, topic: str) -> list[int]:
-        return list(self.partitions)
+    def hold(self, topic: str, partition: int, offset: int) -> None:
+        self.holds[(topic, partition)] = offset
 
-    def seek(self, topic: str, partition: int, offset: int) -> None:
-        self.seeks[(topic, partition)] = offset
+    def pause_topic(self, topic: str) -> None:
+        self.paused.add(topic)
 
-    def pause(self, topic: str, partitions: Any) -> None:
-        self.paused |= {(topic, p) for p in partitions}
-
-    def resume(self, topic: str) -> None:
-        self.paused = {tp for tp in self.paused if tp[0] != topic}
-
-    def sample(self, name: str, **labels: str) -> float | None:
-        """A metric sample of this service."""
-        return self.metrics.registry.get_sample_value(name, {"service": self.name, **labels})
+    def release_topic(self, topic: str) -> None:
+        self.paused.discard(topic)

@@ -24,6 +24,8 @@ MetricName = Literal[
     "cchc_dlq_limit_pauses_total",
     "cchc_service_restarts_total",
     "cchc_service_ready",
+    "cchc_offset_gaps_total",
+    "cchc_offset_gap_records_total",
 ]
 
 METRIC_NAMES: Final[frozenset[str]] = frozenset(get_args(MetricName))

@@ -21,6 +21,12 @@ class KafkaSettings(BaseSettings):
     # How long a fetch may wait for data: every hop can add this much latency (Tansu may hold
     # a fetch this long), so it is short; an idle consumer then fetches ~20 times a second.
     fetch_max_wait_ms: int = Field(default=50, ge=1)
+    gap_give_up_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a consumer re-reads a hole in a partition's offsets before it "
+        "goes on without the missing records (and says so: cchc_offset_gap_records_total)",
+    )
     fetch_max_bytes: int = Field(
         default=2 * 1024 * 1024,
         ge=1024,

@@ -7,21 +7,21 @@ fact tables before each test.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
 import pytest
 from cchc_aggregate import api, store
-from cchc_aggregate.handler import AggregateHandler
 from cchc_aggregate.settings import AggregateSettings
-from cchc_runtime.kafka import Record, dedup_token
+from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
+from cchc_runtime.records import Record
+from cchc_runtime.stage import Result
 from cchc_shared.periods import parse_period
 from cchc_shared.provinces import Era, default_registry
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 
-from tests.fakes import FakeService
 from tests.integration.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.connected
@@ -77,11 +77,12 @@ def records(payloads: list[dict[str, Any]], first_offset: int = 0) -> list[Recor
     ]
 
 
-def write(db: store.Store, payloads: list[dict[str, Any]], first_offset: int = 0) -> FakeService:
-    service = FakeService("aggregate")
-    handler = AggregateHandler(service, db)  # type: ignore[arg-type]
-    asyncio.run(handler(records(payloads, first_offset)))
-    return service
+def sink(db: store.Store) -> ClickHouseSink:
+    return ClickHouseSink(db, SinkMetrics.create(CollectorRegistry()))
+
+
+def write(db: store.Store, payloads: list[dict[str, Any]], first_offset: int = 0) -> Result:
+    return sink(db).write(records(payloads, first_offset))
 
 
 def count(db: store.Store, sql: str) -> Any:
@@ -151,12 +152,8 @@ def test_batch_retried_after_failure_between_insert_and_commit_is_inserted_once(
 ) -> None:
     payloads = [observation(f"b{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "14"])]
     batch = records(payloads)
-    handler = AggregateHandler(FakeService("aggregate"), clean)  # type: ignore[arg-type]
-    from cchc_aggregate.steps.rows import to_columns
-
-    columns = to_columns([(r.value, r.timestamp_ms) for r in batch])
-    handler.insert(columns, dedup_token(batch))  # inserted, then the process "dies" pre-commit
-    asyncio.run(handler(batch))  # redelivered from the same offsets
+    sink(clean).write(batch)  # inserted, then the process "dies" before the commit
+    sink(clean).write(batch)  # read again from the same offsets after the restart
     # Without FINAL: the retried copy was dropped by the deduplication token, not merged away.
     assert count(clean, "SELECT count() FROM observations") == 2
 
@@ -166,14 +163,12 @@ def test_rows_clickhouse_refuses_are_dead_lettered_and_the_rest_inserted(
 ) -> None:
     good = [observation(f"g{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "12", "14"])]
     bad = observation("bad", unit_key="2004:02", revision=10**7)  # version overflows UInt64
-    service = write(clean, [good[0], bad, good[1], good[2]])
+    result = write(clean, [good[0], bad, good[1], good[2]])
     assert count(clean, "SELECT count() FROM observations") == 3
-    assert len(service.output.sent) == 1
-    topic, key, value, _ = service.output.sent[0]
-    letter = orjson.loads(value)
-    assert (topic, key) == ("cchc.dlq", b"bad")
-    assert (letter["stage"], letter["reason"]) == ("aggregate", "storage_rejected")
-    assert letter["source"]["offset"] == 1
+    [reject] = result.rejects
+    assert (reject.record.key, reject.record.offset) == (b"bad", 1)
+    assert reject.reason == "storage_rejected"
+    assert reject.errors[0].msg
 
 
 # --- views and the query API -------------------------------------------------------------------

@@ -7,7 +7,6 @@ they were, the table partitioned by year, and the views attached again for the n
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +15,10 @@ from typing import Any
 import orjson
 import pytest
 from cchc_aggregate import store
-from cchc_aggregate.handler import AggregateHandler
-from cchc_runtime.kafka import Record
+from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
+from cchc_runtime.records import Record
+from prometheus_client import CollectorRegistry
 
-from tests.fakes import FakeService
 from tests.integration.conftest import MIGRATIONS
 
 pytestmark = pytest.mark.connected
@@ -44,7 +43,7 @@ def feed(db: store.Store, first_offset: int, *events: dict[str, Any]) -> None:
         Record("cchc.normalized", 0, first_offset + i, None, orjson.dumps(e), 0)
         for i, e in enumerate(events)
     ]
-    asyncio.run(AggregateHandler(FakeService("aggregate"), db)(records))  # type: ignore[arg-type]
+    ClickHouseSink(db, SinkMetrics.create(CollectorRegistry())).write(records)
 
 
 def snapshot(db: store.Store) -> dict[str, Any]:

@@ -10,21 +10,19 @@ own tmp path and empties the dossier tables before each test.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
 import orjson
 import pytest
 from cchc_aggregate import api, service_index, store
-from cchc_aggregate.handler import AggregateHandler
 from cchc_aggregate.settings import AggregateSettings
-from cchc_runtime.kafka import Record
+from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
+from cchc_runtime.records import Record
 from cchc_shared.periods import parse_period
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-
-from tests.fakes import FakeService
+from prometheus_client import CollectorRegistry
 
 pytestmark = pytest.mark.connected
 
@@ -68,7 +66,7 @@ class Feed:
             Record("cchc.normalized", 0, first + i, e["dossier_id"].encode(), orjson.dumps(e), 0)
             for i, e in enumerate(events)
         ]
-        asyncio.run(AggregateHandler(FakeService("aggregate"), self.db)(records))  # type: ignore[arg-type]
+        ClickHouseSink(self.db, SinkMetrics.create(CollectorRegistry())).write(records)
         if same_offsets_as is None:
             self.offset += len(events)
 

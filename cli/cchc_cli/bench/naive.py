@@ -100,7 +100,7 @@ async def _stage(
 
     else:
         from cchc_aggregate.settings import AggregateSettings
-        from cchc_aggregate.steps.rows import to_columns
+        from cchc_aggregate.sink.rows import to_columns
         from cchc_aggregate.store import Store, connect, migrate
 
         client = connect(f"chdb://{(data_dir / 'clickhouse').resolve()}")

@@ -7,9 +7,10 @@ import asyncio
 import logging
 
 from cchc_runtime import logs
+from cchc_runtime.http import http_app, serve
 from cchc_runtime.lag import Group, LagCollector, LagMonitor
-from cchc_runtime.metrics import ServiceMetrics
-from cchc_runtime.service import KafkaService, http_app, serve
+from cchc_runtime.metrics import CoreMetrics
+from cchc_runtime.processor import kafka_processor
 from cchc_shared.dlq import STAGE_REASONS
 from cchc_shared.provinces import Era, ProvinceRegistry
 from cchc_shared.settings import KafkaSettings
@@ -17,8 +18,8 @@ from cchc_shared.topics import Topic, raw_topics
 from fastapi import FastAPI
 
 from cchc_aggregate import api, store
-from cchc_aggregate.handler import AggregateHandler
 from cchc_aggregate.settings import AggregateSettings
+from cchc_aggregate.sink.writer import SERVICE, ClickHouseSink, SinkMetrics
 
 log = logging.getLogger("cchc_aggregate")
 
@@ -38,19 +39,19 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     """Consume cchc.normalized into ClickHouse and serve the query API until stopped."""
     db = store.Store(store.connect(settings.clickhouse_dsn()))
-    metrics = ServiceMetrics.create(
-        "aggregate", restarts=settings.restarts, reasons=STAGE_REASONS["aggregate"]
+    metrics = CoreMetrics.create(
+        SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
     )
-    service = KafkaService(
-        "aggregate",
+    sink = ClickHouseSink(db, SinkMetrics.create(metrics.registry))
+    processor = kafka_processor(
+        SERVICE,
         kafka,
         [Topic.NORMALIZED],
         settings.group_id,
+        sink,
         metrics,
         top_up_ms=settings.top_up_ms,
     )
-    service.handle(AggregateHandler(service, db))
-    service.add_ready_check(lambda: asyncio.to_thread(db.ping))
     registry = ProvinceRegistry.load()
     lag = LagMonitor(
         kafka.bootstrap_servers,
@@ -66,14 +67,15 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     )
     app = FastAPI(
         title="CCHC Pipeline query API",
-        description="National administrative-reform figures (CONTRACT §6).",
+        description="National administrative-reform figures (docs/contract.md, 'Query API').",
         version="1",
     )
     api.install(app, db, lag, settings)
     metrics.registry.register(LagCollector(lag))
     lag.start()
     try:
-        serve(http_app(service, app), settings.host, settings.port)
+        ready = (lambda: asyncio.to_thread(sink.is_ready),)
+        serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
         lag.stop()
         db.client.close()

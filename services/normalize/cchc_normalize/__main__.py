@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 
 from cchc_runtime import logs
-from cchc_runtime.metrics import ServiceMetrics
-from cchc_runtime.service import KafkaService, http_app, serve
+from cchc_runtime.http import http_app, serve
+from cchc_runtime.metrics import CoreMetrics
+from cchc_runtime.processor import kafka_processor
 from cchc_shared.dlq import STAGE_REASONS
 from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic
 
-from cchc_normalize.handler import NormalizeHandler
 from cchc_normalize.settings import NormalizeSettings
+from cchc_normalize.stage import SERVICE, NormalizeStage
 from cchc_normalize.steps.canonicalize import Reference
 
 log = logging.getLogger("cchc_normalize")
@@ -36,21 +37,17 @@ def load_reference() -> Reference:
 
 
 def main() -> None:
-    """Load and validate reference data, wire the service, serve until SIGINT/SIGTERM."""
+    """Load and validate reference data, wire the stage to its topic, serve until stopped."""
     settings, kafka = NormalizeSettings(), KafkaSettings()
-    logs.configure("normalize", settings.log_level, settings.log_format)
+    logs.configure(SERVICE, settings.log_level, settings.log_format)
     reference = load_reference()
-    service = KafkaService(
-        "normalize",
-        kafka,
-        [Topic.VALIDATED],
-        settings.group_id,
-        ServiceMetrics.create(
-            "normalize", restarts=settings.restarts, reasons=STAGE_REASONS["normalize"]
-        ),
+    metrics = CoreMetrics.create(
+        SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
     )
-    service.handle(NormalizeHandler(service, reference))
-    serve(http_app(service), settings.host, settings.port)
+    processor = kafka_processor(
+        SERVICE, kafka, [Topic.VALIDATED], settings.group_id, NormalizeStage(reference), metrics
+    )
+    serve(http_app(processor), processor, settings.host, settings.port)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,6 @@
-"""What the three services share at run time: the Kafka batch loop, output producer, HTTP
-health/metrics endpoints, lag monitoring and logging. Depends on FastStream; `cchc_shared` does not.
+"""What every service shares at run time: the stream processor that owns the batch life cycle
+(consume contiguously, run the step, produce durably, dead-letter, commit), the seam a step
+implements (`stage.py`), HTTP health and metrics, lag monitoring and logging.
+
+Built on aiokafka directly (`consumer.py` says why); `cchc_shared` depends on none of it.
 """

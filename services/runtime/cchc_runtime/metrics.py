@@ -1,8 +1,13 @@
-"""Prometheus collectors for one service, on an explicit registry, named from the closed list."""
+"""Prometheus collectors, on an explicit registry, named from the closed list.
+
+`CoreMetrics` are what the runtime counts for every service (records in and out, batches,
+dead letters, offset gaps, readiness). A step that has metrics of its own (ingest's dead-letter
+limit, aggregate's inserts) registers them on the same registry with `counter`/`histogram`/`gauge`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cchc_shared.metrics import METRIC_NAMES, MetricName
@@ -14,9 +19,8 @@ from prometheus_client import (
     ProcessCollector,
 )
 
-_BATCH_SIZES = (1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000)
-_LATENCY = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
-_SECONDS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+BATCH_SIZES = (1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000)
+SECONDS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 def _name(name: MetricName) -> str:
@@ -25,10 +29,36 @@ def _name(name: MetricName) -> str:
     return name.removesuffix("_total")
 
 
-@dataclass
-class ServiceMetrics:
-    """The metrics every service exports; labels are low-cardinality (service, topic, reason)."""
+def counter(
+    registry: CollectorRegistry, name: MetricName, doc: str, labels: Sequence[str] = ()
+) -> Counter:
+    """A counter labelled by `service` and `labels`."""
+    return Counter(_name(name), doc, ["service", *labels], registry=registry)
 
+
+def gauge(
+    registry: CollectorRegistry, name: MetricName, doc: str, labels: Sequence[str] = ()
+) -> Gauge:
+    """A gauge labelled by `service` and `labels`."""
+    return Gauge(_name(name), doc, ["service", *labels], registry=registry)
+
+
+def histogram(
+    registry: CollectorRegistry,
+    name: MetricName,
+    doc: str,
+    buckets: Sequence[float],
+    labels: Sequence[str] = (),
+) -> Histogram:
+    """A histogram labelled by `service` and `labels`."""
+    return Histogram(_name(name), doc, ["service", *labels], buckets=buckets, registry=registry)
+
+
+@dataclass
+class CoreMetrics:
+    """What the runtime measures for every service; labels are low-cardinality."""
+
+    service: str
     registry: CollectorRegistry
     consumed: Counter
     accepted: Counter
@@ -38,13 +68,9 @@ class ServiceMetrics:
     batch_size: Histogram
     batch_duration: Histogram
     ready: Gauge
-    dlq_limit_paused: Gauge
-    dlq_limit_pauses: Counter
     restarts: Counter
-    insert_rows: Counter
-    insert_errors: Counter
-    insert_duration: Histogram
-    push_to_queryable: Histogram
+    offset_gaps: Counter
+    offset_gap_records: Counter
 
     @classmethod
     def create(
@@ -54,7 +80,7 @@ class ServiceMetrics:
         *,
         restarts: int = 0,
         reasons: Iterable[str] = (),
-    ) -> ServiceMetrics:
+    ) -> CoreMetrics:
         """Collectors for `service`, registered on `registry` (a new one by default).
 
         `restarts`: how often the supervisor restarted this service before (so the counter is
@@ -63,68 +89,43 @@ class ServiceMetrics:
         """
         registry = registry or CollectorRegistry()
         ProcessCollector(registry=registry)
-        labels = ["service"]
-
-        def counter(name: MetricName, doc: str, extra: tuple[str, ...] = ()) -> Counter:
-            return Counter(_name(name), doc, [*labels, *extra], registry=registry)
-
+        r = registry
         metrics = cls(
+            service=service,
             registry=registry,
-            consumed=counter("cchc_messages_consumed_total", "Messages read from Kafka"),
-            accepted=counter("cchc_messages_accepted_total", "Messages passed downstream"),
+            consumed=counter(r, "cchc_messages_consumed_total", "Messages read from Kafka"),
+            accepted=counter(r, "cchc_messages_accepted_total", "Messages passed downstream"),
             rejected=counter(
-                "cchc_messages_rejected_total", "Messages rejected, by reason", ("reason",)
+                r, "cchc_messages_rejected_total", "Messages rejected, by reason", ["reason"]
             ),
             dead_lettered=counter(
-                "cchc_messages_dead_lettered_total", "Dead letters written to cchc.dlq"
+                r, "cchc_messages_dead_lettered_total", "Dead letters written to cchc.dlq"
             ),
-            produced=counter("cchc_messages_produced_total", "Messages produced", ("topic",)),
-            batch_size=Histogram(
-                _name("cchc_batch_size_messages"),
-                "Messages per processed batch",
-                labels,
-                buckets=_BATCH_SIZES,
-                registry=registry,
+            produced=counter(r, "cchc_messages_produced_total", "Messages produced", ["topic"]),
+            batch_size=histogram(
+                r, "cchc_batch_size_messages", "Messages per processed batch", BATCH_SIZES
             ),
-            batch_duration=Histogram(
-                _name("cchc_batch_duration_seconds"),
+            batch_duration=histogram(
+                r,
+                "cchc_batch_duration_seconds",
                 "Time to process one batch, output durable",
-                labels,
-                buckets=_SECONDS,
-                registry=registry,
+                SECONDS,
             ),
-            ready=Gauge(_name("cchc_service_ready"), "1 when ready", labels, registry=registry),
-            dlq_limit_paused=Gauge(
-                _name("cchc_dlq_limit_paused"),
-                "1 while a province's consumption is paused by the dead-letter limit",
-                [*labels, "province"],
-                registry=registry,
-            ),
-            dlq_limit_pauses=counter(
-                "cchc_dlq_limit_pauses_total",
-                "Times the dead-letter limit paused a province",
-                ("province",),
-            ),
+            ready=gauge(r, "cchc_service_ready", "1 when ready"),
             restarts=counter(
-                "cchc_service_restarts_total", "Restarts of this service by its supervisor"
+                r, "cchc_service_restarts_total", "Restarts of this service by its supervisor"
             ),
-            insert_rows=counter("cchc_clickhouse_insert_rows_total", "Rows inserted", ("table",)),
-            insert_errors=counter(
-                "cchc_clickhouse_insert_errors_total", "Failed ClickHouse inserts (retried)"
+            offset_gaps=counter(
+                r,
+                "cchc_offset_gaps_total",
+                "Holes found in a partition's offsets by a fetch (each re-read until filled)",
+                ["topic"],
             ),
-            insert_duration=Histogram(
-                _name("cchc_clickhouse_insert_duration_seconds"),
-                "Time of one acknowledged ClickHouse insert",
-                labels,
-                buckets=_SECONDS,
-                registry=registry,
-            ),
-            push_to_queryable=Histogram(
-                _name("cchc_push_to_queryable_seconds"),
-                "From the Kafka record timestamp (push) to the acknowledged ClickHouse insert",
-                labels,
-                buckets=_LATENCY,
-                registry=registry,
+            offset_gap_records=counter(
+                r,
+                "cchc_offset_gap_records_total",
+                "Records of offset holes: recovered by re-reading, or given up after the bound",
+                ["topic", "outcome"],
             ),
         )
         # Series exist from the start (at 0), so rates and increase() see the first event.
@@ -133,7 +134,6 @@ class ServiceMetrics:
             metrics.accepted,
             metrics.dead_lettered,
             metrics.restarts,
-            metrics.insert_errors,
         ):
             counter_metric.labels(service=service)
         for reason in reasons:

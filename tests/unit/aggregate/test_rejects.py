@@ -1,9 +1,9 @@
-"""Bisecting a batch to find the rows ClickHouse refuses (steps/rejects.py) and error classes."""
+"""Bisecting a batch to find the rows ClickHouse refuses (sink/rejects.py) and error classes."""
 
 from __future__ import annotations
 
 import pytest
-from cchc_aggregate.steps.rejects import insert_isolating
+from cchc_aggregate.sink.rejects import insert_isolating
 from cchc_aggregate.store import is_data_error
 from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
 

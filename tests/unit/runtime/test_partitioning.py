@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.partitioner import murmur2 as reference_murmur2
-from cchc_runtime.kafka import _partition_of, murmur2
+from cchc_runtime.producer import _partition_of, murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 

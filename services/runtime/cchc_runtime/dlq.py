@@ -1,4 +1,6 @@
-"""A rejected record → its dead-letter message on cchc.dlq (CONTRACT §4), counted and logged."""
+"""A rejected record → its dead-letter message on cchc.dlq (docs/contract.md "Dead letters").
+
+The one place envelopes are built and rejections counted, for every stage."""
 
 from __future__ import annotations
 
@@ -9,14 +11,14 @@ from cchc_shared import dlq
 from cchc_shared.dlq import ErrorDetail, Reason, Stage
 from cchc_shared.topics import Topic
 
-from cchc_runtime.kafka import Outgoing, Record
-from cchc_runtime.metrics import ServiceMetrics
+from cchc_runtime.metrics import CoreMetrics
+from cchc_runtime.records import Outgoing, Record
 
 log = logging.getLogger(__name__)
 
 
 def dead_letter(
-    stage: str, metrics: ServiceMetrics, record: Record, reason: Reason, errors: list[ErrorDetail]
+    stage: str, metrics: CoreMetrics, record: Record, reason: Reason, errors: list[ErrorDetail]
 ) -> Outgoing:
     """The envelope for `record`, keyed like its source, with the source's push time.
 

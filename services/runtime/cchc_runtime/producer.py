@@ -1,4 +1,4 @@
-"""Kafka plumbing: records as the services see them, and a durable output producer."""
+"""The durable output: a producer whose `send_all` returns once Kafka has every message."""
 
 from __future__ import annotations
 
@@ -7,53 +7,13 @@ import functools
 import itertools
 import logging
 import struct
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 
+from cchc_runtime.records import Outgoing
+
 log = logging.getLogger(__name__)
-
-
-class Record(NamedTuple):
-    """One consumed Kafka record, reduced to what the steps need.
-
-    A named tuple, not a frozen dataclass: one is built per consumed record, and a tuple is
-    built several times faster.
-    """
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    timestamp_ms: int
-
-
-def dedup_token(records: Sequence[Record]) -> str:
-    """A deterministic id of a batch: per partition, its first and last offset.
-
-    A batch redelivered after a crash between write and commit starts at the same offsets, so
-    the same token is derived again and the storage can drop the retried copy.
-    """
-    spans: dict[tuple[str, int], tuple[int, int]] = {}
-    for r in records:
-        lo, hi = spans.get((r.topic, r.partition), (r.offset, r.offset))
-        spans[(r.topic, r.partition)] = (min(lo, r.offset), max(hi, r.offset))
-    return ";".join(f"{t}/{p}/{lo}-{hi}" for (t, p), (lo, hi) in sorted(spans.items()))
-
-
-class Outgoing(NamedTuple):
-    """A message to produce.
-
-    `timestamp_ms` carries the input record's timestamp forward, so every record downstream
-    keeps the time the province pushed it: push-to-queryable latency is measured end to end.
-    """
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    timestamp_ms: int | None = None
 
 
 class Output:

@@ -1,0 +1,1 @@
+"""The Kafka → ClickHouse sink: records to column rows, inserted once, refused rows isolated."""

@@ -1,0 +1,187 @@
+"""Writes a batch of canonical records to ClickHouse: one insert per table, each deduplicated.
+
+Failure handling (docs/contract.md "Dead letters"):
+
+* a payload that is not a canonical record → rejected ``schema_violation``;
+* rows ClickHouse refuses (a value that does not fit its column) → found by bisecting the batch
+  (:mod:`cchc_aggregate.sink.rejects`), rejected ``storage_rejected``; the rest is inserted;
+* an outage (connection, timeout, memory, too many parts) → raised, and retried by the runtime
+  with backoff without committing: the lag grows, nothing is lost. Every insert carries a
+  deduplication token derived from the batch's offsets, so a batch written again after a crash
+  between insert and commit is not stored twice;
+* any other error is a bug: raised and not retried, so the service restarts loudly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cchc_runtime.metrics import SECONDS, counter, histogram
+from cchc_runtime.records import Record
+from cchc_runtime.stage import Reject, Result
+from cchc_shared.dlq import ErrorDetail, Reason
+from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from cchc_aggregate.sink.rejects import InsertRange, insert_isolating
+from cchc_aggregate.sink.rows import to_columns
+from cchc_aggregate.sink.tokens import dedup_token
+from cchc_aggregate.store import Store, is_data_error
+
+log = logging.getLogger(__name__)
+
+SERVICE = "aggregate"
+_LATENCY = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
+
+# ClickHouse error codes that mean "not now" rather than "never": waited out with backoff.
+_TRANSIENT_CODES = frozenset(
+    {
+        159,  # TIMEOUT_EXCEEDED
+        164,  # READONLY (a replica in read-only mode)
+        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+        209,  # SOCKET_TIMEOUT
+        210,  # NETWORK_ERROR
+        241,  # MEMORY_LIMIT_EXCEEDED
+        242,  # TABLE_IS_READ_ONLY
+        252,  # TOO_MANY_PARTS
+        279,  # ALL_CONNECTION_TRIES_FAILED
+        999,  # KEEPER_EXCEPTION
+    }
+)
+_ERROR_CODE = re.compile(r"Code: (\d+)\.")
+
+
+@dataclass
+class SinkMetrics:
+    """The sink's own metrics (the runtime counts records, batches and dead letters)."""
+
+    insert_rows: Counter
+    insert_errors: Counter
+    insert_duration: Histogram
+    push_to_queryable: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> SinkMetrics:
+        """Registered on the service's registry, insert errors at 0 from the start."""
+        metrics = cls(
+            insert_rows=counter(
+                registry, "cchc_clickhouse_insert_rows_total", "Rows inserted", ["table"]
+            ),
+            insert_errors=counter(
+                registry,
+                "cchc_clickhouse_insert_errors_total",
+                "Failed ClickHouse inserts (retried)",
+            ),
+            insert_duration=histogram(
+                registry,
+                "cchc_clickhouse_insert_duration_seconds",
+                "Time of one acknowledged ClickHouse insert",
+                SECONDS,
+            ),
+            push_to_queryable=histogram(
+                registry,
+                "cchc_push_to_queryable_seconds",
+                "From the Kafka record timestamp (push) to the acknowledged ClickHouse insert",
+                _LATENCY,
+            ),
+        )
+        metrics.insert_errors.labels(service=SERVICE)
+        return metrics
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an insert error is an outage (retry) rather than a bug (stop)."""
+    if isinstance(exc, OperationalError | OSError | TimeoutError):
+        return True
+    if not isinstance(exc, DatabaseError) or is_data_error(exc):
+        return False
+    code = getattr(exc, "code", None)
+    if code is None:
+        found = _ERROR_CODE.search(str(exc))
+        code = int(found.group(1)) if found else None
+    return code in _TRANSIENT_CODES
+
+
+class ClickHouseSink:
+    """Inserts each batch; what ClickHouse refuses comes back as rejects."""
+
+    def __init__(self, store: Store, metrics: SinkMetrics) -> None:
+        self.store = store
+        self.metrics = metrics
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """An outage worth waiting for (see :func:`is_transient`)."""
+        return is_transient(exc)
+
+    def is_ready(self) -> bool:
+        """ClickHouse answers."""
+        return self.store.ping()
+
+    def write(self, records: Sequence[Record]) -> Result:
+        """Insert the batch; returns once ClickHouse acknowledged it. Blocking (worker thread)."""
+        columns = to_columns([(r.value, r.timestamp_ms) for r in records])
+        token = dedup_token(records)
+        try:
+            refused = self._insert(columns.observations, columns.observation_records, token, "o")
+            refused += self._insert(columns.dossiers, columns.dossier_records, token, "d")
+        except Exception:
+            self.metrics.insert_errors.labels(service=SERVICE).inc()
+            raise
+        self._observe_queryable(records)
+        return Result(
+            rejects=[
+                *_rejects(records, columns.invalid, Reason.SCHEMA_VIOLATION),
+                *_rejects(records, sorted(refused), Reason.STORAGE_REJECTED),
+            ]
+        )
+
+    def _insert(
+        self, rows: dict[str, list[Any]], origin: list[int], token: str, suffix: str
+    ) -> list[tuple[int, str]]:
+        """Insert one table's rows; ``(record index, error)`` of the rows it refused."""
+        table = "observations" if suffix == "o" else "dossier_events"
+        refused = insert_isolating(
+            len(origin), self._range_inserter(table, rows, f"{token}#{suffix}"), is_data_error
+        )
+        for row, message in refused:
+            log.warning("%s refused row from record %d: %s", table, origin[row], message)
+        return [(origin[row], message) for row, message in refused]
+
+    def _range_inserter(self, table: str, rows: dict[str, list[Any]], token: str) -> InsertRange:
+        count = len(next(iter(rows.values())))
+        metrics, labels = self.metrics, {"service": SERVICE}
+
+        def insert(lo: int, hi: int) -> None:
+            started = time.perf_counter()
+            if (lo, hi) == (0, count):
+                self.store.insert(table, rows, token)
+            else:
+                # A part's token is a function of the batch's token and the part's range, both
+                # deterministic, so a batch written again bisects to the same tokens and dedups.
+                part = {name: values[lo:hi] for name, values in rows.items()}
+                self.store.insert(table, part, f"{token}[{lo}:{hi}]")
+            metrics.insert_duration.labels(**labels).observe(time.perf_counter() - started)
+            metrics.insert_rows.labels(**labels, table=table).inc(hi - lo)
+
+        return insert
+
+    def _observe_queryable(self, records: Sequence[Record]) -> None:
+        """Push-to-queryable latency: Kafka record timestamp → insert acknowledged (now)."""
+        now_ms = time.time() * 1000
+        histogram = self.metrics.push_to_queryable.labels(service=SERVICE)
+        for record in records:
+            histogram.observe(max(now_ms - record.timestamp_ms, 0.0) / 1000)
+
+
+def _rejects(
+    records: Sequence[Record], failures: list[tuple[int, str]], reason: Reason
+) -> list[Reject]:
+    return [
+        Reject(records[i], reason, [ErrorDetail(loc="$", msg=message[:2000])])
+        for i, message in failures
+    ]

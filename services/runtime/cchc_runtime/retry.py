@@ -1,0 +1,65 @@
+"""The one retry policy: outages are waited out with capped exponential backoff, bugs are not.
+
+Used for the durable output (Kafka) and for a sink's writes (ClickHouse). An exception the caller
+calls transient is retried forever — the batch is not committed meanwhile, so the lag grows and
+nothing is lost; any other exception propagates at once, so a bug stops the service loudly
+instead of looping silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def kafka_transient(exc: BaseException) -> bool:
+    """Broker unreachable, timed out, leader moving: worth waiting for."""
+    return isinstance(exc, KafkaError | OSError | asyncio.TimeoutError)
+
+
+async def retry_transient(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    is_transient: Callable[[BaseException], bool],
+    on_failure: Callable[[BaseException], None] = lambda _: None,
+    first_s: float = 0.2,
+    max_s: float = 30.0,
+) -> T:
+    """`await attempt()` until it succeeds; retry only what `is_transient` accepts."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        if exc is not None:
+            on_failure(exc)
+        log.warning(
+            "%s failed (%s); retry %d in %.1fs",
+            what,
+            exc,
+            state.attempt_number,
+            delay,
+            extra={"attempt": state.attempt_number},
+        )
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        wait=wait_exponential(multiplier=first_s, min=first_s, max=max_s),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+    async def call() -> T:  # tenacity awaits only what a coroutine *function* returns
+        return await attempt()
+
+    result: T = await retrying(call)
+    return result
