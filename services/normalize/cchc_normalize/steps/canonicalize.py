@@ -37,11 +37,12 @@ from decimal import Decimal
 from cchc_shared import units as unit_table
 from cchc_shared.canonical import DossierRecord, Observation
 from cchc_shared.catalogue import Catalogue, Indicator
-from cchc_shared.dlq import ErrorDetail, Reason
+from cchc_shared.dlq import Reason
 from cchc_shared.events import RAW_EVENT, DossierEvent, IndicatorReport
 from cchc_shared.numbers import NumberError, parse_number
 from cchc_shared.periods import Period, PeriodError, parse_period
 from cchc_shared.provinces import VIETNAM_TZ, ProvinceRegistry, Unit
+from cchc_shared.validation import Rejected, pydantic_errors
 from pydantic import ValidationError
 
 __all__ = ["Reference", "Rejected", "canonicalize", "vietnam_today"]
@@ -52,20 +53,12 @@ PERCENT = "percent"
 _FLOAT_SLACK = Decimal("1e-9")
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """Why an event cannot become a canonical record: a public reason code and field errors."""
-
-    reason: Reason
-    errors: list[ErrorDetail]
-
-
 class _Reject(Exception):
     """Raised inside this module to stop at the first problem; :func:`canonicalize` catches it."""
 
     def __init__(self, reason: Reason, loc: str, msg: str) -> None:
         super().__init__(msg)
-        self.rejected = Rejected(reason, [ErrorDetail(loc=loc, msg=msg)])
+        self.rejected = Rejected.one(reason, loc, msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,12 +356,9 @@ def canonicalize(
     try:
         event = RAW_EVENT.validate_json(payload)
     except ValidationError as exc:
-        # ingest validated it; only a producer bypassing ingest gets here.
-        errors = [
-            ErrorDetail(loc=".".join(map(str, e["loc"])) or "$", msg=e["msg"])
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
-        return Rejected(Reason.SCHEMA_VIOLATION, errors)
+        # ingest validated it; only a producer bypassing ingest gets here. Flattened as ingest
+        # flattens them, so the dead letter names the same fields whichever stage wrote it.
+        return Rejected(Reason.SCHEMA_VIOLATION, pydantic_errors(exc))
     try:
         if isinstance(event, IndicatorReport):
             return _observation(event, ref, today)
