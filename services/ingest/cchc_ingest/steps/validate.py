@@ -1,4 +1,6 @@
-"""Validate one raw message: size, JSON, schema, model, province authority (CONTRACT §1, §2).
+"""Validate one raw message: size, JSON, schema, model, province authority.
+
+The rules: docs/contract.md "Topics" (who may write to which topic) and "Raw events".
 
 Pure: no I/O. Returns either the accepted event with its current province, or a rejection with
 a reason code and field errors for the dead-letter envelope.
