@@ -2,8 +2,8 @@
 
 Reads the topic from the beginning with kafka-python and no consumer group, so looking never
 moves anyone's offsets. The end of each partition is taken from the high-water mark in the fetch
-responses (Tansu's ListOffsets is wrong for multi-record batches, PLATFORM.md), with a quiet-poll
-cut-off as a safety net.
+responses (Tansu's ListOffsets is wrong for multi-record batches: docs/platform.md "Embedded
+broker"), with a quiet-poll cut-off as a safety net.
 """
 
 from __future__ import annotations

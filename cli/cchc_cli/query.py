@@ -1,4 +1,6 @@
-"""`cchc query national|provinces|service-index|sql`: ask the query API (CONTRACT §6).
+"""`cchc query national|provinces|service-index|sql`: ask the query API.
+
+The routes and their answers: docs/contract.md "Query API".
 
 The answers are the API's own JSON, printed as a rich table (default), JSON or CSV, so what an
 analyst sees here is exactly what a script gets from the API.

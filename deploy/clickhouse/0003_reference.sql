@@ -31,7 +31,7 @@ COMMENT 'Every unit of either era and the 2025 province it belongs to: 63 + 34 r
 
 CREATE TABLE IF NOT EXISTS indicators
 (
-    code             LowCardinality(String) COMMENT 'stable public code (CONTRACT §3)',
+    code             LowCardinality(String) COMMENT 'stable public code (docs/contract.md "Indicator catalogue")',
     name_vi          String,
     aliases          Array(String),
     unit             LowCardinality(String) COMMENT 'canonical unit of observations.value',

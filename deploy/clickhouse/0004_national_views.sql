@@ -2,7 +2,7 @@
 -- They answer for exactly the period asked, under current (2025, 34-province) boundaries, from
 -- province-wide figures (level = 'all', agency = ''). Deriving a period from finer ones (four
 -- quarters → a year), historical boundaries and completeness notes are done by GET /v1/national,
--- whose rules are the same (DOMAIN §3).
+-- whose rules are the same (docs/domain.md "How indicators aggregate").
 
 CREATE VIEW IF NOT EXISTS v_observations_latest AS
 SELECT *

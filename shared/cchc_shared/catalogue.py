@@ -1,14 +1,16 @@
 """The indicator catalogue: codes, Vietnamese names and aliases, units, ranges and aggregation.
 
-The data lives in ``data/indicators.toml`` (sources named there: CONTRACT §3, DOMAIN §3 and §5,
-Decision 766/QĐ-TTg). It is loaded and validated once per process (:func:`default_catalogue`);
+The data lives in ``data/indicators.toml`` (sources named there: docs/contract.md "Indicator
+catalogue", docs/domain.md "How indicators aggregate" and "Figures in the seeds", Decision
+766/QĐ-TTg). It is loaded and validated once per process (:func:`default_catalogue`);
 resolving a code or a Vietnamese alias is then one or two dict look-ups, because ingest and
 normalize do it for every message.
 
-Aggregation follows DHIS2's split (DOMAIN §3): ``across_provinces`` is ``sum`` (counts, money),
-``ratio`` (Σnumerator / Σdenominator of the named components, or of the province's ``own``
-numerator/denominator fields) or ``mean`` (indices); ``across_time`` is ``sum`` (flows), ``last``
-(stocks) or ``none`` (ratios recompute from their components; indices are never combined).
+Aggregation follows DHIS2's split (docs/domain.md "How indicators aggregate"):
+``across_provinces`` is ``sum`` (counts, money), ``ratio`` (Σnumerator / Σdenominator of the named
+components, or of the province's ``own`` numerator/denominator fields) or ``mean`` (indices);
+``across_time`` is ``sum`` (flows), ``last`` (stocks) or ``none`` (ratios recompute from their
+components; indices are never combined).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ _COUNT_UNITS = frozenset({"procedure", "dossier", "service", "person", "unit", "
 
 
 class AcrossProvinces(StrEnum):
-    """How an indicator combines across provinces (DOMAIN §3)."""
+    """How an indicator combines across provinces (docs/domain.md "How indicators aggregate")."""
 
     SUM = "sum"
     RATIO = "ratio"
@@ -53,7 +55,7 @@ class AcrossProvinces(StrEnum):
 
 
 class AcrossTime(StrEnum):
-    """How an indicator combines across sub-periods (DOMAIN §3)."""
+    """How an indicator combines across sub-periods (docs/domain.md "How indicators aggregate")."""
 
     SUM = "sum"
     LAST = "last"
@@ -100,7 +102,7 @@ class Indicator:
 
 
 # Eth (U+00D0/U+00F0) is a look-alike of Đ/đ (U+0110/U+0111) that NFKC does not fold
-# (DOMAIN §4, seed 003 writes "Nam Ðịnh").
+# (docs/domain.md "Numbers and text as provinces write them": seed 003 writes "Nam Ðịnh").
 _ETH = str.maketrans({"\u00d0": "\u0111", "\u00f0": "\u0111", "\u0110": "\u0111"})
 
 
@@ -284,7 +286,10 @@ def _bool(entry: Mapping[str, Any], key: str) -> bool:
 
 
 def _check(ind: Indicator, by_code: Mapping[str, Indicator]) -> list[str]:
-    """Consistency rules of one entry (DOMAIN §3); returns the problems found."""
+    """Consistency rules of one entry; returns the problems found.
+
+    The rules: docs/domain.md "How indicators aggregate".
+    """
     errs: list[str] = []
     c = ind.code
     if c != c.strip().lower() or " " in c or "." not in c:

@@ -1,4 +1,4 @@
-"""The dead-letter envelope on `cchc.dlq` (CONTRACT §4)."""
+"""The dead-letter envelope on `cchc.dlq` (docs/contract.md "Dead letters")."""
 
 from __future__ import annotations
 
@@ -146,7 +146,9 @@ def dead_letter(
 
 
 def encode(letter: DeadLetter) -> bytes:
-    """The envelope as JSON bytes (`payload_encoding` only when base64, as CONTRACT §4 shows).
+    """The envelope as JSON bytes; `payload_encoding` only when base64.
+
+    As docs/contract.md "Dead letters" shows it.
 
     Likewise `source.key_encoding` appears only for a key that is not UTF-8 (kept as base64).
     """

@@ -1,4 +1,6 @@
-"""Raw event models: `cchc.indicator_report/1` and `cchc.dossier_event/1` (CONTRACT §2).
+"""Raw event models: `cchc.indicator_report/1` and `cchc.dossier_event/1`.
+
+Every field and rule: docs/contract.md "Raw events".
 
 Strict: unknown fields are rejected, timestamps must carry an offset, and JSON types are not
 coerced (a string is not an integer), so that a provincial typo is never silently accepted.

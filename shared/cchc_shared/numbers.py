@@ -1,4 +1,6 @@
-"""Numbers as Vietnamese provinces write them (DOMAIN §4).
+"""Numbers as Vietnamese provinces write them.
+
+The convention and why: docs/domain.md "Numbers and text as provinces write them".
 
 "." groups thousands in groups of exactly three digits and "," is the decimal mark:
 "3.356" = 3356, "10,09" = 10.09, "1.234.567,5" = 1234567.5, "39849569" = 39849569.
@@ -6,7 +8,7 @@
 Anything that does not follow this format exactly is rejected, never guessed:
 
 - "1.5", "1.50", "12.34.567": a "." that is not followed by exactly three digits is an English
-  decimal point or a typo, not a Vietnamese thousands separator (DOMAIN §4).
+  decimal point or a typo, not a Vietnamese thousands separator.
 - "1,234,567", "1,502.3": English grouping; more than one "," or a "." after the ",".
 - "0.123", "012.345": a grouped number whose first group starts with 0 could be an English
   decimal; ungrouped leading zeros ("007") are rejected as well, they are codes, not figures.

@@ -1,7 +1,7 @@
-"""Reporting periods (CONTRACT §2) and the calendar arithmetic time aggregation needs.
+"""Reporting periods and the calendar arithmetic time aggregation needs.
 
-Grammar (surrounding white space ignored; the letters H, Q, M in either case, written upper
-case in the canonical text):
+The grammar (field ``period`` of docs/contract.md "Raw events"; surrounding white space
+ignored; the letters H, Q, M in either case, written upper case in the canonical text):
 
 ============== ======== ===========================================================
 text           type     span
@@ -20,8 +20,9 @@ Years are 1990–2100. Anything else ("2022-13", "2022-Q5", "2022-H3", "2020/201
 "2022-1", "2016-2020") is ``bad_period``; a period that starts after today is ``future_period``.
 
 A YTD period covers the same days as a month, quarter or half when N is 1, 3 or 6, but it stays a
-YTD period: a cumulative figure is not additive with monthly ones (DOMAIN §3), so it keeps its own
-canonical text and ``ytd=True``. Compare spans with ``(p.start, p.end)`` when that matters.
+YTD period: a cumulative figure is not additive with monthly ones (docs/domain.md "How indicators
+aggregate"), so it keeps its own canonical text and ``ytd=True``. Compare spans with
+``(p.start, p.end)`` when that matters.
 """
 
 from __future__ import annotations
@@ -210,7 +211,7 @@ def _parse(text: str) -> Period:
 
 
 def parse_period(text: str, *, today: date | None = None) -> Period:
-    """Parse a period of the CONTRACT §2 grammar (see the module docstring).
+    """Parse a period of the grammar of docs/contract.md "Raw events" (see the module docstring).
 
     Raises :class:`PeriodError` with ``reason`` ``"bad_period"`` when the text does not parse
     and ``"future_period"`` when the period starts after ``today`` (default: ``date.today()``).

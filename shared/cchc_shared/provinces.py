@@ -1,8 +1,9 @@
 """Province registry: the 63 units until 2025-06-30, the 34 from 2025-07-01, and their lineage.
 
-Province codes are reused across the 2025 merger (DOMAIN §2): "15" was Yên Bái and is now Lào Cai,
-while the old Lào Cai (10) is retired. A code or a name therefore identifies a unit only together
-with the date of the data, which selects the :class:`Era`.
+Province codes are reused across the 2025 merger: "15" was Yên Bái and is now Lào Cai, while the
+old Lào Cai (10) is retired (docs/domain.md "Provinces and the 2025 merger"). A code or a name
+therefore identifies a unit only together with the date of the data, which selects the
+:class:`Era`.
 
 Reference data lives in ``cchc_shared/data`` (sources in its README and in each file's header):
 
@@ -275,8 +276,9 @@ class ProvinceRegistry:
         for code, olds in predecessors.items():
             if not olds:
                 raise ValueError(f"2025 unit {code} {new[code].name} has no predecessor")
-            # The GSO kept the code of one predecessor for every merged unit (DOMAIN §2); a new
-            # code outside its lineage means a shifted row in one of the files.
+            # The GSO kept the code of one predecessor for every merged unit (docs/domain.md
+            # "Provinces and the 2025 merger"); a new code outside its lineage means a shifted
+            # row in one of the files.
             if code not in {u.code for u in olds}:
                 raise ValueError(
                     f"2025 unit {code} {new[code].name}: none of its predecessors "
@@ -431,7 +433,8 @@ class ProvinceRegistry:
         """Whether events of ``unit`` may arrive on topic ``cchc.raw.<topic_code>``.
 
         True iff ``unit`` is the 2025 unit ``topic_code`` or one of its predecessors
-        (CONTRACT §1: each current province writes its own and its predecessors' data).
+        (each current province writes its own and its predecessors' data: docs/contract.md
+        "Topics").
         """
         if unit.successor_code != topic_code or topic_code not in self._by_code[Era.POST_2025]:
             return False

@@ -12,7 +12,8 @@ class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCHC_KAFKA_", frozen=True)
 
     bootstrap_servers: str = "127.0.0.1:9092"
-    # Tansu joins a group in about session_timeout/2: keep it short (PLATFORM.md).
+    # Tansu joins a group in about session_timeout/2: keep it short (docs/platform.md
+    # "Embedded broker").
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=500, ge=100)
     max_records: int = Field(default=5000, ge=1, description="batch size cap")

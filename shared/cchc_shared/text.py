@@ -1,8 +1,9 @@
 """Vietnamese text normalisation and name-matching keys.
 
-Provinces write the same name in many ways (DOMAIN §4): NFD or NFC, "Ð" (U+00D0, Icelandic eth)
-for "Đ" (U+0110), old or new tone placement ("Hoà" / "Hòa", "Thuỵ" / "Thụy"), with or without
-the "Tỉnh" / "Thành phố" / "TP." prefix, with hyphens, dashes or spaces between the parts.
+Provinces write the same name in many ways: NFD or NFC, "Ð" (U+00D0, Icelandic eth) for "Đ"
+(U+0110), old or new tone placement ("Hoà" / "Hòa", "Thuỵ" / "Thụy"), with or without the "Tỉnh" /
+"Thành phố" / "TP." prefix, with hyphens, dashes or spaces between the parts (docs/domain.md
+"Numbers and text as provinces write them").
 
 * :func:`normalize_text` cleans text for storage and display without changing its meaning.
 * :func:`name_key` turns a place name into a matching key. It keeps the diacritics, because
@@ -19,7 +20,8 @@ from functools import lru_cache
 
 __all__ = ["fold_key", "name_key", "normalize_text"]
 
-# "Ð"/"ð" are not decomposable, so neither NFC nor NFKC turns them into "Đ"/"đ" (DOMAIN §4).
+# "Ð"/"ð" are not decomposable, so neither NFC nor NFKC turns them into "Đ"/"đ" (docs/domain.md
+# "Numbers and text as provinces write them").
 # Zero-width characters and the BOM come in with copy-pasted text and are invisible; drop them.
 _CHAR_FIXES = str.maketrans(
     {

@@ -1,4 +1,4 @@
-"""Kafka topic names (CONTRACT §1)."""
+"""Kafka topic names (docs/contract.md "Topics")."""
 
 from __future__ import annotations
 

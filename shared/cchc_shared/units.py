@@ -1,6 +1,6 @@
 """Units as provinces write them, converted to an indicator's canonical unit.
 
-The alias table is data (``data/units.toml``; sources CONTRACT §2–3, DOMAIN §4). A unit text is a
+The alias table is data (``data/units.toml``, which names its sources). A unit text is a
 multiplier ("nghìn" 10³, "triệu" 10⁶, "tỷ" 10⁹, "nghìn tỷ" 10¹²), a unit ("hồ sơ", "%", "đồng"),
 or a multiplier followed by a unit ("tỷ đồng", "nghìn hồ sơ"). Every combination is precomputed
 into one dict, so resolving a unit is a normalisation and a look-up.

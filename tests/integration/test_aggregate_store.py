@@ -1,8 +1,8 @@
 """aggregate on a real chDB: migrations, reference tables, revisions, dedup, DLQ, query API.
 
-chDB opens one path per process at a time (PLATFORM.md), so this module shares one client on
-its own tmp path (the session `stack` runs its aggregate in another process) and empties the
-fact tables before each test.
+chDB opens one path per process at a time (docs/platform.md "Embedded ClickHouse"), so this
+module shares one client on its own tmp path (the session `stack` runs its aggregate in another
+process) and empties the fact tables before each test.
 """
 
 from __future__ import annotations

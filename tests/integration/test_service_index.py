@@ -4,8 +4,8 @@ Canonical dossier records go through aggregate's own handler (one batch per Kafk
 with its dedup token), so the materialized views of 0005 run exactly as in production; the
 answers are read through ``GET /v1/service-index`` with a fixed "now".
 
-chDB opens one path per process at a time (PLATFORM.md): this module has its own client on its
-own tmp path and empties the dossier tables before each test.
+chDB opens one path per process at a time (docs/platform.md "Embedded ClickHouse"): this module
+has its own client on its own tmp path and empties the dossier tables before each test.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each worker is a separate OS process (multiprocessing, spawn) so that generating
 not compete with the measuring process for the GIL. Two modes:
 
 * burst — as fast as a real producer can: aiokafka ``send_batch`` of ~1 MiB batches, round-robin
-  over the province topics (PLATFORM: ~1M msg/s);
+  over the province topics (~1M msg/s, docs/platform.md "Dependencies");
 * paced — a fixed offered load: aiokafka ``send`` with a 5 ms linger, ``rate`` events/s; each
   record's timestamp is its send time (ClickHouse stores it as ``kafka_ts``).
 """

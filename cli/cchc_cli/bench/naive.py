@@ -2,7 +2,8 @@
 
 Per-message FastStream handlers (``@broker.subscriber(topic)``, no batching): each message is
 validated with the real steps (orjson, pydantic), published on its own and awaited, and the
-aggregate stage does one ClickHouse insert per message (PLATFORM: ~9 ms each) into its own chDB.
+aggregate stage does one ClickHouse insert per message into its own chDB (~9 ms each:
+docs/platform.md "Embedded ClickHouse").
 Same steps, same broker, same events: only the per-message shape differs.
 """
 

@@ -1,4 +1,11 @@
-"""Structured logs: JSON lines for machines, readable text on a terminal."""
+"""Structured logs: JSON lines for machines, readable text on a terminal.
+
+The JSON lines come from python-json-logger (its orjson formatter). Each line has ``ts`` (UTC,
+milliseconds), ``level`` (lower case), ``service``, ``logger``, ``msg``, ``exc`` (a formatted
+traceback, when there is one) and whatever a log call passes through ``extra=`` (``topic``,
+``partition``, ``offset``, ``event_id``, ``count``, ``reason``, ``attempt``…); fields whose value
+is ``None`` are left out.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +14,37 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.orjson import OrjsonFormatter
 
-# Fields a log call may pass through `extra=` and that belong in the JSON line.
-_CONTEXT_FIELDS = ("topic", "partition", "offset", "event_id", "count", "reason", "attempt")
+# uvicorn repeats its message with terminal colour codes in `color_message`: not for a JSON line.
+_NOT_FIELDS = (*RESERVED_ATTRS, "color_message", "taskName")
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line with the service name and any known context fields."""
+class JsonFormatter(OrjsonFormatter):
+    """One JSON object per line with the service name and the call's context fields."""
 
     def __init__(self, service: str) -> None:
-        super().__init__()
-        self.service = service
+        super().__init__(
+            ["name", "message"],
+            rename_fields={"name": "logger", "message": "msg", "exc_info": "exc"},
+            defaults={"service": service},
+            reserved_attrs=_NOT_FIELDS,
+        )
 
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "service": self.service,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        for field in _CONTEXT_FIELDS:
-            value = getattr(record, field, None)
-            if value is not None:
-                line[field] = value
-        if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(line, default=str).decode()
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        """Put the time and the level first, in the shape the line has always had."""
+        log_data["ts"] = datetime.fromtimestamp(record.created, UTC).isoformat(
+            timespec="milliseconds"
+        )
+        log_data["level"] = record.levelname.lower()
+        super().add_fields(log_data, record, message_dict)
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        """Drop context fields a call passed as ``None``."""
+        return {k: v for k, v in log_data.items() if v is not None}
 
 
 def configure(service: str, level: str = "INFO", fmt: str = "auto") -> None:

@@ -11,8 +11,9 @@ Usage, from the repository root::
     python -m cchc_shared.data.build_provinces            # rewrite the two CSV files
     python -m cchc_shared.data.build_provinces --check    # exit 1 if they are out of date
 
-Before writing, the 34 codes are cross-checked against DOMAIN §2's table (copied below) and
-against the successor codes of the hand-written ``provinces_2004.csv``.
+Before writing, the 34 codes are cross-checked against the table of docs/domain.md "Provinces
+and the 2025 merger" (copied below) and against the successor codes of the hand-written
+``provinces_2004.csv``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ PROVINCES_2004 = DATA_DIR / "provinces_2004.csv"
 PROVINCES_2025 = DATA_DIR / "provinces_2025.csv"
 COMMUNES_2025 = DATA_DIR / "communes_2025.csv"
 
-# The 34 new codes of DOMAIN §2 (Resolution 202/2025/QH15; Decision 19/2025/QĐ-TTg).
+# The 34 new codes (docs/domain.md "Provinces and the 2025 merger"; Resolution 202/2025/QH15;
+# Decision 19/2025/QĐ-TTg).
 # fmt: off
 EXPECTED_2025_CODES = frozenset(f"{n:02d}" for n in (
     1, 4, 8, 11, 12, 14, 15, 19, 20, 22, 24, 25, 31, 33, 37, 38, 40,
@@ -104,11 +106,12 @@ def _successor_codes_2004() -> set[str]:
 
 
 def cross_check(provinces: list[list[str]], communes: list[list[str]]) -> None:
-    """Raise ``ValueError`` unless the package data agrees with DOMAIN §2 and the 2004 lineage."""
+    """Raise ``ValueError`` unless the package data agrees with the 2004 lineage and the table of
+    docs/domain.md "Provinces and the 2025 merger"."""
     codes = {row[0] for row in provinces}
     if len(provinces) != 34 or codes != EXPECTED_2025_CODES:
         raise ValueError(
-            f"vietnam-provinces has {len(provinces)} units; codes differ from DOMAIN §2 by "
+            f"vietnam-provinces has {len(provinces)} units; codes differ from docs/domain.md by "
             f"{sorted(codes ^ EXPECTED_2025_CODES)}"
         )
     successors = _successor_codes_2004()

@@ -1,4 +1,7 @@
-"""The aggregation rules of DOMAIN §3, one test per rule, with hand-computed expectations."""
+"""The aggregation rules, one test per rule, with hand-computed expectations.
+
+The rules: docs/domain.md "How indicators aggregate", and docs/analysts.md.
+"""
 
 from __future__ import annotations
 

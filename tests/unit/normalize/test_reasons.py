@@ -43,7 +43,8 @@ def test_unknown_indicator(ref: Reference) -> None:
 
 
 def test_bad_number(ref: Reference) -> None:
-    result = rejected(ref, report(value="1.5"))  # DOMAIN §4: not a Vietnamese number
+    # Not a Vietnamese number: docs/domain.md "Numbers and text as provinces write them".
+    result = rejected(ref, report(value="1.5"))
     assert result.reason is Reason.BAD_NUMBER
     assert result.errors[0].loc == "value"
     assert "three digits" in result.errors[0].msg

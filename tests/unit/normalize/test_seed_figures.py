@@ -1,4 +1,6 @@
-"""Every figure of DOMAIN §5, written as the seed report writes it, to its canonical record.
+"""Every figure of the seeds, written as the seed report writes it, to its canonical record.
+
+The seeds and their figures: docs/domain.md "Figures in the seeds".
 
 The figures are copied here as literals from the seed reports (real provincial news items); the
 file each comes from is named in the comment above its rows. Province names are as in the seed,

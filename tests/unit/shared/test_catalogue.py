@@ -1,4 +1,7 @@
-"""The indicator catalogue: CONTRACT §3 codes, aggregation, aliases and validation."""
+"""The indicator catalogue: published codes, aggregation, aliases and validation.
+
+The published catalogue: docs/contract.md "Indicator catalogue".
+"""
 
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from cchc_shared.catalogue import (
 SUM, RATIO, MEAN = AcrossProvinces.SUM, AcrossProvinces.RATIO, AcrossProvinces.MEAN
 T_SUM, T_LAST, T_NONE = AcrossTime.SUM, AcrossTime.LAST, AcrossTime.NONE
 
-# CONTRACT §3, transcribed: code → (unit, across provinces, across time, (numerator, denominator)).
-CONTRACT_CATALOGUE: dict[str, tuple[str, AcrossProvinces, AcrossTime, tuple[str, str] | None]] = {
+# docs/contract.md "Indicator catalogue", transcribed:
+# code → (unit, across provinces, across time, (numerator, denominator)).
+PUBLISHED_CATALOGUE: dict[str, tuple[str, AcrossProvinces, AcrossTime, tuple[str, str] | None]] = {
     "procedures.in_force": ("procedure", SUM, T_LAST, None),
     "procedures.published": ("procedure", SUM, T_LAST, None),
     "procedures.amended": ("procedure", SUM, T_SUM, None),
@@ -81,8 +85,8 @@ CONTRACT_CATALOGUE: dict[str, tuple[str, AcrossProvinces, AcrossTime, tuple[str,
     "index.service_766": ("point", MEAN, T_NONE, None),
 }
 
-# Vietnamese names of CONTRACT §3, exactly as written there.
-CONTRACT_NAMES = {
+# Vietnamese names of docs/contract.md "Indicator catalogue", exactly as written there.
+PUBLISHED_NAMES = {
     "procedures.in_force": "Số TTHC đang thực hiện (3 cấp)",
     "procedures.abolished": "Số TTHC bãi bỏ",
     "dossiers.on_time_rate": "Tỷ lệ hồ sơ giải quyết đúng hạn",
@@ -104,9 +108,9 @@ def test_default_catalogue_is_loaded_once() -> None:
     assert default_catalogue() is default_catalogue()
 
 
-@pytest.mark.parametrize("code", sorted(CONTRACT_CATALOGUE))
+@pytest.mark.parametrize("code", sorted(PUBLISHED_CATALOGUE))
 def test_every_contract_code_has_its_unit_and_aggregation(cat: Catalogue, code: str) -> None:
-    unit, across_provinces, across_time, components = CONTRACT_CATALOGUE[code]
+    unit, across_provinces, across_time, components = PUBLISHED_CATALOGUE[code]
     ind = cat.get(code)
     assert ind is not None, f"{code} missing from the catalogue"
     assert ind.code == code
@@ -119,7 +123,7 @@ def test_every_contract_code_has_its_unit_and_aggregation(cat: Catalogue, code: 
     assert ind.is_index == code.startswith("index.")
 
 
-@pytest.mark.parametrize(("code", "name"), sorted(CONTRACT_NAMES.items()))
+@pytest.mark.parametrize(("code", "name"), sorted(PUBLISHED_NAMES.items()))
 def test_contract_vietnamese_names(cat: Catalogue, code: str, name: str) -> None:
     ind = cat.get(code)
     assert ind is not None

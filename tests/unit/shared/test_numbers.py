@@ -1,4 +1,7 @@
-"""Vietnamese number format (DOMAIN §4): parse_number and its inverse format_vn."""
+"""Vietnamese number format: parse_number and its inverse format_vn.
+
+The format: docs/domain.md "Numbers and text as provinces write them".
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from hypothesis import strategies as st
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # Figures of DOMAIN §5 as the seeds write them.
+        # Figures of docs/domain.md "Figures in the seeds" as the seeds write them.
         ("3.356", 3356),  # seed 000: staff cut
         ("117", 117),  # seed 000
         ("10,09", 10.09),  # seed 000: 10,09%
@@ -55,7 +58,7 @@ def test_parse_vietnamese_strings(text: str, expected: float) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "1.5",  # DOMAIN §4: not a Vietnamese number
+        "1.5",  # docs/domain.md "Numbers and text as provinces write them": not a Vietnamese number
         "1.50",
         "1.5000",
         "1,502.3",

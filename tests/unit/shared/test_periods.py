@@ -1,4 +1,4 @@
-"""Period grammar of CONTRACT §2 and the calendar helpers of time aggregation."""
+"""Period grammar of docs/contract.md "Raw events" and the calendar helpers of time aggregation."""
 
 from __future__ import annotations
 

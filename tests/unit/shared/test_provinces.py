@@ -24,8 +24,9 @@ OLD_DAY = date(2020, 1, 1)
 NEW_DAY = date(2025, 8, 1)
 DAY_OF = {Era.PRE_2025: OLD_DAY, Era.POST_2025: NEW_DAY}
 
-# DOMAIN §2: new code -> (new name, {old code: old name}). Copied here so that the test checks the
-# data files against the table rather than against themselves.
+# The table of docs/domain.md "Provinces and the 2025 merger": new code -> (new name,
+# {old code: old name}). Copied here so that the test checks the data files against the table
+# rather than against themselves.
 LINEAGE = {
     "01": ("Hà Nội", {"01": "Hà Nội"}),
     "04": ("Cao Bằng", {"04": "Cao Bằng"}),

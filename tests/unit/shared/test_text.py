@@ -1,4 +1,7 @@
-"""Vietnamese text normalisation and name keys (DOMAIN §4)."""
+"""Vietnamese text normalisation and name keys.
+
+The variants met in practice: docs/domain.md "Numbers and text as provinces write them".
+"""
 
 import unicodedata
 

@@ -1,4 +1,8 @@
-"""Unit aliases and conversion to an indicator's canonical unit (CONTRACT §2, DOMAIN §4)."""
+"""Unit aliases and conversion to an indicator's canonical unit.
+
+The field ``unit``: docs/contract.md "Raw events"; compact multipliers: docs/domain.md "Numbers
+and text as provinces write them".
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ def ind(cat: Catalogue, code: str) -> Indicator:
     return found
 
 
-# DOMAIN §5: every seed figure as the seed writes it, with the indicator it reports.
+# Every seed figure as the seed writes it, with the indicator it reports (docs/domain.md
+# "Figures in the seeds").
 SEED_FIGURES = [
     ("000", "3.356 biên chế", "staff.cut", 3356),
     ("000", "117 người", "staff.party_cut", 117),

@@ -1,4 +1,6 @@
-"""Validate one raw message: size, JSON, schema, model, province authority (CONTRACT §1, §2).
+"""Validate one raw message: size, JSON, schema, model, province authority.
+
+The rules: docs/contract.md "Topics" (who may write to which topic) and "Raw events".
 
 Pure: no I/O. Returns either the accepted event with its current province, or a rejection with
 a reason code and field errors for the dead-letter envelope.
@@ -23,15 +25,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 import orjson
-from cchc_shared.dlq import ErrorDetail, Reason
+from cchc_shared.dlq import Reason
 from cchc_shared.events import RAW_EVENT, SCHEMAS, DossierEvent, IndicatorReport
-from cchc_shared.periods import PeriodError, parse_period
-from cchc_shared.provinces import Era, ProvinceRegistry, Unit
+from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
+from cchc_shared.validation import (
+    LAST_DAY_BEFORE_MERGER,
+    Rejected,
+    event_date,
+    province_candidates,
+    pydantic_errors,
+)
 from pydantic import ValidationError
+
+__all__ = ["MAX_MESSAGE_BYTES", "Accepted", "Rejected", "parse_strict", "validate"]
 
 MAX_MESSAGE_BYTES = 64 * 1024
 _PREVIEW = 80  # characters of an offending value quoted in an error message
@@ -45,20 +54,8 @@ class Accepted:
     province: str
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """Why a message cannot pass."""
-
-    reason: Reason
-    errors: list[ErrorDetail]
-
-
 class _NotStrictJson(ValueError):
     pass
-
-
-def _reject(reason: Reason, loc: str, msg: str) -> Rejected:
-    return Rejected(reason, [ErrorDetail(loc=loc, msg=msg)])
 
 
 def _preview(value: Any) -> str:
@@ -80,51 +77,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 # The C scanner of the standard library calls the hook per object; orjson cannot report
 # duplicates, so this second pass runs only on messages orjson already accepted.
 _DUPLICATE_CHECK = json.JSONDecoder(object_pairs_hook=_no_duplicates)
-
-
-# Labels pydantic adds to a location for each member of a union (`value.int`, `value.float`…):
-# not fields, so they are folded into one error per field.
-_UNION_LABELS = frozenset({"int", "float", "str", "constrained-str", "bool", "none", "datetime"})
-
-
-def _pydantic_errors(exc: ValidationError) -> list[ErrorDetail]:
-    by_loc: dict[str, list[str]] = {}
-    for e in exc.errors(include_url=False, include_input=False):
-        loc = [str(p) for p in e["loc"]]
-        # The discriminated union prefixes every location with the schema tag: drop it, so a
-        # provincial developer reads "event_id", not "cchc.dossier_event/1.event_id".
-        if loc and loc[0] in SCHEMAS:
-            loc = loc[1:]
-        loc = [p for p in loc if p not in _UNION_LABELS and "[" not in p]
-        msgs = by_loc.setdefault(".".join(loc) or "$", [])
-        if e["msg"] not in msgs:
-            msgs.append(e["msg"])
-    return [ErrorDetail(loc=loc, msg="; or ".join(msgs)) for loc, msgs in by_loc.items()]
-
-
-def _data_date(event: IndicatorReport | DossierEvent) -> date | None:
-    """The date a province reference is read against: period end, or occurred_at.
-
-    ``occurred_at`` stays a datetime: the registry converts it to Vietnam time, since the
-    merger took effect at local midnight (20:00 UTC on 2025-06-30 is already the new era).
-    """
-    if isinstance(event, DossierEvent):
-        occurred: datetime = event.occurred_at
-        return occurred
-    try:
-        # `today=date.max`: whether a period is in the future is normalize's call, not ours.
-        return parse_period(event.period, today=date.max).end
-    except PeriodError:
-        return None
-
-
-def _candidates(registry: ProvinceRegistry, ref: str | int, on: date | None) -> list[Unit]:
-    if on is not None:
-        unit = registry.resolve(ref, on)
-        return [unit] if unit else []
-    # Unreadable period (normalize will say bad_period): the reference may be of either era.
-    eras = (date(2025, 6, 30), date(2025, 7, 1))
-    return [u for d in eras if (u := registry.resolve(ref, d)) is not None]
 
 
 _KEY_END = re.compile(rb'"\s*:')
@@ -169,20 +121,22 @@ def validate(
 ) -> Accepted | Rejected:
     """Check one message read from `cchc.raw.<topic_province>`, in the contract's order."""
     if len(payload) > MAX_MESSAGE_BYTES:
-        return _reject(
+        return Rejected.one(
             Reason.OVERSIZED, "$", f"{len(payload)} bytes > {MAX_MESSAGE_BYTES} bytes limit"
         )
     try:
         data = parse_strict(payload)
     except ValueError as exc:  # orjson.JSONDecodeError is one
-        return _reject(Reason.MALFORMED_JSON, "$", str(exc))
+        return Rejected.one(Reason.MALFORMED_JSON, "$", str(exc))
     if not isinstance(data, dict):
         kind = type(data).__name__
-        return _reject(Reason.UNKNOWN_SCHEMA, "$", f"a message must be a JSON object, not {kind}")
+        return Rejected.one(
+            Reason.UNKNOWN_SCHEMA, "$", f"a message must be a JSON object, not {kind}"
+        )
     schema = data.get("schema")
     if not isinstance(schema, str) or schema not in SCHEMAS:
         what = "missing" if "schema" not in data else f"unknown: {_preview(schema)}"
-        return _reject(
+        return Rejected.one(
             Reason.UNKNOWN_SCHEMA, "schema", f"schema {what}; expected one of {', '.join(SCHEMAS)}"
         )
     try:
@@ -191,18 +145,22 @@ def validate(
         # under load (py-spy): a place to look when optimising.
         event = RAW_EVENT.validate_json(payload)
     except ValidationError as exc:
-        return Rejected(Reason.SCHEMA_VIOLATION, _pydantic_errors(exc))
+        return Rejected(Reason.SCHEMA_VIOLATION, pydantic_errors(exc))
     if topic_province is None:
-        return _reject(Reason.PROVINCE_MISMATCH, "province", "not read from a cchc.raw.NN topic")
-    units = _candidates(registry, event.province, _data_date(event))
+        return Rejected.one(
+            Reason.PROVINCE_MISMATCH, "province", "not read from a cchc.raw.NN topic"
+        )
+    units = province_candidates(registry, event.province, event_date(event))
     if not units:
-        return _reject(
+        return Rejected.one(
             Reason.UNKNOWN_PROVINCE, "province", f"{_preview(event.province)} names no province"
         )
     if not any(registry.may_write(topic_province, u) for u in units):
         unit = units[0]
-        era = "until 2025-06-30" if unit.era is Era.PRE_2025 else "from 2025-07-01"
-        return _reject(
+        era = (
+            f"until {LAST_DAY_BEFORE_MERGER}" if unit.era is Era.PRE_2025 else f"from {MERGER_DATE}"
+        )
+        return Rejected.one(
             Reason.PROVINCE_MISMATCH,
             "province",
             f"{_preview(event.province)} is {unit.code} {unit.name} ({era}), "

@@ -1,4 +1,4 @@
-"""Raw event → canonical record (DOMAIN §2–§4, CONTRACT §2–§3). Pure: no I/O, no clock.
+"""Raw event → canonical record (docs/domain.md, docs/contract.md). Pure: no I/O, no clock.
 
 Reference data (provinces, catalogue, units) is loaded and validated once at start
 (:meth:`Reference.load`) and passed in; ``today`` is passed in too, so that the same event always
@@ -7,10 +7,10 @@ gives the same answer in tests.
 What an indicator report goes through, in this order (the first failure is the reason):
 
 1. indicator: a catalogue code or a Vietnamese alias → ``unknown_indicator``;
-2. period: CONTRACT §2 grammar → ``bad_period``; a period that starts after ``today``
-   → ``future_period``;
+2. period: the grammar of docs/contract.md "Raw events" → ``bad_period``; a period that starts
+   after ``today`` → ``future_period``;
 3. province: a code or a name read against the *period's end* (codes are reused across the
-   2025 merger, DOMAIN §2) → ``unknown_province``;
+   2025 merger, docs/domain.md "Provinces and the 2025 merger") → ``unknown_province``;
 4. value: JSON numbers as they are, strings in Vietnamese format → ``bad_number``; the unit
    (alias, multiplier) converted to the indicator's canonical unit → ``bad_unit``;
 5. ranges: counts and money ≥ 0, percentages 0–100, scores within their scale; ranks only on
@@ -37,11 +37,12 @@ from decimal import Decimal
 from cchc_shared import units as unit_table
 from cchc_shared.canonical import DossierRecord, Observation
 from cchc_shared.catalogue import Catalogue, Indicator
-from cchc_shared.dlq import ErrorDetail, Reason
+from cchc_shared.dlq import Reason
 from cchc_shared.events import RAW_EVENT, DossierEvent, IndicatorReport
 from cchc_shared.numbers import NumberError, parse_number
 from cchc_shared.periods import Period, PeriodError, parse_period
 from cchc_shared.provinces import VIETNAM_TZ, ProvinceRegistry, Unit
+from cchc_shared.validation import Rejected, pydantic_errors
 from pydantic import ValidationError
 
 __all__ = ["Reference", "Rejected", "canonicalize", "vietnam_today"]
@@ -52,20 +53,12 @@ PERCENT = "percent"
 _FLOAT_SLACK = Decimal("1e-9")
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """Why an event cannot become a canonical record: a public reason code and field errors."""
-
-    reason: Reason
-    errors: list[ErrorDetail]
-
-
 class _Reject(Exception):
     """Raised inside this module to stop at the first problem; :func:`canonicalize` catches it."""
 
     def __init__(self, reason: Reason, loc: str, msg: str) -> None:
         super().__init__(msg)
-        self.rejected = Rejected(reason, [ErrorDetail(loc=loc, msg=msg)])
+        self.rejected = Rejected.one(reason, loc, msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +243,8 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
     except PeriodError as exc:
         reason = Reason.FUTURE_PERIOD if exc.reason == "future_period" else Reason.BAD_PERIOD
         raise _Reject(reason, "period", str(exc)) from exc
-    # DOMAIN §2: a period that ends on or before 2025-06-30 is read against the old list.
+    # A period that ends on or before 2025-06-30 is read against the old list
+    # (docs/domain.md "Provinces and the 2025 merger").
     unit = _resolve_province(ref, event.province, period.end)
     value = _quantity(event.value, event.unit, indicator)
     _check_range(value, indicator)
@@ -363,12 +357,9 @@ def canonicalize(
     try:
         event = RAW_EVENT.validate_json(payload)
     except ValidationError as exc:
-        # ingest validated it; only a producer bypassing ingest gets here.
-        errors = [
-            ErrorDetail(loc=".".join(map(str, e["loc"])) or "$", msg=e["msg"])
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
-        return Rejected(Reason.SCHEMA_VIOLATION, errors)
+        # ingest validated it; only a producer bypassing ingest gets here. Flattened as ingest
+        # flattens them, so the dead letter names the same fields whichever stage wrote it.
+        return Rejected(Reason.SCHEMA_VIOLATION, pydantic_errors(exc))
     try:
         if isinstance(event, IndicatorReport):
             return _observation(event, ref, today)
