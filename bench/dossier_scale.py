@@ -32,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from cchc_aggregate import service_index, store
+from cchc_aggregate import service_index
+from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_shared.periods import parse_period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="cchc-dossier-bench-"))
     shutil.rmtree(data_dir, ignore_errors=True)
-    client = store.connect(f"chdb://{data_dir}")
-    db = store.Store(client)
+    client = connect(f"chdb://{data_dir}")
+    db = Store(client)
     try:
-        store.migrate(client, MIGRATIONS)
+        migrate(client, MIGRATIONS)
         print(f"loading ~{args.events:,} events into {data_dir} …", file=sys.stderr)
         events, seconds, first_day = load(client, args.events, args.batch, args.seed)
         client.command("SYSTEM FLUSH LOGS")

@@ -21,9 +21,9 @@ from pydantic import BaseModel, Field
 
 from cchc_aggregate import national as rules
 from cchc_aggregate import service_index
+from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.queries import fetch_reports
 from cchc_aggregate.settings import AggregateSettings
-from cchc_aggregate.store import Store
 
 
 class ApiError(Exception):

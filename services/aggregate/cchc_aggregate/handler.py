@@ -21,9 +21,10 @@ from cchc_runtime.kafka import Outgoing, Record, dedup_token
 from cchc_runtime.service import KafkaService
 from cchc_shared.dlq import ErrorDetail, Reason
 
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.errors import is_data_error
 from cchc_aggregate.steps.rejects import InsertRange, insert_isolating
 from cchc_aggregate.steps.rows import Columns, to_columns
-from cchc_aggregate.store import Store, is_data_error
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from cchc_shared.periods import Period
 
+from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.national import Report
-from cchc_aggregate.store import Store
 
 # The ORDER BY key starts (indicator, period, …): the IN filters use the primary index.
 REPORTS_SQL = """

@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 from cchc_shared.periods import Period
 
-from cchc_aggregate.store import Store
+from cchc_aggregate.clickhouse.client import Store
 
 __all__ = [
     "GROUPS",
