@@ -1,8 +1,8 @@
 """aggregate on a real chDB: migrations, reference tables, revisions, dedup, DLQ, query API.
 
-chDB opens one path per process at a time (PLATFORM.md), so this module shares one client on
-its own tmp path (the session `stack` runs its aggregate in another process) and empties the
-fact tables before each test.
+chDB opens one path per process at a time (docs/platform.md "Embedded ClickHouse"), so this
+module shares one client on its own tmp path (the session `stack` runs its aggregate in another
+process) and empties the fact tables before each test.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 import orjson
 import pytest
-from cchc_aggregate import api
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.handler import AggregateHandler
+from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
 from cchc_runtime.kafka import Record, dedup_token
 from cchc_shared.periods import parse_period
@@ -40,7 +40,7 @@ def clean(db: Store) -> Store:
 @pytest.fixture
 def http(clean: Store) -> TestClient:
     app = FastAPI()
-    api.install(app, clean, None, AggregateSettings())
+    routes.install(app, clean, None, AggregateSettings())
     return TestClient(app)
 
 

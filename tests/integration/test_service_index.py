@@ -4,8 +4,8 @@ Canonical dossier records go through aggregate's own handler (one batch per Kafk
 with its dedup token), so the materialized views of 0005 run exactly as in production; the
 answers are read through ``GET /v1/service-index`` with a fixed "now".
 
-chDB opens one path per process at a time (PLATFORM.md): this module has its own client on its
-own tmp path and empties the dossier tables before each test.
+chDB opens one path per process at a time (docs/platform.md "Embedded ClickHouse"): this module
+has its own client on its own tmp path and empties the dossier tables before each test.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any
 
 import orjson
 import pytest
-from cchc_aggregate import api, service_index
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.rebuild import rebuild
 from cchc_aggregate.handler import AggregateHandler
+from cchc_aggregate.query import routes
+from cchc_aggregate.query.fetch.service_index import fetch_index
 from cchc_aggregate.settings import AggregateSettings
 from cchc_runtime.kafka import Record
 from cchc_shared.periods import parse_period
@@ -52,7 +54,7 @@ def clean(db: Store) -> Store:
 @pytest.fixture
 def http(clean: Store) -> TestClient:
     app = FastAPI()
-    api.install(app, clean, None, AggregateSettings(), clock=lambda: NOW)
+    routes.install(app, clean, None, AggregateSettings(), clock=lambda: NOW)
     return TestClient(app)
 
 
@@ -269,8 +271,8 @@ def test_overdue_is_as_of_now(clean: Store) -> None:
     period = parse_period(DAY)
     before = datetime.fromisoformat("2025-07-16T07:59:59+07:00")
     after = datetime.fromisoformat("2025-07-16T08:00:01+07:00")
-    assert service_index.fetch_index(clean, period, "01", before).overdue_in_progress == 0
-    assert service_index.fetch_index(clean, period, "01", after).overdue_in_progress == 1
+    assert fetch_index(clean, period, "01", before).overdue_in_progress == 0
+    assert fetch_index(clean, period, "01", after).overdue_in_progress == 1
 
 
 def test_group_by_procedure_best_and_worst(http: TestClient, clean: Store) -> None:
@@ -315,8 +317,7 @@ def test_group_by_commune(http: TestClient, clean: Store) -> None:
 
 def test_rebuild_gives_the_same_counters(http: TestClient, clean: Store) -> None:
     stories(Feed(clean))
-    for statement in service_index.REBUILD_SQL:
-        clean.client.command(statement)
+    rebuild(clean.client)
     assert figure(http, period=DAY, province="01") == HANOI_DAY
 
 

@@ -16,11 +16,11 @@ from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
 from fastapi import FastAPI
 
-from cchc_aggregate import api
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.handler import AggregateHandler
+from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
 
 log = logging.getLogger("cchc_aggregate")
@@ -69,10 +69,10 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     )
     app = FastAPI(
         title="CCHC Pipeline query API",
-        description="National administrative-reform figures (CONTRACT §6).",
+        description='National administrative-reform figures (docs/contract.md "Query API").',
         version="1",
     )
-    api.install(app, db, lag, settings)
+    routes.install(app, db, lag, settings)
     metrics.registry.register(LagCollector(lag))
     lag.start()
     try:

@@ -1,0 +1,1 @@
+"""The rules of the published figures: computations on Python values, no ClickHouse."""
