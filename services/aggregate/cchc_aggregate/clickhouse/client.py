@@ -29,11 +29,22 @@ def _without_pandas() -> None:
 
 
 def connect(dsn: str) -> Client:
-    """A client for `dsn`; creates the chDB directory when embedded."""
+    """A client for `dsn`; creates the chDB directory when embedded.
+
+    chDB is the ``embedded`` extra of cchc-aggregate (the image leaves it out): without it a
+    ``chdb://`` DSN fails here, saying what to do.
+    """
     _without_pandas()
-    if dsn.startswith("chdb://"):
-        Path(dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
-    return clickhouse_connect.get_client(dsn=dsn)
+    if not dsn.startswith("chdb://"):
+        return clickhouse_connect.get_client(dsn=dsn)
+    Path(dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+    try:
+        return clickhouse_connect.get_client(dsn=dsn)
+    except ImportError as exc:
+        raise ImportError(
+            "an embedded (chdb://) ClickHouse needs chDB: install cchc-aggregate[embedded], "
+            "or set CCHC_AGGREGATE_DSN to a ClickHouse server (http://…)"
+        ) from exc
 
 
 class Store:
