@@ -46,6 +46,7 @@ from cchc_shared.catalogue import OWN, AcrossProvinces, AcrossTime, Catalogue, I
 from cchc_shared.periods import Period
 from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
 
+from cchc_aggregate.query.rules import doc
 from cchc_aggregate.query.rules.over_time import Derived, over_time, stored_period
 
 __all__ = [
@@ -63,11 +64,6 @@ __all__ = [
 
 Boundary = Literal["current", "historical"]
 BOUNDARIES: tuple[Boundary, ...] = ("current", "historical")
-
-
-def _doc(text: str) -> dict[str, str]:
-    """A field's description in the OpenAPI schema (pydantic reads the dataclass metadata)."""
-    return {"description": text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +85,15 @@ class NationalFigure:
 
     indicator: str
     period: str
-    unit: str = field(metadata=_doc("canonical unit of value: percent for ratios"))
-    aggregation: str = field(metadata=_doc("across provinces: sum | ratio | mean"))
-    value: float | None = field(metadata=_doc("null when no unit reported"))
-    numerator: float | None = field(metadata=_doc("ratios: Σ numerators of the weighted units"))
-    denominator: float | None = field(metadata=_doc("ratios: Σ denominators of the weighted units"))
+    unit: str = field(metadata=doc("canonical unit of value: percent for ratios"))
+    aggregation: str = field(metadata=doc("across provinces: sum | ratio | mean"))
+    value: float | None = field(metadata=doc("null when no unit reported"))
+    numerator: float | None = field(metadata=doc("ratios: Σ numerators of the weighted units"))
+    denominator: float | None = field(metadata=doc("ratios: Σ denominators of the weighted units"))
     provinces_reported: int
-    provinces_expected: int = field(metadata=_doc("34, or 63 for historical units before 2025-07"))
+    provinces_expected: int = field(metadata=doc("34, or 63 for historical units before 2025-07"))
     boundary: Boundary
-    notes: list[str] = field(metadata=_doc("everything that qualifies the value, in words"))
+    notes: list[str] = field(metadata=doc("everything that qualifies the value, in words"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from cchc_aggregate.query.rules import doc
+
 __all__ = [
     "GROUPS",
     "ORDERS",
@@ -54,11 +56,6 @@ def rate(numerator: int, denominator: int) -> float | None:
     return round(100 * numerator / denominator, 2)
 
 
-def _doc(text: str) -> dict[str, str]:
-    """A field's description in the OpenAPI schema (pydantic reads the dataclass metadata)."""
-    return {"description": text}
-
-
 # The response classes below put these fields after their own: a dataclass collects its fields
 # base by base in reverse method resolution order, so in `class ServiceIndex(Figures, _Scope)`
 # the fields of _Scope come first, then those of Figures.
@@ -74,19 +71,19 @@ class Figures:
     National rates are ratios of national sums, never means of provincial rates.
     """
 
-    received: int = field(metadata=_doc("dossiers received in the period (day of receipt)"))
+    received: int = field(metadata=doc("dossiers received in the period (day of receipt)"))
     received_online: int
-    resolved: int = field(metadata=_doc("dossiers resolved in the period (day of resolution)"))
-    resolved_on_time: int = field(metadata=_doc("resolved at or before due_at"))
+    resolved: int = field(metadata=doc("dossiers resolved in the period (day of resolution)"))
+    resolved_on_time: int = field(metadata=doc("resolved at or before due_at"))
     resolved_late: int
     resolved_unclassified: int = field(
-        metadata=_doc("resolved, but the receipt (with its due date) has not arrived yet")
+        metadata=doc("resolved, but the receipt (with its due date) has not arrived yet")
     )
-    on_time_rate: float | None = field(metadata=_doc("% of the classified resolutions"))
+    on_time_rate: float | None = field(metadata=doc("% of the classified resolutions"))
     late_rate: float | None
-    online_rate: float | None = field(metadata=_doc("% of receipts that were online"))
+    online_rate: float | None = field(metadata=doc("% of receipts that were online"))
     overdue_in_progress: int = field(
-        metadata=_doc("received in the period, not resolved/rejected/withdrawn, past due now")
+        metadata=doc("received in the period, not resolved/rejected/withdrawn, past due now")
     )
 
     def as_json(self) -> dict[str, Any]:
@@ -97,7 +94,7 @@ class Figures:
 @dataclass(frozen=True)
 class _Scope:
     period: str
-    province: str | None = field(metadata=_doc("2025 province code; null = national"))
+    province: str | None = field(metadata=doc("2025 province code; null = national"))
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ class ServiceIndex(Figures, _Scope):
 
 @dataclass(frozen=True)
 class _Key:
-    key: str = field(metadata=_doc("procedure code or commune code ('' when not given)"))
+    key: str = field(metadata=doc("procedure code or commune code ('' when not given)"))
 
 
 @dataclass(frozen=True)
