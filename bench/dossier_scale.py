@@ -4,8 +4,9 @@ Not a test. Bypasses Kafka: columns are generated in bulk with numpy per batch a
 ``insert_arrow`` into ``dossier_events`` with every production migration applied, so the
 materialized views (dossier_transitions_mv → dossier_state, service_daily, dossier_open) run
 exactly as in production. Then it times the national monthly service-index query (the SQL of
-``GET /v1/service-index``, :mod:`cchc_aggregate.service_index`) and reports load rate and storage
-per million events (``system.parts`` bytes_on_disk, plus the RocksDB directory of dossier_state).
+``GET /v1/service-index``, :mod:`cchc_aggregate.query.fetch.service_index`) and reports load
+rate and storage per million events (``system.parts`` bytes_on_disk, plus the RocksDB directory
+of dossier_state).
 
     .venv/bin/python bench/dossier_scale.py --events 5000000
     make bench-dossiers BENCH_DOSSIER_EVENTS=5000000
@@ -32,7 +33,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from cchc_aggregate import service_index, store
+from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.migrations import migrate
+from cchc_aggregate.query.fetch.service_index import fetch_index
 from cchc_shared.periods import parse_period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,10 +223,10 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="cchc-dossier-bench-"))
     shutil.rmtree(data_dir, ignore_errors=True)
-    client = store.connect(f"chdb://{data_dir}")
-    db = store.Store(client)
+    client = connect(f"chdb://{data_dir}")
+    db = Store(client)
     try:
-        store.migrate(client, MIGRATIONS)
+        migrate(client, MIGRATIONS)
         print(f"loading ~{args.events:,} events into {data_dir} …", file=sys.stderr)
         events, seconds, first_day = load(client, args.events, args.batch, args.seed)
         client.command("SYSTEM FLUSH LOGS")
@@ -235,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         answer = None
         for _ in range(args.runs + 2):
             t = time.perf_counter()
-            answer = service_index.fetch_index(db, month, None, now)
+            answer = fetch_index(db, month, None, now)
             timings.append((time.perf_counter() - t) * 1000)
         timings = timings[2:]  # the first runs warm caches
         parts = client.query(

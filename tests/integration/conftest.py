@@ -6,20 +6,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cchc_aggregate import store
+from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.migrations import migrate
+from cchc_aggregate.clickhouse.reference import sync_reference
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[store.Store]:
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A migrated chDB with reference data, one per test module.
 
     One chDB path may be open per process at a time: module scope closes it before the next
     module opens its own.
     """
-    client = store.connect(f"chdb://{tmp_path_factory.mktemp('chdb')}")
-    store.migrate(client, MIGRATIONS)
-    store.sync_reference(client)
-    yield store.Store(client)
+    client = connect(f"chdb://{tmp_path_factory.mktemp('chdb')}")
+    migrate(client, MIGRATIONS)
+    sync_reference(client)
+    yield Store(client)
     client.close()

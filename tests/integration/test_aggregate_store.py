@@ -11,7 +11,10 @@ from typing import Any
 
 import orjson
 import pytest
-from cchc_aggregate import api, store
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.migrations import migrate
+from cchc_aggregate.clickhouse.reference import sync_reference
+from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
 from cchc_runtime.records import Record
@@ -28,16 +31,16 @@ pytestmark = pytest.mark.connected
 
 
 @pytest.fixture
-def clean(db: store.Store) -> store.Store:
+def clean(db: Store) -> Store:
     for table in ("observations", "dossier_events"):
         db.client.command(f"TRUNCATE TABLE {table}")
     return db
 
 
 @pytest.fixture
-def http(clean: store.Store) -> TestClient:
+def http(clean: Store) -> TestClient:
     app = FastAPI()
-    api.install(app, clean, None, AggregateSettings())
+    routes.install(app, clean, None, AggregateSettings())
     return TestClient(app)
 
 
@@ -77,24 +80,24 @@ def records(payloads: list[dict[str, Any]], first_offset: int = 0) -> list[Recor
     ]
 
 
-def sink(db: store.Store) -> ClickHouseSink:
+def sink(db: Store) -> ClickHouseSink:
     return ClickHouseSink(db, SinkMetrics.create(CollectorRegistry()))
 
 
-def write(db: store.Store, payloads: list[dict[str, Any]], first_offset: int = 0) -> Result:
+def write(db: Store, payloads: list[dict[str, Any]], first_offset: int = 0) -> Result:
     return sink(db).write(records(payloads, first_offset))
 
 
-def count(db: store.Store, sql: str) -> Any:
+def count(db: Store, sql: str) -> Any:
     return db.query(sql)[1][0][0]
 
 
 # --- storage ---------------------------------------------------------------------------------
 
 
-def test_migrations_are_idempotent_and_reference_tables_are_loaded(db: store.Store) -> None:
-    assert store.migrate(db.client, MIGRATIONS) == []
-    assert store.sync_reference(db.client) == {
+def test_migrations_are_idempotent_and_reference_tables_are_loaded(db: Store) -> None:
+    assert migrate(db.client, MIGRATIONS) == []
+    assert sync_reference(db.client) == {
         "provinces": 97,
         "province_lineage": 97,
         "indicators": 37,
@@ -119,7 +122,7 @@ def test_migrations_are_idempotent_and_reference_tables_are_loaded(db: store.Sto
 
 
 @pytest.mark.parametrize("order", ["low_first", "high_first"])
-def test_higher_revision_wins_in_either_arrival_order(clean: store.Store, order: str) -> None:
+def test_higher_revision_wins_in_either_arrival_order(clean: Store, order: str) -> None:
     low = observation("r0", value=10.0, revision=0, reported_at="2025-02-01T00:00:00+07:00")
     high = observation("r1", value=20.0, revision=1, reported_at="2025-01-01T00:00:00+07:00")
     batches = [[low], [high]] if order == "low_first" else [[high], [low]]
@@ -129,7 +132,7 @@ def test_higher_revision_wins_in_either_arrival_order(clean: store.Store, order:
 
 
 @pytest.mark.parametrize("order", ["early_first", "late_first"])
-def test_equal_revision_later_reported_at_wins(clean: store.Store, order: str) -> None:
+def test_equal_revision_later_reported_at_wins(clean: Store, order: str) -> None:
     early = observation("a", value=10.0, reported_at="2025-01-01T00:00:00+07:00")
     late = observation("b", value=30.0, reported_at="2025-01-02T00:00:00+07:00")
     batches = [[early], [late]] if order == "early_first" else [[late], [early]]
@@ -138,7 +141,7 @@ def test_equal_revision_later_reported_at_wins(clean: store.Store, order: str) -
     assert clean.query("SELECT value FROM v_observations_latest")[1] == [(30.0,)]
 
 
-def test_exact_duplicates_are_counted_once(http: TestClient, clean: store.Store) -> None:
+def test_exact_duplicates_are_counted_once(http: TestClient, clean: Store) -> None:
     same = observation("dup", value=5.0)
     write(clean, [same], first_offset=0)
     write(clean, [same], first_offset=1)  # redelivered later, another offset
@@ -148,7 +151,7 @@ def test_exact_duplicates_are_counted_once(http: TestClient, clean: store.Store)
 
 
 def test_batch_retried_after_failure_between_insert_and_commit_is_inserted_once(
-    clean: store.Store,
+    clean: Store,
 ) -> None:
     payloads = [observation(f"b{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "14"])]
     batch = records(payloads)
@@ -159,7 +162,7 @@ def test_batch_retried_after_failure_between_insert_and_commit_is_inserted_once(
 
 
 def test_rows_clickhouse_refuses_are_dead_lettered_and_the_rest_inserted(
-    clean: store.Store,
+    clean: Store,
 ) -> None:
     good = [observation(f"g{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "12", "14"])]
     bad = observation("bad", unit_key="2004:02", revision=10**7)  # version overflows UInt64
@@ -188,7 +191,7 @@ def late_rate_data() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def test_national_ratio_view_and_api_agree(http: TestClient, clean: store.Store) -> None:
+def test_national_ratio_view_and_api_agree(http: TestClient, clean: Store) -> None:
     write(clean, late_rate_data())
     r = http.get("/v1/national", params={"indicator": "dossiers.late_rate", "period": "2024"})
     assert r.status_code == 200, r.text
@@ -204,7 +207,7 @@ def test_national_ratio_view_and_api_agree(http: TestClient, clean: store.Store)
     assert view == [(pytest.approx(body["value"]), 1_200.0, 101_000.0, 2, 1)]
 
 
-def test_provinces_route_ranks_best_first(http: TestClient, clean: store.Store) -> None:
+def test_provinces_route_ranks_best_first(http: TestClient, clean: Store) -> None:
     write(clean, late_rate_data())
     r = http.get("/v1/provinces", params={"indicator": "dossiers.late_rate", "period": "2024"})
     assert r.status_code == 200, r.text
@@ -249,7 +252,7 @@ def test_sql_is_read_only_and_errors_are_4xx(http: TestClient) -> None:
 
 
 def test_national_ratio_derived_from_every_provinces_monthly_components(
-    http: TestClient, clean: store.Store
+    http: TestClient, clean: Store
 ) -> None:
     # Every 2025 province reports 12 months of both components: 34 × 12 × 2 rows, and more noise.
     payloads = []
@@ -270,7 +273,7 @@ def test_national_ratio_derived_from_every_provinces_monthly_components(
     assert body["provinces_reported"] == 34
 
 
-def test_sql_cannot_change_the_writer_session(http: TestClient, clean: store.Store) -> None:
+def test_sql_cannot_change_the_writer_session(http: TestClient, clean: Store) -> None:
     for sql in ("SET insert_deduplicate = 0", "USE system", "SELECT 1 SETTINGS max_result_rows=0"):
         r = http.post("/v1/sql", json={"sql": sql})
         assert r.status_code == 400, r.text

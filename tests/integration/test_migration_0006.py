@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 import pytest
-from cchc_aggregate import store
+from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
 from cchc_runtime.records import Record
 from prometheus_client import CollectorRegistry
@@ -38,7 +39,7 @@ def dossier(dossier_id: str, status: str, at: str, **extra: Any) -> dict[str, An
     }
 
 
-def feed(db: store.Store, first_offset: int, *events: dict[str, Any]) -> None:
+def feed(db: Store, first_offset: int, *events: dict[str, Any]) -> None:
     records = [
         Record("cchc.normalized", 0, first_offset + i, None, orjson.dumps(e), 0)
         for i, e in enumerate(events)
@@ -46,7 +47,7 @@ def feed(db: store.Store, first_offset: int, *events: dict[str, Any]) -> None:
     ClickHouseSink(db, SinkMetrics.create(CollectorRegistry())).write(records)
 
 
-def snapshot(db: store.Store) -> dict[str, Any]:
+def snapshot(db: Store) -> dict[str, Any]:
     def rows(sql: str) -> list[tuple[Any, ...]]:
         return db.query(sql)[1]
 
@@ -63,20 +64,20 @@ def snapshot(db: store.Store) -> dict[str, Any]:
 
 
 @pytest.fixture
-def at_0005(tmp_path: Path) -> Iterator[tuple[store.Store, Path]]:
+def at_0005(tmp_path: Path) -> Iterator[tuple[Store, Path]]:
     """A chDB migrated up to 0005 only, and a directory holding every migration."""
     early = tmp_path / "early"
     early.mkdir()
     for path in sorted(MIGRATIONS.glob("000[1-5]_*.sql")):
         shutil.copy(path, early)
-    client = store.connect(f"chdb://{tmp_path / 'chdb'}")
-    store.migrate(client, early)
-    yield store.Store(client), MIGRATIONS
+    client = connect(f"chdb://{tmp_path / 'chdb'}")
+    migrate(client, early)
+    yield Store(client), MIGRATIONS
     client.close()
 
 
 def test_0006_keeps_rows_and_states_and_partitions_by_year(
-    at_0005: tuple[store.Store, Path],
+    at_0005: tuple[Store, Path],
 ) -> None:
     db, migrations = at_0005
     feed(
@@ -90,7 +91,7 @@ def test_0006_keeps_rows_and_states_and_partitions_by_year(
     assert len(before["events"]) == 3
     assert before["open"] == [(1,)]
 
-    assert store.migrate(db.client, migrations) == ["0006_dossier_events_by_year.sql"]
+    assert migrate(db.client, migrations) == ["0006_dossier_events_by_year.sql"]
 
     assert snapshot(db) == before  # copied, not folded into the states a second time
     key = db.query("SELECT partition_key FROM system.tables WHERE name = 'dossier_events'")[1]

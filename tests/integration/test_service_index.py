@@ -15,7 +15,10 @@ from typing import Any
 
 import orjson
 import pytest
-from cchc_aggregate import api, service_index, store
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.rebuild import rebuild
+from cchc_aggregate.query import routes
+from cchc_aggregate.query.fetch.service_index import fetch_index
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
 from cchc_runtime.records import Record
@@ -40,23 +43,23 @@ C1, C2 = "00004", "00008"
 
 
 @pytest.fixture
-def clean(db: store.Store) -> store.Store:
+def clean(db: Store) -> Store:
     for table in TABLES:
         db.client.command(f"TRUNCATE TABLE {table}")
     return db
 
 
 @pytest.fixture
-def http(clean: store.Store) -> TestClient:
+def http(clean: Store) -> TestClient:
     app = FastAPI()
-    api.install(app, clean, None, AggregateSettings(), clock=lambda: NOW)
+    routes.install(app, clean, None, AggregateSettings(), clock=lambda: NOW)
     return TestClient(app)
 
 
 class Feed:
     """Writes batches through the aggregate handler, each at new Kafka offsets."""
 
-    def __init__(self, db: store.Store) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self.offset = 0
 
@@ -175,12 +178,12 @@ HANOI_DAY = {
 }
 
 
-def test_province_day(http: TestClient, clean: store.Store) -> None:
+def test_province_day(http: TestClient, clean: Store) -> None:
     stories(Feed(clean))
     assert figure(http, period=DAY, province="01") == HANOI_DAY
 
 
-def test_national_rates_are_ratios_of_national_sums(http: TestClient, clean: store.Store) -> None:
+def test_national_rates_are_ratios_of_national_sums(http: TestClient, clean: Store) -> None:
     stories(Feed(clean))
     assert figure(http, period=DAY) == {
         "period": DAY,
@@ -200,7 +203,7 @@ def test_national_rates_are_ratios_of_national_sums(http: TestClient, clean: sto
 
 
 def test_month_counts_receipts_and_resolutions_on_their_own_days(
-    http: TestClient, clean: store.Store
+    http: TestClient, clean: Store
 ) -> None:
     stories(Feed(clean))
     month = figure(http, period="2025-07", province="01")
@@ -213,7 +216,7 @@ def test_month_counts_receipts_and_resolutions_on_their_own_days(
 
 
 def test_resolution_before_receipt_is_classified_when_the_receipt_arrives(
-    http: TestClient, clean: store.Store
+    http: TestClient, clean: Store
 ) -> None:
     feed = Feed(clean)
     feed.batch(event("D", "resolved", "2025-07-15T12:00"))
@@ -230,7 +233,7 @@ def test_resolution_before_receipt_is_classified_when_the_receipt_arrives(
     assert (late["received"], late["overdue_in_progress"]) == (1, 0)
 
 
-def test_redelivered_batch_and_duplicates_count_once(http: TestClient, clean: store.Store) -> None:
+def test_redelivered_batch_and_duplicates_count_once(http: TestClient, clean: Store) -> None:
     feed = Feed(clean)
     batch = (
         received("X", "2025-07-15T09:00", "2025-07-16T09:00", "online"),
@@ -245,7 +248,7 @@ def test_redelivered_batch_and_duplicates_count_once(http: TestClient, clean: st
 
 
 def test_dossier_ids_are_unique_only_within_a_unit_as_it_was(
-    http: TestClient, clean: store.Store
+    http: TestClient, clean: Store
 ) -> None:
     # Bình Dương (2004:74) and Bà Rịa - Vũng Tàu (2004:77) both numbered a dossier "X1" in June
     # 2025; both now count in Hồ Chí Minh (79), as two dossiers.
@@ -261,16 +264,16 @@ def test_dossier_ids_are_unique_only_within_a_unit_as_it_was(
     assert (body["received"], body["resolved"], body["resolved_on_time"]) == (2, 2, 2)
 
 
-def test_overdue_is_as_of_now(clean: store.Store) -> None:
+def test_overdue_is_as_of_now(clean: Store) -> None:
     Feed(clean).batch(received("I", "2025-07-15T07:45", "2025-07-16T08:00", "in_person"))
     period = parse_period(DAY)
     before = datetime.fromisoformat("2025-07-16T07:59:59+07:00")
     after = datetime.fromisoformat("2025-07-16T08:00:01+07:00")
-    assert service_index.fetch_index(clean, period, "01", before).overdue_in_progress == 0
-    assert service_index.fetch_index(clean, period, "01", after).overdue_in_progress == 1
+    assert fetch_index(clean, period, "01", before).overdue_in_progress == 0
+    assert fetch_index(clean, period, "01", after).overdue_in_progress == 1
 
 
-def test_group_by_procedure_best_and_worst(http: TestClient, clean: store.Store) -> None:
+def test_group_by_procedure_best_and_worst(http: TestClient, clean: Store) -> None:
     stories(Feed(clean))
     best = figure(http, period=DAY, province="01", group_by="procedure")
     assert (best["group_by"], best["order"]) == ("procedure", "best")
@@ -298,7 +301,7 @@ def test_group_by_procedure_best_and_worst(http: TestClient, clean: store.Store)
     assert [r["key"] for r in worst["rows"]] == [P2, P1]
 
 
-def test_group_by_commune(http: TestClient, clean: store.Store) -> None:
+def test_group_by_commune(http: TestClient, clean: Store) -> None:
     stories(Feed(clean))
     body = figure(http, period=DAY, province="01", group_by="commune")
     assert [(r["key"], r["received"], r["resolved"], r["on_time_rate"]) for r in body["rows"]] == [
@@ -310,10 +313,9 @@ def test_group_by_commune(http: TestClient, clean: store.Store) -> None:
     assert [r["key"] for r in worst["rows"]] == [C1, C2, ""]
 
 
-def test_rebuild_gives_the_same_counters(http: TestClient, clean: store.Store) -> None:
+def test_rebuild_gives_the_same_counters(http: TestClient, clean: Store) -> None:
     stories(Feed(clean))
-    for statement in service_index.REBUILD_SQL:
-        clean.client.command(statement)
+    rebuild(clean.client)
     assert figure(http, period=DAY, province="01") == HANOI_DAY
 
 

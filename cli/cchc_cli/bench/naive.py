@@ -100,9 +100,10 @@ async def _stage(
             tick()
 
     else:
+        from cchc_aggregate.clickhouse.client import Store, connect
+        from cchc_aggregate.clickhouse.migrations import migrate
         from cchc_aggregate.settings import AggregateSettings
         from cchc_aggregate.sink.rows import to_columns
-        from cchc_aggregate.store import Store, connect, migrate
 
         client = connect(f"chdb://{(data_dir / 'clickhouse').resolve()}")
         migrate(client, AggregateSettings().migrations_dir)

@@ -17,7 +17,10 @@ from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
 from fastapi import FastAPI
 
-from cchc_aggregate import api, store
+from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.migrations import migrate
+from cchc_aggregate.clickhouse.reference import sync_reference
+from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import SERVICE, ClickHouseSink, SinkMetrics
 
@@ -26,10 +29,10 @@ log = logging.getLogger("cchc_aggregate")
 
 def run_migrations(settings: AggregateSettings) -> list[str]:
     """Apply pending migrations, then reload the reference tables from the shared data."""
-    client = store.connect(settings.clickhouse_dsn())
+    client = connect(settings.clickhouse_dsn())
     try:
-        applied = store.migrate(client, settings.migrations_dir)
-        counts = store.sync_reference(client)
+        applied = migrate(client, settings.migrations_dir)
+        counts = sync_reference(client)
         log.info("reference data loaded: %s", counts)
         return applied
     finally:
@@ -38,7 +41,7 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     """Consume cchc.normalized into ClickHouse and serve the query API until stopped."""
-    db = store.Store(store.connect(settings.clickhouse_dsn()))
+    db = Store(connect(settings.clickhouse_dsn()))
     metrics = CoreMetrics.create(
         SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
     )
@@ -67,10 +70,10 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     )
     app = FastAPI(
         title="CCHC Pipeline query API",
-        description="National administrative-reform figures (docs/contract.md, 'Query API').",
+        description='National administrative-reform figures (docs/contract.md "Query API").',
         version="1",
     )
-    api.install(app, db, lag, settings)
+    routes.install(app, db, lag, settings)
     metrics.registry.register(LagCollector(lag))
     lag.start()
     try:

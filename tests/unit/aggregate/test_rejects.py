@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cchc_aggregate.clickhouse.errors import is_data_error
 from cchc_aggregate.sink.rejects import insert_isolating
-from cchc_aggregate.store import is_data_error
 from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cchc_aggregate.clickhouse.errors import is_transient
 from cchc_aggregate.sink.tokens import dedup_token
-from cchc_aggregate.sink.writer import is_transient
 from cchc_runtime.records import Record
 from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
 

@@ -15,7 +15,6 @@ Failure handling (docs/contract.md "Dead letters"):
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,35 +24,18 @@ from cchc_runtime.metrics import SECONDS, counter, histogram
 from cchc_runtime.records import Record
 from cchc_runtime.stage import Reject, Result
 from cchc_shared.dlq import ErrorDetail, Reason
-from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.errors import is_data_error, is_transient
 from cchc_aggregate.sink.rejects import InsertRange, insert_isolating
 from cchc_aggregate.sink.rows import to_columns
 from cchc_aggregate.sink.tokens import dedup_token
-from cchc_aggregate.store import Store, is_data_error
 
 log = logging.getLogger(__name__)
 
 SERVICE = "aggregate"
 _LATENCY = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
-
-# ClickHouse error codes that mean "not now" rather than "never": waited out with backoff.
-_TRANSIENT_CODES = frozenset(
-    {
-        159,  # TIMEOUT_EXCEEDED
-        164,  # READONLY (a replica in read-only mode)
-        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
-        209,  # SOCKET_TIMEOUT
-        210,  # NETWORK_ERROR
-        241,  # MEMORY_LIMIT_EXCEEDED
-        242,  # TABLE_IS_READ_ONLY
-        252,  # TOO_MANY_PARTS
-        279,  # ALL_CONNECTION_TRIES_FAILED
-        999,  # KEEPER_EXCEPTION
-    }
-)
-_ERROR_CODE = re.compile(r"Code: (\d+)\.")
 
 
 @dataclass
@@ -92,19 +74,6 @@ class SinkMetrics:
         )
         metrics.insert_errors.labels(service=SERVICE)
         return metrics
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether an insert error is an outage (retry) rather than a bug (stop)."""
-    if isinstance(exc, OperationalError | OSError | TimeoutError):
-        return True
-    if not isinstance(exc, DatabaseError) or is_data_error(exc):
-        return False
-    code = getattr(exc, "code", None)
-    if code is None:
-        found = _ERROR_CODE.search(str(exc))
-        code = int(found.group(1)) if found else None
-    return code in _TRANSIENT_CODES
 
 
 class ClickHouseSink:

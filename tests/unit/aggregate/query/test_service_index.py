@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from cchc_aggregate import service_index as si
-from cchc_aggregate.api import ApiError, parse_service_question
+from cchc_aggregate.query.errors import ApiError
+from cchc_aggregate.query.fetch.service_index import groups_sql, index_sql
+from cchc_aggregate.query.requests import parse_service_question
+from cchc_aggregate.query.rules import service_index as si
 from cchc_shared.provinces import default_registry
 
 
@@ -31,7 +33,7 @@ def test_rates_are_percent_of_classified_resolutions_and_null_without_denominato
 
 def _row(key: str, on_time: int, late: int) -> si.GroupRow:
     totals = si.Totals(resolved=on_time + late, resolved_on_time=on_time, resolved_late=late)
-    return si.GroupRow(key, si.build_index("2025", "01", totals))
+    return si.build_group(key, totals)
 
 
 def test_groups_best_or_worst_first_without_rate_last() -> None:
@@ -50,14 +52,14 @@ def test_group_row_json_drops_period_and_province() -> None:
 
 
 def test_sql_reads_the_daily_tables_with_bound_parameters() -> None:
-    national, overdue = si.index_sql(province=False)
+    national, overdue = index_sql(province=False)
     assert "FROM service_province_daily" in national
     assert "{province:String}" not in national
     assert "{start:Date}" in national
     assert "due_at < {now:DateTime64(3, 'UTC')}" in overdue
-    province, _ = si.index_sql(province=True)
+    province, _ = index_sql(province=True)
     assert "AND province = {province:String}" in province
-    by_commune, open_by_commune = si.groups_sql("commune")
+    by_commune, open_by_commune = groups_sql("commune")
     assert "FROM service_daily" in by_commune
     assert "commune_code AS key" in by_commune
     assert "commune_code AS key" in open_by_commune

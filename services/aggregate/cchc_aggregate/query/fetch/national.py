@@ -1,14 +1,16 @@
-"""The SQL behind the query API. One query per national figure: the latest province-wide report
-of each unit for the indicator(s) and every period inside the one asked (its finer parts too),
-read with FINAL so revisions and duplicates are resolved exactly as in ``v_observations_latest``.
+"""The reports a national figure is computed from (:mod:`cchc_aggregate.query.rules.national`).
+
+One query per national figure: the latest province-wide report of each unit for the
+indicator(s) and every period inside the one asked (its finer parts too), read with FINAL so
+revisions and duplicates are resolved exactly as in ``v_observations_latest``.
 """
 
 from __future__ import annotations
 
 from cchc_shared.periods import Period
 
-from cchc_aggregate.national import Report
-from cchc_aggregate.store import Store
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.query.rules.national import Report
 
 # The ORDER BY key starts (indicator, period, …): the IN filters use the primary index.
 REPORTS_SQL = """

@@ -1,4 +1,6 @@
-"""The live service index (Decision 766/QĐ-TTg, CONTRACT §6) from dossier events.
+"""The service index's inputs read from the dossier tables (the rules:
+:mod:`cchc_aggregate.query.rules.service_index`; Decision 766/QĐ-TTg, docs/domain.md
+"Bộ chỉ số 766").
 
 Storage (``deploy/clickhouse/0005_dossier_state.sql``; docs/analysts.md "Service index"):
 
@@ -31,45 +33,33 @@ query at a few thousand summed rows whatever the volume; the price is a key look
 per insert block, paid once at ingest (load ~40–50k events/s on this 2-core machine).
 
 Caveats: the views are not transactional. A crash between writing ``dossier_state`` and the
-counters leaves them apart; :data:`REBUILD_SQL` (docs/analysts.md) recomputes the counters from
-the state. The state table is local to one server (EmbeddedRocksDB is not replicated); normalize
-keys a dossier's records by province and dossier id, so one consumer owns each dossier and two
-inserts never race on one key.
-
-Everything here but :func:`fetch_index` / :func:`fetch_groups` is pure.
+counters leaves them apart; :mod:`cchc_aggregate.clickhouse.rebuild` (docs/analysts.md)
+recomputes the counters from the state. The state table is local to one server (EmbeddedRocksDB
+is not replicated); normalize keys a dossier's records by province and dossier id, so one
+consumer owns each dossier and two inserts never race on one key.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from cchc_shared.periods import Period
 
-from cchc_aggregate.store import Store
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.query.rules.service_index import (
+    GroupBy,
+    GroupRow,
+    Order,
+    ServiceIndex,
+    Totals,
+    build_group,
+    build_index,
+    order_groups,
+)
 
-__all__ = [
-    "GROUPS",
-    "ORDERS",
-    "GroupBy",
-    "GroupRow",
-    "Order",
-    "ServiceIndex",
-    "Totals",
-    "build_index",
-    "fetch_groups",
-    "fetch_index",
-    "groups_sql",
-    "index_sql",
-    "order_groups",
-    "rate",
-]
+__all__ = ["fetch_groups", "fetch_index", "groups_sql", "index_sql"]
 
-GroupBy = Literal["procedure", "commune"]
-GROUPS: tuple[GroupBy, ...] = ("procedure", "commune")
-Order = Literal["best", "worst"]
-ORDERS: tuple[Order, ...] = ("best", "worst")
 _GROUP_COLUMN: dict[GroupBy, str] = {"procedure": "procedure_code", "commune": "commune_code"}
 
 _COUNTS = (
@@ -77,103 +67,6 @@ _COUNTS = (
     "sum(resolved) AS resolved, sum(resolved_on_time) AS resolved_on_time, "
     "sum(resolved_late) AS resolved_late"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    """The counts of one province, group or the nation over a period."""
-
-    received: int = 0
-    received_online: int = 0
-    resolved: int = 0
-    resolved_on_time: int = 0
-    resolved_late: int = 0
-    overdue_in_progress: int = 0
-
-
-def rate(numerator: int, denominator: int) -> float | None:
-    """100 × numerator / denominator, rounded to 2 decimals; None when the denominator is 0."""
-    if denominator <= 0:
-        return None
-    return round(100 * numerator / denominator, 2)
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceIndex:
-    """The answer of ``GET /v1/service-index`` (CONTRACT §6); rates in percent.
-
-    ``on_time_rate`` and ``late_rate`` are over the *classified* resolutions
-    (``resolved_on_time + resolved_late``): a resolution whose receipt has not arrived yet has no
-    due date to be judged by, and counts only in ``resolved`` (``resolved_unclassified``).
-    National rates are ratios of national sums, never means of provincial rates.
-    """
-
-    period: str
-    province: str | None
-    received: int
-    received_online: int
-    resolved: int
-    resolved_on_time: int
-    resolved_late: int
-    resolved_unclassified: int
-    on_time_rate: float | None
-    late_rate: float | None
-    online_rate: float | None
-    overdue_in_progress: int
-
-    def as_json(self) -> dict[str, Any]:
-        """The JSON object of the API."""
-        return asdict(self)
-
-
-def build_index(period: str, province: str | None, totals: Totals) -> ServiceIndex:
-    """Counts → the published figure with its rates."""
-    classified = totals.resolved_on_time + totals.resolved_late
-    return ServiceIndex(
-        period=period,
-        province=province,
-        received=totals.received,
-        received_online=totals.received_online,
-        resolved=totals.resolved,
-        resolved_on_time=totals.resolved_on_time,
-        resolved_late=totals.resolved_late,
-        resolved_unclassified=max(0, totals.resolved - classified),
-        on_time_rate=rate(totals.resolved_on_time, classified),
-        late_rate=rate(totals.resolved_late, classified),
-        online_rate=rate(totals.received_online, totals.received),
-        overdue_in_progress=totals.overdue_in_progress,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRow:
-    """One procedure or commune of a province: its key and its figure."""
-
-    key: str
-    index: ServiceIndex
-
-    def as_json(self) -> dict[str, Any]:
-        """``{"key": …, <the ServiceIndex fields but period/province>}``."""
-        body = self.index.as_json()
-        del body["period"], body["province"]
-        return {"key": self.key, **body}
-
-
-def order_groups(rows: list[GroupRow], order: Order) -> list[GroupRow]:
-    """Best (highest on-time rate) or worst first; groups without a rate last either way.
-
-    Ties: more resolutions first (a rate over more dossiers says more), then the key.
-    """
-    sign = -1 if order == "best" else 1
-
-    def key(row: GroupRow) -> tuple[int, float, int, str]:
-        r = row.index.on_time_rate
-        return (r is None, sign * (r or 0.0), -row.index.resolved, row.key)
-
-    return sorted(rows, key=key)
-
-
-# --- SQL ----------------------------------------------------------------------------------------
 
 # service_daily and service_province_daily are ordered (province, day, …): both filters use
 # the primary index. Their rows are signed deltas, so they are summed, never counted
@@ -272,41 +165,5 @@ def fetch_groups(
     """One row per procedure or commune of ``province`` over ``period``, best or worst first."""
     counts_sql, open_sql = groups_sql(group_by)
     totals = _totals(store, counts_sql, open_sql, _params(period, province, now))
-    rows = [
-        GroupRow(key, build_index(period.text, province, t))
-        for key, t in totals.items()
-        if t != Totals()
-    ]
+    rows = [build_group(key, t) for key, t in totals.items() if t != Totals()]
     return order_groups(rows, order)
-
-
-REBUILD_SQL = (
-    "TRUNCATE TABLE service_daily",
-    "TRUNCATE TABLE service_province_daily",
-    "TRUNCATE TABLE dossier_open",
-    """INSERT INTO service_daily
-SELECT province, day, procedure_code, commune_code,
-       sum(rc), sum(ro), sum(rs), sum(ot), sum(lt)
-FROM
-(
-    SELECT province, toDate(received_at, 'Asia/Ho_Chi_Minh') AS day, procedure_code, commune_code,
-           1 AS rc, toInt64(channel = 'online') AS ro, 0 AS rs, 0 AS ot, 0 AS lt
-    FROM dossier_state WHERE received_at IS NOT NULL
-    UNION ALL
-    SELECT province, toDate(resolved_at, 'Asia/Ho_Chi_Minh'), procedure_code, commune_code,
-           0, 0, 1, toInt64(due_at IS NOT NULL AND resolved_at <= due_at),
-           toInt64(due_at IS NOT NULL AND resolved_at > due_at)
-    FROM dossier_state WHERE resolved_at IS NOT NULL
-)
-GROUP BY province, day, procedure_code, commune_code""",
-    """INSERT INTO dossier_open
-SELECT province, toDate(received_at, 'Asia/Ho_Chi_Minh'), procedure_code, commune_code,
-       assumeNotNull(due_at), count()
-FROM dossier_state
-WHERE received_at IS NOT NULL AND due_at IS NOT NULL AND resolved_at IS NULL
-  AND rejected_at IS NULL AND withdrawn_at IS NULL
-GROUP BY ALL""",
-)
-"""Recompute ``service_daily`` (and through its view ``service_province_daily``) and
-``dossier_open`` from ``dossier_state`` (run with no
-dossier inserts in flight): the repair after a crash between the views, see the module doc."""

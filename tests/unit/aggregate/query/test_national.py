@@ -1,12 +1,10 @@
-"""The aggregation rules, one test per rule, with hand-computed expectations.
-
-The rules: docs/domain.md "How indicators aggregate", and docs/analysts.md.
-"""
+"""The aggregation rules of docs/domain.md "How indicators aggregate", one test per rule, with
+hand-computed expectations."""
 
 from __future__ import annotations
 
 import pytest
-from cchc_aggregate.national import Report, national, provinces, rank_competition
+from cchc_aggregate.query.rules.national import Report, national, provinces, rank_competition
 from cchc_shared.catalogue import default_catalogue
 from cchc_shared.periods import parse_period
 from cchc_shared.provinces import Era, default_registry

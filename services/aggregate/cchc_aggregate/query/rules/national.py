@@ -1,8 +1,12 @@
-"""National figures from province figures: the aggregation rules of DOMAIN §3, as pure functions.
+"""National figures from province figures: the aggregation rules of docs/domain.md "How
+indicators aggregate", as pure functions.
 
-Input is the latest province-wide report per unit (one SQL query, :mod:`cchc_aggregate.queries`);
-output is the answer of ``GET /v1/national`` and ``GET /v1/provinces``. Nothing here touches
-ClickHouse, so every rule is unit tested with hand-computed numbers (tests/unit/aggregate).
+Input is the latest province-wide report per unit (one SQL query,
+:mod:`cchc_aggregate.query.fetch.national`); output is the answer of ``GET /v1/national`` and
+``GET /v1/provinces`` (docs/contract.md "Query API"): the dataclasses here are the API's response
+models, their fields in order the JSON objects, their ``description`` metadata the OpenAPI
+schema's. Nothing here touches ClickHouse, so every rule is unit tested with hand-computed
+numbers (tests/unit/aggregate/query). Rule 2, across time, is :mod:`.over_time`.
 
 The rules, in the order they apply (docs/analysts.md has the worked examples):
 
@@ -36,12 +40,14 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Literal
 
 from cchc_shared.catalogue import OWN, AcrossProvinces, AcrossTime, Catalogue, Indicator
-from cchc_shared.periods import Period, PeriodType, covers, parse_period, sub_periods
+from cchc_shared.periods import Period
 from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
+
+from cchc_aggregate.query.rules import doc
+from cchc_aggregate.query.rules.over_time import Derived, over_time, stored_period
 
 __all__ = [
     "BOUNDARIES",
@@ -75,24 +81,24 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class NationalFigure:
-    """The answer of ``GET /v1/national`` (CONTRACT §6)."""
+    """A national figure and how complete it is: the answer of `GET /v1/national`."""
 
     indicator: str
     period: str
-    unit: str
-    aggregation: str
-    value: float | None
-    numerator: float | None
-    denominator: float | None
+    unit: str = field(metadata=doc("canonical unit of value: percent for ratios"))
+    aggregation: str = field(metadata=doc("across provinces: sum | ratio | mean"))
+    value: float | None = field(metadata=doc("null when no unit reported"))
+    numerator: float | None = field(metadata=doc("ratios: Σ numerators of the weighted units"))
+    denominator: float | None = field(metadata=doc("ratios: Σ denominators of the weighted units"))
     provinces_reported: int
-    provinces_expected: int
+    provinces_expected: int = field(metadata=doc("34, or 63 for historical units before 2025-07"))
     boundary: Boundary
-    notes: list[str]
+    notes: list[str] = field(metadata=doc("everything that qualifies the value, in words"))
 
 
 @dataclass(frozen=True, slots=True)
 class ProvinceFigure:
-    """One unit's figure in ``GET /v1/provinces``; ``value``/``rank`` are None when unreported."""
+    """One unit's figure and competition rank (ties share a rank); null when unreported."""
 
     province: str
     name: str
@@ -102,88 +108,14 @@ class ProvinceFigure:
 
 @dataclass(frozen=True, slots=True)
 class ProvinceRanking:
-    """The answer of ``GET /v1/provinces``: every unit of the boundary, best first."""
+    """Every unit of the boundary, best first by the indicator's polarity: the answer of
+    `GET /v1/provinces`."""
 
     indicator: str
     period: str
     boundary: Boundary
     rows: list[ProvinceFigure]
     notes: list[str]
-
-
-# --- across time --------------------------------------------------------------------------------
-
-# Period types that can be parts of a longer period, coarsest first (YTD and phases never are,
-# days are not used by indicator reports).
-_PART_TYPES = (PeriodType.YEAR, PeriodType.HALF, PeriodType.QUARTER, PeriodType.MONTH)
-_SPAN_RANK = {
-    PeriodType.DAY: 0,
-    PeriodType.MONTH: 1,
-    PeriodType.QUARTER: 2,
-    PeriodType.HALF: 3,
-    PeriodType.YTD: 4,
-    PeriodType.YEAR: 5,
-    PeriodType.PHASE: 6,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Derived:
-    value: float
-    parts: tuple[Period, ...]
-    """The reports used: ``(whole,)`` for an exact report."""
-
-
-def _period(text: str) -> Period:
-    # Stored periods were validated by normalize; date.max only skips the "future" check.
-    return parse_period(text, today=date.max)
-
-
-def _flow(
-    reports: dict[str, float], whole: Period, memo: dict[str, _Derived | None]
-) -> _Derived | None:
-    """The flow over ``whole``: its exact report, else the sum of finer reports tiling it."""
-    if whole.text in memo:
-        return memo[whole.text]
-    found: _Derived | None = None
-    if whole.text in reports:
-        found = _Derived(reports[whole.text], (whole,))
-    else:
-        for part_type in _PART_TYPES:
-            if _SPAN_RANK[part_type] >= _SPAN_RANK[whole.type]:
-                continue
-            try:
-                parts = sub_periods(whole, part_type)
-            except ValueError:
-                continue
-            derived = [_flow(reports, p, memo) for p in parts]
-            if all(d is not None for d in derived):
-                used = tuple(p for d in derived if d is not None for p in d.parts)
-                if covers(used, whole):  # tiles by construction; checked because it is cheap
-                    found = _Derived(sum(d.value for d in derived if d is not None), used)
-                    break
-    memo[whole.text] = found
-    return found
-
-
-def _stock(reports: dict[str, float], whole: Period) -> _Derived | None:
-    """The stock over ``whole``: its exact report, else the latest report inside it."""
-    if whole.text in reports:
-        return _Derived(reports[whole.text], (whole,))
-    inside = [p for p in map(_period, reports) if whole.contains(p)]
-    if not inside:
-        return None
-    # Latest end first; among reports ending the same day the most specific (shortest) one.
-    latest = max(inside, key=lambda p: (p.end, -p.days()))
-    return _Derived(reports[latest.text], (latest,))
-
-
-def _over_time(reports: dict[str, float], whole: Period, how: AcrossTime) -> _Derived | None:
-    if how is AcrossTime.SUM:
-        return _flow(reports, whole, {})
-    if how is AcrossTime.LAST:
-        return _stock(reports, whole)
-    return _Derived(reports[whole.text], (whole,)) if whole.text in reports else None
 
 
 # --- one series (a unit, or a 2025 province for periods spanning the merger) --------------------
@@ -235,7 +167,7 @@ def _build_series(
 
 def _incomplete(reports: dict[str, float], whole: Period) -> _Result:
     inside = sorted(
-        (p for p in map(_period, reports) if whole.contains(p) and not p.ytd),
+        (p for p in map(stored_period, reports) if whole.contains(p) and not p.ytd),
         key=lambda p: (p.start, p.end),
     )
     return _Result("incomplete", detail=", ".join(p.text for p in inside))
@@ -245,10 +177,12 @@ def _evaluate(s: _Series, ind: Indicator, whole: Period, catalogue: Catalogue) -
     """The series' figure for ``whole``, or None when it reported nothing usable."""
     own_reports = s.values.get(ind.code, {})
     if ind.across_provinces is not AcrossProvinces.RATIO:
-        derived = _over_time(own_reports, whole, ind.across_time)
+        derived = over_time(own_reports, whole, ind.across_time)
         if derived is not None:
             return _Result("value", derived.value, parts=derived.parts)
-        has_parts = any(whole.contains(_period(p)) and not _period(p).ytd for p in own_reports)
+        has_parts = any(
+            whole.contains(stored_period(p)) and not stored_period(p).ytd for p in own_reports
+        )
         if ind.across_time is AcrossTime.SUM and has_parts:
             return _incomplete(own_reports, whole)
         return None
@@ -256,11 +190,11 @@ def _evaluate(s: _Series, ind: Indicator, whole: Period, catalogue: Catalogue) -
     if num is not None and den is not None and den > 0:
         return _Result("weighted", 100 * num / den, num, den, (whole,))
     if ind.numerator is not None and ind.denominator is not None and ind.numerator != OWN:
-        parts: list[_Derived] = []
+        parts: list[Derived] = []
         for code in (ind.numerator, ind.denominator):
             component = catalogue.get(code)
             assert component is not None  # the catalogue validates its ratios' components
-            derived = _over_time(s.values.get(code, {}), whole, component.across_time)
+            derived = over_time(s.values.get(code, {}), whole, component.across_time)
             if derived is None:
                 break
             parts.append(derived)
@@ -295,7 +229,8 @@ def _plan(ind: Indicator, whole: Period, boundary: Boundary, registry: ProvinceR
     if historical_units and boundary == "current":
         notes.append(
             f"{ind.code} is a score: scores cannot be re-based onto the 2025 provinces, so "
-            f"{whole.text} is answered on the 63 units as they were (DOMAIN §2)"
+            f"{whole.text} is answered on the 63 units as they were (docs/domain.md "
+            '"Provinces and the 2025 merger")'
         )
     era = Era.PRE_2025 if historical_units else Era.POST_2025
     groups = {
@@ -386,7 +321,7 @@ def _compute(
         )
         notes.append(f"{whole.text} derived ({kind}) for {len(derived)} unit(s): {listed}")
     ytd_seen = any(
-        _period(p).ytd and whole.contains(_period(p)) and p != whole.text
+        stored_period(p).ytd and whole.contains(stored_period(p)) and p != whole.text
         for s in series.values()
         for reports_ in s.values.values()
         for p in reports_
@@ -451,7 +386,8 @@ def national(
             reported = len({key for key, _, _ in percent_only})
             notes.append(
                 f"unweighted mean of {len(percent_only)} unit(s)' percentages: no unit reported "
-                "a numerator and denominator, so the rate cannot be weighted (DOMAIN §3)"
+                "a numerator and denominator, so the rate cannot be weighted (docs/domain.md "
+                '"How indicators aggregate")'
             )
     partial = _partial_groups(c)
     if partial:

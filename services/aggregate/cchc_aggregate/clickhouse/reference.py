@@ -1,15 +1,17 @@
-"""Shared reference data → rows of the ClickHouse dimension tables (deploy/clickhouse/0003). Pure.
+"""Shared reference data → the ClickHouse dimension tables (deploy/clickhouse/0003).
 
 The rows come from the same files every service validates at start (``cchc_shared/data``), so an
-analyst's SQL join and the pipeline can never disagree about a province or an indicator.
+analyst's SQL join and the pipeline can never disagree about a province or an indicator. Every
+function but :func:`sync_reference` (which writes them) is pure.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from cchc_shared.catalogue import Catalogue
-from cchc_shared.provinces import Era, ProvinceRegistry
+from cchc_shared.catalogue import Catalogue, default_catalogue
+from cchc_shared.provinces import Era, ProvinceRegistry, default_registry
+from clickhouse_connect.driver.client import Client
 
 Table = dict[str, list[Any]]
 """Column name → values, for a column-oriented insert."""
@@ -91,3 +93,23 @@ def reference_tables(registry: ProvinceRegistry, catalogue: Catalogue) -> dict[s
         "province_lineage": lineage_rows(registry),
         "indicators": indicator_rows(catalogue),
     }
+
+
+def sync_reference(
+    client: Client,
+    registry: ProvinceRegistry | None = None,
+    catalogue: Catalogue | None = None,
+) -> dict[str, int]:
+    """Replace the dimension tables' rows with the shared reference data; returns row counts.
+
+    Run by the migrate command after the migrations. Idempotent: each table is emptied and
+    refilled, so a changed data file (a renamed province, a new indicator) lands on the next run.
+    """
+    tables = reference_tables(registry or default_registry(), catalogue or default_catalogue())
+    counts: dict[str, int] = {}
+    for table, columns in tables.items():
+        names = list(columns)
+        client.command(f"TRUNCATE TABLE IF EXISTS {table}")
+        client.insert(table, [columns[n] for n in names], column_names=names, column_oriented=True)
+        counts[table] = len(columns[names[0]])
+    return counts

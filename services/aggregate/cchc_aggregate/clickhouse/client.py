@@ -1,0 +1,102 @@
+"""The ClickHouse connection through clickhouse-connect: chDB embedded (`chdb://`) or a server
+(`http://`).
+
+Only aggregate opens the chDB path: one process at a time may (docs/platform.md "Embedded
+ClickHouse"). The client is synchronous and serialised; async callers go through
+`asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+from clickhouse_connect.driver import options
+from clickhouse_connect.driver.client import Client
+
+
+def _without_pandas() -> None:
+    """Tell clickhouse-connect there is no pandas: we never insert or read DataFrames.
+
+    Otherwise its first insert imports pandas (installed for chDB) to check the data's type:
+    a 1–2 s stall in the middle of the stream and ~50 MB more resident memory (measured).
+    """
+    options.pd = None
+    options.pd_time_test = None
+
+
+def connect(dsn: str) -> Client:
+    """A client for `dsn`; creates the chDB directory when embedded.
+
+    chDB is the ``embedded`` extra of cchc-aggregate (the image leaves it out): without it a
+    ``chdb://`` DSN fails here, saying what to do.
+    """
+    _without_pandas()
+    if not dsn.startswith("chdb://"):
+        return clickhouse_connect.get_client(dsn=dsn)
+    Path(dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
+    try:
+        return clickhouse_connect.get_client(dsn=dsn)
+    except ImportError as exc:
+        raise ImportError(
+            "an embedded (chdb://) ClickHouse needs chDB: install cchc-aggregate[embedded], "
+            "or set CCHC_AGGREGATE_DSN to a ClickHouse server (http://…)"
+        ) from exc
+
+
+class Store:
+    """Batched column-oriented inserts and read-only queries on one client."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._lock = threading.Lock()
+
+    def insert(self, table: str, columns: dict[str, list[Any]], token: str) -> None:
+        """Insert columns; a retried insert with the same `token` is dropped by ClickHouse."""
+        names = list(columns)
+        with self._lock:
+            self.client.insert(
+                table,
+                [columns[n] for n in names],
+                column_names=names,
+                column_oriented=True,
+                settings={"insert_deduplication_token": token},
+            )
+
+    def query(
+        self,
+        sql: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        readonly: bool = True,
+        max_rows: int | None = None,
+        max_seconds: float | None = None,
+    ) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
+        """Run a query; read-only by default, with optional row and time limits."""
+        settings: dict[str, Any] = {}
+        if readonly:
+            # 2, not 1: the chDB backend applies per-call settings with SET on its one session and
+            # restores them afterwards, and under readonly=1 even that restoring SET is refused —
+            # the session would stay read-only and every later insert would fail (found by
+            # tests/integration/test_aggregate_store.py). readonly=2 still refuses every write
+            # and any change of `readonly` itself.
+            settings["readonly"] = 2
+        if max_rows is not None:
+            settings["max_result_rows"] = max_rows
+            settings["result_overflow_mode"] = "throw"
+        if max_seconds is not None:
+            settings["max_execution_time"] = max_seconds
+        with self._lock:
+            result = self.client.query(sql, parameters=parameters, settings=settings)
+        return result.column_names, [tuple(r) for r in result.result_rows]
+
+    def ping(self) -> bool:
+        """ClickHouse answers."""
+        try:
+            self.query("SELECT 1")
+        except Exception:
+            return False
+        return True

@@ -1,0 +1,82 @@
+"""Which ClickHouse errors mean "these rows can never be stored", which "not now", and the rest."""
+
+from __future__ import annotations
+
+import re
+
+from clickhouse_connect.driver.exceptions import DatabaseError, DataError, OperationalError
+
+_ERROR_CODE = re.compile(r"\bCode:\s*(\d+)")
+
+# ClickHouse error codes that mean "this data cannot be stored" (the same rows would fail on every
+# retry), as opposed to the server or the connection failing. From ClickHouse's ErrorCodes.cpp.
+_DATA_ERROR_CODES = frozenset(
+    {
+        6,  # CANNOT_PARSE_TEXT
+        27,  # CANNOT_PARSE_INPUT_ASSERTION_FAILED
+        38,  # CANNOT_PARSE_DATE
+        41,  # CANNOT_PARSE_DATETIME
+        53,  # TYPE_MISMATCH
+        69,  # ARGUMENT_OUT_OF_BOUND
+        70,  # CANNOT_CONVERT_TYPE
+        72,  # CANNOT_PARSE_NUMBER
+        117,  # INCORRECT_DATA
+        131,  # TOO_LARGE_STRING_SIZE
+        321,  # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+        349,  # CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+        407,  # DECIMAL_OVERFLOW
+    }
+)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether ClickHouse (or the client serialising for it) refused the *rows*, not the write.
+
+    clickhouse-connect raises ``DataError`` when a value does not fit its column type (an
+    out-of-range UInt16 rank, a version beyond UInt64); a server answers data errors with one of
+    :data:`_DATA_ERROR_CODES`. Everything else is about the write, not the rows: see
+    :func:`is_transient`.
+    """
+    if isinstance(exc, DataError):
+        return True
+    return isinstance(exc, DatabaseError) and _code(exc) in _DATA_ERROR_CODES
+
+
+# Codes that mean "not now" rather than "never": an outage or overload, waited out with backoff.
+_TRANSIENT_CODES = frozenset(
+    {
+        159,  # TIMEOUT_EXCEEDED
+        164,  # READONLY (a replica in read-only mode)
+        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+        209,  # SOCKET_TIMEOUT
+        210,  # NETWORK_ERROR
+        241,  # MEMORY_LIMIT_EXCEEDED
+        242,  # TABLE_IS_READ_ONLY
+        252,  # TOO_MANY_PARTS
+        279,  # ALL_CONNECTION_TRIES_FAILED
+        999,  # KEEPER_EXCEPTION
+    }
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed write is an outage worth retrying (connection, timeout, memory, parts).
+
+    Anything else — a missing table, an unknown column, a session switched to another database —
+    is a bug or a broken session: retrying the same insert forever would hide it, so the service
+    stops and its supervisor restarts it with a fresh session.
+    """
+    if isinstance(exc, OperationalError | OSError | TimeoutError):
+        return True
+    if not isinstance(exc, DatabaseError) or is_data_error(exc):
+        return False
+    return _code(exc) in _TRANSIENT_CODES
+
+
+def _code(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None)
+    if code is None:
+        # chDB raises with the code only in the message: "Code: 53. DB::Exception: …".
+        found = _ERROR_CODE.search(str(exc))
+        code = int(found.group(1)) if found else None
+    return code if isinstance(code, int) else None

@@ -1,0 +1,47 @@
+"""The migrations runner: applies deploy/clickhouse/NNNN_name.sql in order, each once.
+
+Run by ``python -m cchc_aggregate migrate``, which then reloads the dimension tables
+(:func:`cchc_aggregate.clickhouse.reference.sync_reference`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from clickhouse_connect.driver.client import Client
+
+log = logging.getLogger(__name__)
+
+_MIGRATION = re.compile(r"^(\d{4})_[\w-]+\.sql$")
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration file on `;` at line ends (our files keep `;` out of strings)."""
+    lines = [ln for ln in sql.splitlines() if not ln.lstrip().startswith("--")]
+    return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]
+
+
+def migrate(client: Client, directory: Path) -> list[str]:
+    """Apply the numbered migrations not applied yet, in order; returns their names. Idempotent."""
+    client.command(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version UInt32, name String, applied_at DateTime DEFAULT now()) "
+        "ENGINE = MergeTree ORDER BY version"
+    )
+    applied = {row[0] for row in client.query("SELECT version FROM schema_migrations").result_rows}
+    files = sorted(p for p in directory.iterdir() if _MIGRATION.match(p.name))
+    if not files:
+        raise FileNotFoundError(f"no migrations (NNNN_name.sql) in {directory}")
+    done = []
+    for path in files:
+        version = int(path.name[:4])
+        if version in applied:
+            continue
+        for statement in _statements(path.read_text(encoding="utf-8")):
+            client.command(statement)
+        client.insert("schema_migrations", [[version, path.name]], column_names=["version", "name"])
+        log.info("applied migration %s", path.name)
+        done.append(path.name)
+    return done

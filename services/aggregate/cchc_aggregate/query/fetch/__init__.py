@@ -1,0 +1,1 @@
+"""The SQL that reads the rules' inputs from ClickHouse."""

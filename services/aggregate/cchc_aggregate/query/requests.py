@@ -1,0 +1,90 @@
+"""The query API's parameters and their validation into the rules' terms.
+
+Raises :class:`~cchc_aggregate.query.errors.ApiError` (4xx) for a bad question, so a route never
+answers 500 for bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from cchc_shared.catalogue import Catalogue, Indicator
+from cchc_shared.periods import Period, PeriodError, parse_period
+from cchc_shared.provinces import Era, ProvinceRegistry
+from fastapi import Query
+
+from cchc_aggregate.query.errors import ApiError
+from cchc_aggregate.query.rules import national as rules
+from cchc_aggregate.query.rules import service_index
+
+IndicatorParam = Annotated[
+    str, Query(description="catalogue code (or Vietnamese alias)", examples=["dossiers.late_rate"])
+]
+PeriodParam = Annotated[
+    str, Query(description="2022, 2022-H1, 2022-Q3, 2022-03, 2022-9M, 2016/2020", examples=["2024"])
+]
+BoundaryParam = Annotated[
+    str, Query(description="current (34 provinces, default) or historical (units as they were)")
+]
+DayPeriodParam = Annotated[
+    str, Query(description="2025-07-15, 2025-07, 2025-Q3, 2025 …", examples=["2025-07"])
+]
+ProvinceParam = Annotated[str | None, Query(description="2025 province code; omitted = national")]
+GroupByParam = Annotated[str | None, Query(description="procedure | commune (needs province)")]
+OrderParam = Annotated[str, Query(description="best | worst on-time rate first")]
+
+
+def parse_question(
+    indicator: str, period: str, boundary: str, catalogue: Catalogue
+) -> tuple[Indicator, Period, rules.Boundary]:
+    """Validate a national question; raises :class:`ApiError` (4xx) on bad input."""
+    ind = catalogue.resolve(indicator)
+    if ind is None:
+        raise ApiError(404, "unknown_indicator", f"no indicator {indicator!r} in the catalogue")
+    try:
+        whole = parse_period(period)
+    except PeriodError as exc:
+        raise ApiError(400, exc.reason, str(exc)) from None
+    if boundary not in rules.BOUNDARIES:
+        raise ApiError(
+            400,
+            "bad_boundary",
+            f"boundary must be one of {list(rules.BOUNDARIES)}, not {boundary!r}",
+        )
+    return ind, whole, boundary
+
+
+def parse_service_question(
+    period: str,
+    province: str | None,
+    group_by: str | None,
+    order: str,
+    registry: ProvinceRegistry,
+) -> tuple[Period, str | None, service_index.GroupBy | None, service_index.Order]:
+    """Validate a service-index question; raises :class:`ApiError` (4xx) on bad input.
+
+    Dossiers are counted under their current (2025) province, so ``province`` is one of the
+    34 current codes.
+    """
+    try:
+        whole = parse_period(period)
+    except PeriodError as exc:
+        raise ApiError(400, exc.reason, str(exc)) from None
+    if province is not None:
+        province = province.strip().zfill(2)
+        if registry.get(province, Era.POST_2025) is None:
+            raise ApiError(
+                404, "unknown_province", f"{province!r} is not one of the 34 current provinces"
+            )
+    grouping: service_index.GroupBy | None = None
+    if group_by is not None:
+        if group_by not in service_index.GROUPS:
+            raise ApiError(
+                400, "bad_group_by", f"group_by must be one of {list(service_index.GROUPS)}"
+            )
+        if province is None:
+            raise ApiError(400, "bad_group_by", "group_by needs a province")
+        grouping = "procedure" if group_by == "procedure" else "commune"
+    if order not in service_index.ORDERS:
+        raise ApiError(400, "bad_order", f"order must be one of {list(service_index.ORDERS)}")
+    return whole, province, grouping, "best" if order == "best" else "worst"

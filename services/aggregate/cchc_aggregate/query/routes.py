@@ -1,0 +1,148 @@
+"""The query API's routes (docs/contract.md "Query API"): JSON in, JSON out, 4xx JSON for bad
+requests, never a 500.
+
+Each route parses its question (:mod:`.requests`), fetches the rules' inputs from ClickHouse
+(:mod:`.fetch`) in a worker thread, applies the rules (:mod:`.rules`) and answers with their
+result as it is (:mod:`.schemas`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from cchc_runtime.lag import LagMonitor
+from cchc_shared.catalogue import Catalogue, default_catalogue
+from cchc_shared.provinces import ProvinceRegistry, default_registry
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.query.errors import ApiError, clickhouse_error
+from cchc_aggregate.query.fetch.national import fetch_reports
+from cchc_aggregate.query.fetch.service_index import fetch_groups, fetch_index
+from cchc_aggregate.query.requests import (
+    BoundaryParam,
+    DayPeriodParam,
+    GroupByParam,
+    IndicatorParam,
+    OrderParam,
+    PeriodParam,
+    ProvinceParam,
+    parse_question,
+    parse_service_question,
+)
+from cchc_aggregate.query.rules import national as rules
+from cchc_aggregate.query.schemas import (
+    NationalFigure,
+    PipelineResponse,
+    ProvinceRanking,
+    ServiceIndex,
+    ServiceIndexGroups,
+    SqlRequest,
+    SqlResponse,
+    jsonable,
+)
+from cchc_aggregate.query.sql_guard import RefusedSql, check_read_only_sql
+from cchc_aggregate.settings import AggregateSettings
+
+
+def install(
+    app: FastAPI,
+    store: Store,
+    lag: LagMonitor | None,
+    settings: AggregateSettings,
+    catalogue: Catalogue | None = None,
+    registry: ProvinceRegistry | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> None:
+    """Add the query routes and the JSON error handlers to `app`.
+
+    ``lag`` may be None (tests without Kafka): /v1/pipeline then answers 503. ``clock`` gives
+    "now" for the overdue figure of /v1/service-index (tests pass a fixed one).
+    """
+    catalogue = catalogue or default_catalogue()
+    registry = registry or default_registry()
+    now = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": "bad_request", "detail": detail}, status_code=422)
+
+    @app.post("/v1/sql", response_model=SqlResponse, tags=["query"])
+    async def sql(request: SqlRequest) -> SqlResponse:
+        """Run a read-only SQL query (readonly setting, row and time limits)."""
+        try:
+            check_read_only_sql(request.sql)
+        except RefusedSql as exc:
+            raise ApiError(400, "bad_sql", str(exc)) from None
+        try:
+            columns, rows = await asyncio.to_thread(
+                store.query,
+                request.sql,
+                readonly=True,
+                max_rows=settings.sql_max_rows,
+                max_seconds=settings.sql_max_seconds,
+            )
+        except Exception as exc:
+            raise clickhouse_error(exc) from exc
+        return SqlResponse(columns=list(columns), rows=[[jsonable(v) for v in row] for row in rows])
+
+    @app.get("/v1/national", response_model=NationalFigure, tags=["query"])
+    async def national(
+        indicator: IndicatorParam, period: PeriodParam, boundary: BoundaryParam = "current"
+    ) -> NationalFigure:
+        """The national figure of an indicator for a period, and how complete it is."""
+        ind, whole, bound = parse_question(indicator, period, boundary, catalogue)
+        reports = await asyncio.to_thread(fetch_reports, store, rules.indicators_needed(ind), whole)
+        return rules.national(ind, whole, bound, reports, catalogue, registry)
+
+    @app.get("/v1/provinces", response_model=ProvinceRanking, tags=["query"])
+    async def provinces(
+        indicator: IndicatorParam, period: PeriodParam, boundary: BoundaryParam = "current"
+    ) -> ProvinceRanking:
+        """Every province's figure, best first (competition ranks: 1, 2, 2, 4)."""
+        ind, whole, bound = parse_question(indicator, period, boundary, catalogue)
+        reports = await asyncio.to_thread(fetch_reports, store, rules.indicators_needed(ind), whole)
+        return rules.provinces(ind, whole, bound, reports, catalogue, registry)
+
+    @app.get(
+        "/v1/service-index",
+        response_model=ServiceIndex | ServiceIndexGroups,
+        tags=["query"],
+    )
+    async def service_index_route(
+        period: DayPeriodParam,
+        province: ProvinceParam = None,
+        group_by: GroupByParam = None,
+        order: OrderParam = "best",
+    ) -> ServiceIndex | ServiceIndexGroups:
+        """Live Decision 766 figures from dossier events (docs/analysts.md "Service index")."""
+        whole, code, grouping, ordering = parse_service_question(
+            period, province, group_by, order, registry
+        )
+        if grouping is None:
+            return await asyncio.to_thread(fetch_index, store, whole, code, now())
+        assert code is not None  # parse_service_question refuses group_by without province
+        rows = await asyncio.to_thread(fetch_groups, store, whole, code, grouping, ordering, now())
+        return ServiceIndexGroups(
+            period=whole.text, province=code, group_by=grouping, order=ordering, rows=rows
+        )
+
+    @app.get("/v1/pipeline", response_model=PipelineResponse, tags=["operations"])
+    async def pipeline() -> PipelineResponse:
+        """Per-service lag (all zero: everything pushed so far is queryable) and DLQ count."""
+        if lag is None:
+            raise ApiError(503, "unavailable", "no lag monitor in this process")
+        snapshot = await asyncio.to_thread(lag.measure_now)
+        return PipelineResponse(
+            lag={service: snapshot.total(service) for service in lag.groups},
+            dlq=snapshot.dlq,
+        )
