@@ -1,26 +1,24 @@
 """`cchc dlq list|replay`: read the dead letters on cchc.dlq, and send chosen ones back.
 
-Reads the topic from the beginning with kafka-python and no consumer group, so looking never
-moves anyone's offsets. The end of each partition is taken from the high-water mark in the fetch
-responses (Tansu's ListOffsets is wrong for multi-record batches: docs/platform.md "Embedded
-broker"), with a quiet-poll cut-off as a safety net.
+Reads the topic from the beginning with no consumer group, so looking never moves anyone's
+offsets (`cchc_runtime.kafka_read.read_topic`: to the high-water mark, holes read again).
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
+from cchc_runtime.kafka_read import read_topic
 from cchc_shared.dlq import DeadLetter, Reason
 from cchc_shared.topics import RAW_PREFIX, Topic
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -49,56 +47,14 @@ class Entry:
         return f"{self.partition}:{self.offset}"
 
 
-def read_topic(
-    bootstrap_servers: str, topic: str, *, idle_s: float = 2.0, timeout_s: float = 60.0
-) -> list[Any]:
-    """Every record of `topic` (kafka-python ConsumerRecords), partition by partition in order.
-
-    Stops once every partition is read up to the high-water mark its last fetch reported, or
-    after `idle_s` without a record (a partition that never answered), or after `timeout_s`.
-    """
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=100,
-        client_id="cchc-dlq-reader",
-    )
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not tps:
-            raise typer.BadParameter(f"no topic {topic} at {bootstrap_servers}")
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        records: dict[int, list[Any]] = {tp.partition: [] for tp in tps}
-        deadline = time.monotonic() + timeout_s
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=200, max_records=10_000)
-            for tp, recs in batch.items():
-                records[tp.partition].extend(recs)
-            if batch:
-                quiet_since = time.monotonic()
-            if all(_at_end(consumer, tp) for tp in tps):
-                break
-            if time.monotonic() - quiet_since > idle_s:
-                break
-        return [r for p in sorted(records) for r in records[p]]
-    finally:
-        consumer.close()
-
-
-def _at_end(consumer: KafkaConsumer, tp: TopicPartition) -> bool:
-    highwater = consumer.highwater(tp)
-    return highwater is not None and consumer.position(tp) >= highwater
-
-
 def read_dead_letters(bootstrap_servers: str) -> tuple[list[Entry], int]:
     """Every envelope on cchc.dlq, and how many records there were not envelopes."""
     entries, unreadable = [], 0
-    for record in read_topic(bootstrap_servers, Topic.DLQ):
+    try:
+        records = read_topic(bootstrap_servers, Topic.DLQ)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    for record in records:
         try:
             letter = DeadLetter.model_validate_json(record.value)
         except ValidationError:
@@ -366,4 +322,4 @@ def _producer(bootstrap: str) -> KafkaProducer:
     )
 
 
-__all__ = ["Entry", "Filters", "app", "parse_since", "read_dead_letters", "read_topic"]
+__all__ = ["Entry", "Filters", "app", "parse_since", "read_dead_letters"]

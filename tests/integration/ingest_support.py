@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 import orjson
-from cchc_cli.dlq import read_dead_letters, read_topic
+from cchc_cli.dlq import read_dead_letters
 from cchc_cli.stack import HOST
+from cchc_runtime.kafka_read import read_topic
 from cchc_shared.dlq import DeadLetter
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families

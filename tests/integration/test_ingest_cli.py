@@ -6,8 +6,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from cchc_cli.dlq import read_topic
 from cchc_cli.main import app
+from cchc_runtime.kafka_read import read_topic
 from cchc_shared import dlq
 from cchc_shared.dlq import ErrorDetail, Reason
 from typer.testing import CliRunner

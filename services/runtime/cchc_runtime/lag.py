@@ -1,9 +1,10 @@
 """Consumer lag per group, computed the way that is right on both Tansu and Apache Kafka.
 
-Tansu answers ListOffsets wrongly for multi-record batches (PLATFORM.md), so the end of a
-partition is taken from the high-water mark that every Fetch response carries: a group-less
-consumer keeps one position at the end of each partition and fetches there, which returns
-(almost) no data but the true high-water mark. Lag = high-water − the group's committed offset.
+The embedded broker answers ListOffsets below the true end (docs/platform.md "Embedded
+broker"), so the end of a partition is taken from the high-water mark that every Fetch response
+carries (`kafka_read.fresh_highwater`): a group-less consumer keeps one position at the end of
+each partition and fetches there, which returns (almost) no data but the true high-water mark.
+Lag = high-water − the group's committed offset.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from cchc_runtime.kafka_read import fresh_highwater, groupless_consumer, partitions
 
 log = logging.getLogger(__name__)
 
@@ -101,59 +104,22 @@ class LagMonitor:
         self._consumer = self._admin = None
 
     def _connect(self) -> tuple[KafkaConsumer, KafkaAdminClient]:
-        consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            # Only high-water marks are wanted. Tansu ignores the per-partition limit but honours
-            # the request-level one: a fetch then carries at most one record batch (for one
-            # partition) and the high-water mark of every partition. No CRC checks: kafka-python
-            # does them in pure Python (a third of aggregate's CPU, measured under load).
+        consumer = groupless_consumer(
+            self.bootstrap_servers,
+            "cchc-lag-monitor",
+            # Only high-water marks are wanted. The embedded broker ignores the per-partition
+            # limit but honours the request-level one: a fetch then carries at most one record
+            # batch (for one partition) and the high-water mark of every partition. No CRC
+            # checks: kafka-python does them in pure Python (a third of aggregate's CPU).
             max_partition_fetch_bytes=1024,
             fetch_max_bytes=1024,
             check_crcs=False,
             fetch_max_wait_ms=50,
-            client_id="cchc-lag-monitor",
         )
         admin = KafkaAdminClient(
             bootstrap_servers=self.bootstrap_servers, client_id="cchc-lag-monitor"
         )
         return consumer, admin
-
-    def _partitions(self, consumer: KafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
-        tps = []
-        for topic in topics:
-            for p in consumer.partitions_for_topic(topic) or ():
-                tps.append(TopicPartition(topic, p))
-        return tps
-
-    def _refresh_highwater(self, consumer: KafkaConsumer, tps: list[TopicPartition]) -> None:
-        if set(consumer.assignment()) != set(tps):
-            consumer.assign(tps)
-            fresh = [tp for tp in tps if tp not in self._highwater]
-            if fresh:
-                # A lower bound on Tansu; the fetch below corrects it.
-                for tp, end in consumer.end_offsets(fresh).items():
-                    self._highwater[tp] = end
-        # kafka-python keeps the last high-water mark it saw and sets a new one only from a fetch
-        # at the current position, so: clear it, fetch, and wait until every partition answered.
-        # (Private state: the public API cannot tell a fresh mark from a stale one.)
-        states = consumer._subscription.assignment
-        for tp in tps:
-            consumer.seek(tp, self._highwater.get(tp, 0))
-            states[tp].highwater = None
-        deadline = time.monotonic() + self.fetch_timeout_s
-        while True:
-            consumer.poll(timeout_ms=50, max_records=10_000)
-            missing = [tp for tp in tps if consumer.highwater(tp) is None]
-            if not missing or time.monotonic() > deadline:
-                break
-        for tp in tps:
-            hw = consumer.highwater(tp)
-            if hw is not None:
-                self._highwater[tp] = hw
-        if missing:
-            raise TimeoutError(f"no high-water mark for {len(missing)} partitions")
 
     def _measure(self, consumer: KafkaConsumer, admin: KafkaAdminClient) -> LagSnapshot:
         # Committed offsets first, high-water marks second. A service commits only after its
@@ -164,8 +130,8 @@ class LagMonitor:
             for service, group in self.groups.items()
         }
         topics = sorted({t for g in self.groups.values() for t in g.topics} | {self.dlq_topic})
-        tps = self._partitions(consumer, topics)
-        self._refresh_highwater(consumer, tps)
+        tps = partitions(consumer, topics)
+        fresh_highwater(consumer, tps, self._highwater, self.fetch_timeout_s)
         snapshot = LagSnapshot(updated_at=time.time())
         for service, group in self.groups.items():
             lag: dict[tuple[str, int], int] = {}
@@ -195,7 +161,7 @@ class LagCollector(Collector):
             "Messages a service's consumer group still has to consume",
             labels=["service", "topic", "partition"],
         )
-        for service, partitions in self.monitor.snapshot.per_partition.items():
-            for (topic, partition), lag in sorted(partitions.items()):
+        for service, lags in self.monitor.snapshot.per_partition.items():
+            for (topic, partition), lag in sorted(lags.items()):
                 family.add_metric([service, topic, str(partition)], lag)
         yield family
