@@ -1,1 +1,0 @@
-"""One pure module per transformation; the handler only wires them to topics."""
