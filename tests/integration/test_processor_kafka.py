@@ -280,3 +280,60 @@ async def test_an_outage_is_retried_in_place_and_a_bug_stops_before_the_commit(
 
     await run_until(member(after), lambda: b"D" in after.values, send_d)
     assert after.values == [b"D"]
+
+
+async def test_members_joining_and_leaving_under_load_miss_nothing(stack: RunningStack) -> None:
+    """Rebalances while producers race: a revoked partition's batch in hand finishes and commits
+    before its new owner starts from the commit; every record reaches some member."""
+    topic = new_topic(stack, partitions=4)
+    group = f"g-{uuid.uuid4().hex[:8]}"
+
+    def member(step: Recorder) -> StreamProcessor:
+        kafka = KafkaSettings(bootstrap_servers=stack.bootstrap, session_timeout_ms=2000)
+        metrics = CoreMetrics.create("ingest")
+        return StreamProcessor(
+            "ingest",
+            Consumer("ingest", kafka, [topic], group, metrics),
+            Output(stack.bootstrap, client_id="test"),
+            step,
+            metrics,
+            max_records=200,
+            batch_timeout_ms=20,
+        )
+
+    async def spread(producers: int, seconds: float) -> int:
+        """Like `race`, over all four partitions (keyed)."""
+
+        async def one(index: int) -> int:
+            producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all", linger_ms=2)
+            await producer.start()
+            try:
+                futures = []
+                for i in range(int(1000 * seconds)):
+                    value = b"%d-%d" % (index, i)
+                    futures.append(await producer.send(topic, value, key=value))
+                    if i % 10 == 9:
+                        await asyncio.sleep(0.01)
+                return len(await asyncio.gather(*futures))
+            finally:
+                await producer.stop()
+
+        return sum(await asyncio.gather(*(one(i) for i in range(producers))))
+
+    first, second = Recorder(), Recorder()
+    a, b = member(first), member(second)
+    await a.start()
+    await wait_for(a.is_ready)
+    load = asyncio.create_task(spread(producers=2, seconds=6))
+    await asyncio.sleep(1.5)
+    await b.start()  # joins: partitions move from a to b
+    await asyncio.sleep(2.5)
+    await b.stop()  # leaves: they move back
+    sent = await load
+    try:
+        await wait_for(lambda: len(set(first.values) | set(second.values)) >= sent, 60)
+    finally:
+        await a.stop()
+    seen = set(first.values) | set(second.values)
+    assert len(seen) == sent
+    assert second.values, "the second member never got a partition: no rebalance was tested"
