@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
-MEMBERS := shared services/runtime services/ingest services/normalize services/aggregate cli
+MEMBERS := shared services/runtime services/ingest services/normalize services/aggregate devstack cli bench
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 BENCH_ARGS ?=
@@ -35,7 +35,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy shared services cli
+	$(BIN)/mypy shared services devstack cli bench
 
 unit: setup
 	$(BIN)/pytest
@@ -49,7 +49,7 @@ promtool: ## check the Prometheus config and rules, run the alert unit tests
 test: lint typecheck promtool unit ## ruff, mypy, promtool and every test (real broker and chDB included)
 
 bench: setup ## throughput and latency vs the broker's ceiling → bench/results/ (bench/README.md)
-	$(BIN)/cchc bench $(BENCH_ARGS)
+	$(BIN)/python -m cchc_bench $(BENCH_ARGS)
 
 BENCH_DOSSIER_EVENTS ?= 50000000
 bench-dossiers: setup ## service index at scale: N dossier events into chDB → bench/results/dossier_scale.json
@@ -57,7 +57,7 @@ bench-dossiers: setup ## service index at scale: N dossier events into chDB → 
 
 lock: | $(UV) ## re-pin dependencies after editing a pyproject.toml
 	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --quiet \
-	  $(foreach p,cchc-shared cchc-runtime cchc-ingest cchc-normalize cchc-aggregate cchc-cli,--no-emit-package $(p)) \
+	  $(foreach p,cchc-shared cchc-runtime cchc-ingest cchc-normalize cchc-aggregate cchc-devstack cchc-cli cchc-bench,--no-emit-package $(p)) \
 	  -o requirements.lock
 
 clean: ## remove the virtualenv, tools and local data

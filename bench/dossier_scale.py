@@ -130,7 +130,7 @@ def _batch(
         "procedure_code": procedure[has_step],
         "status": status[has_step],
         "occurred_at": closed_at[has_step],
-        "due_at": None,  # type: ignore[dict-item]
+        "due_at": None,
         "channel": np.full(int(has_step.sum()), ""),
         "commune_code": commune[has_step],
     }

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from cchc_cli import admin
-from cchc_cli.stack import HOST, Stack, StackConfig
+from cchc_devstack import admin
+from cchc_devstack.stack import HOST, Stack, StackConfig
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from kafka import KafkaProducer

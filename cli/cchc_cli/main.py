@@ -12,6 +12,7 @@ from typing import Annotated
 
 import httpx
 import typer
+from cchc_devstack.stack import Stack, StackConfig
 from cchc_shared.provinces import Era, default_registry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -20,9 +21,7 @@ from rich.table import Table
 from cchc_cli import dlq, schema
 from cchc_cli import push as pushing
 from cchc_cli import simulate as simulation
-from cchc_cli.bench.command import bench
 from cchc_cli.query import query_app
-from cchc_cli.stack import Stack, StackConfig
 from cchc_cli.top import top
 
 app = typer.Typer(
@@ -196,7 +195,6 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(schema.app, name="schema")
 app.add_typer(query_app, name="query")
 app.command("top")(top)
-app.command("bench")(bench)
 app.command("simulate")(simulation.simulate_command)
 
 if __name__ == "__main__":

@@ -15,13 +15,12 @@ from typing import Annotated
 
 import httpx
 import typer
+from cchc_devstack.stack import HOST, StackConfig
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
-
-from cchc_cli.stack import HOST, StackConfig
 
 Labels = tuple[tuple[str, str], ...]
 

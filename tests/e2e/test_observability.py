@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 from cchc_cli.main import app
-from cchc_cli.stack import HOST, Stack, StackConfig
 from cchc_cli.top import Exposition
+from cchc_devstack.stack import HOST, Stack, StackConfig
 from cchc_shared.metrics import METRIC_NAMES
 from typer.testing import CliRunner
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import orjson
 from cchc_cli.dlq import read_dead_letters
-from cchc_cli.stack import HOST
+from cchc_devstack.stack import HOST
 from cchc_runtime.kafka_read import read_topic
 from cchc_shared.dlq import DeadLetter
 from kafka import KafkaProducer

@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from cchc_cli.stack import HOST
+from cchc_devstack.stack import HOST
 
 from tests.conftest import RunningStack, wait_until
 from tests.integration.ingest_support import (

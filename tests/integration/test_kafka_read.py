@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 import pytest
-from cchc_cli import admin
+from cchc_devstack import admin
 from cchc_runtime.kafka_read import fresh_highwater, groupless_consumer, partitions, read_topic
 
 from tests.conftest import RunningStack

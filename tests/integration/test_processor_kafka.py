@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from cchc_cli import admin
+from cchc_devstack import admin
 from cchc_runtime.consumer import Consumer
 from cchc_runtime.metrics import CoreMetrics
 from cchc_runtime.processor import StreamProcessor

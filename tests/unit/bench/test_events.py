@@ -7,8 +7,8 @@ from collections import Counter
 
 import orjson
 import pytest
-from cchc_cli.bench.events import EventFactory, count_kinds, generate
-from cchc_cli.bench.load import key_indices, split
+from cchc_bench.events import EventFactory, count_kinds, generate
+from cchc_bench.load import key_indices, split
 from cchc_ingest.steps.validate import Accepted, validate
 from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize, vietnam_today
 from cchc_shared.catalogue import default_catalogue

@@ -9,11 +9,11 @@ import sys
 import time
 
 import pytest
-from cchc_cli.bench.command import summary
-from cchc_cli.bench.probe import batch_work, consumed, proc_cpu_s
-from cchc_cli.bench.profile import breakdown, categorize
-from cchc_cli.bench.runner import _cpu_figures, _why
-from cchc_cli.bench.stats import (
+from cchc_bench.command import summary
+from cchc_bench.probe import batch_work, consumed, proc_cpu_s
+from cchc_bench.profile import breakdown, categorize
+from cchc_bench.runner import _cpu_figures, _why
+from cchc_bench.stats import (
     RESULTS_SCHEMA,
     Results,
     Target,

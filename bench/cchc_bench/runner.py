@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cchc_devstack import admin
+from cchc_devstack.stack import HOST, Stack, StackConfig
 
-from cchc_cli import admin
-from cchc_cli.bench import ceiling, chart, naive, probe
-from cchc_cli.bench.load import Push, PushSpec, split
-from cchc_cli.bench.profile import Profiler
-from cchc_cli.bench.stats import Results, Thresholds, active_rate, summarize
-from cchc_cli.stack import HOST, Stack, StackConfig
+from cchc_bench import ceiling, chart, naive, probe
+from cchc_bench.load import Push, PushSpec, split
+from cchc_bench.profile import Profiler
+from cchc_bench.stats import Results, Thresholds, active_rate, summarize
 
 PHASES = ("latency", "sustained", "queries", "ceiling", "naive")
 Say = Callable[[str], None]

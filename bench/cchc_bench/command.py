@@ -1,4 +1,4 @@
-"""`cchc bench` (and `make bench`): run the benchmark, write results, print a summary."""
+"""`make bench` (`python -m cchc_bench`): run the benchmark, write results, print a summary."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cchc_cli.bench.runner import PHASES, BenchConfig, Runner, write
-from cchc_cli.bench.stats import Results
+from cchc_bench.runner import PHASES, BenchConfig, Runner, write
+from cchc_bench.stats import Results
 
 console = Console(stderr=True)
+app = typer.Typer(add_completion=False)
 
 
+@app.command()
 def bench(
     events: Annotated[int, typer.Option(min=1000, help="Events of the sustained run.")] = 1_000_000,
     naive_events: Annotated[

@@ -22,7 +22,7 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from cchc_cli.bench.events import EventFactory, Message, count_kinds, generate
+from cchc_bench.events import EventFactory, Message, count_kinds, generate
 
 BATCH_BYTES = 1024 * 1024
 

@@ -1,4 +1,5 @@
-"""`cchc bench`: throughput and latency of the embedded pipeline against its references.
+"""The benchmark harness (`make bench`, `python -m cchc_bench`): throughput and latency of the
+embedded pipeline against its references.
 
 One run starts a fresh embedded stack, pushes generated events and measures how fast they become
 queryable; then the same events go through the broker's ceiling (pass-through consumers and

@@ -27,7 +27,7 @@ from typing import IO
 
 import httpx
 
-from cchc_cli import admin
+from cchc_devstack import admin
 
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1

@@ -16,7 +16,7 @@ from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from cchc_cli.bench.load import BATCH_BYTES, bench_producer
+from cchc_bench.load import BATCH_BYTES, bench_producer
 
 TOPICS = ("bench.t1", "bench.t2", "bench.t3")
 MAX_RECORDS = 5000
