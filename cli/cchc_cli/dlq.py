@@ -20,6 +20,7 @@ from cchc_shared.dlq import DeadLetter, Reason
 from cchc_shared.topics import RAW_PREFIX, Topic
 from kafka import KafkaProducer
 from pydantic import ValidationError
+from pytimeparse.timeparse import timeparse
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -64,16 +65,11 @@ def read_dead_letters(bootstrap_servers: str) -> tuple[list[Entry], int]:
     return entries, unreadable
 
 
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
 def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """`30m`, `2h`, `7d` (ago), or an ISO date/time (UTC when it has no offset)."""
-    match = _DURATION.match(text.strip())
-    if match:
-        delta = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-        return (now or datetime.now(UTC)) - delta
+    """`30m`, `2h`, `7d`, `1h30m` (ago), or an ISO date/time (UTC when it has no offset)."""
+    seconds = timeparse(text.strip())
+    if seconds is not None and seconds >= 0:
+        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
