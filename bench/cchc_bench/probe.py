@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 _COUNTER = re.compile(r'^cchc_messages_consumed_total\{[^}]*service="(\w+)"[^}]*\}\s+([0-9.eE+]+)')
 PACKAGES = (
@@ -56,6 +57,49 @@ def scrape(ports: Mapping[str, int], client: httpx.Client | None = None) -> dict
         except httpx.HTTPError:
             continue
     return out
+
+
+def offset_gaps(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, dict[str, float]]:
+    """Per service, between two scrapes: holes found in partitions' offsets, and their records
+    recovered by re-reading or given up (cchc_offset_gaps_total, cchc_offset_gap_records_total).
+    """
+
+    def totals(text: str) -> dict[str, float]:
+        out = {"gaps": 0.0, "recovered": 0.0, "given_up": 0.0}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "cchc_offset_gaps_total":
+                    out["gaps"] += sample.value
+                elif sample.name == "cchc_offset_gap_records_total":
+                    outcome = sample.labels.get("outcome", "")
+                    if outcome in out:
+                        out[outcome] += sample.value
+        return out
+
+    grown = {}
+    for service, text in after.items():
+        now, then = totals(text), totals(before.get(service, ""))
+        grown[service] = {k: now[k] - then[k] for k in now}
+    return grown
+
+
+def contiguity_cost(records: int = 1_000_000, batch: int = 5_000) -> float:
+    """CPU microseconds per record of the consumers' offset check on contiguous batches.
+
+    The check (`cchc_runtime.offsets.Contiguity`) runs on every fetched record of every
+    consuming service; measured here on its own, as a share of the pipeline's CPU per event.
+    """
+    from cchc_runtime.offsets import Contiguity
+    from cchc_runtime.records import Record
+
+    check = Contiguity()
+    check.expect(("t", 0), 0)
+    fetched = [Record("t", 0, o, None, b"", 0) for o in range(records)]
+    started = time.process_time()
+    for lo in range(0, records, batch):
+        part = fetched[lo : lo + batch]
+        check.check(("t", 0), [r.offset for r in part])  # as consumer.fetch calls it
+    return (time.process_time() - started) / records * 1e6
 
 
 def _grown(before: str, after: str, name: str, service: str) -> tuple[float, float]:

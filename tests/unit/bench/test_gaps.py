@@ -1,0 +1,24 @@
+"""The bench's reading of the offset-gap metrics, and of the contiguity check's cost."""
+
+from __future__ import annotations
+
+from cchc_bench.probe import contiguity_cost, offset_gaps
+from cchc_runtime.metrics import CoreMetrics
+from prometheus_client import generate_latest
+
+
+def test_offset_gaps_are_the_growth_between_two_scrapes() -> None:
+    metrics = CoreMetrics.create("ingest")
+    gap = metrics.offset_gaps.labels(service="ingest", topic="cchc.raw.14")
+    records = metrics.offset_gap_records
+    gap.inc()
+    before = {"ingest": generate_latest(metrics.registry).decode()}
+    gap.inc(2)
+    records.labels(service="ingest", topic="cchc.raw.14", outcome="recovered").inc(7)
+    records.labels(service="ingest", topic="cchc.raw.01", outcome="given_up").inc(1)
+    after = {"ingest": generate_latest(metrics.registry).decode()}
+    assert offset_gaps(before, after) == {"ingest": {"gaps": 2, "recovered": 7, "given_up": 1}}
+
+
+def test_the_check_costs_well_under_a_microsecond_per_record() -> None:
+    assert 0 < contiguity_cost(records=50_000) < 50  # a sanity bound, not a speed target
