@@ -22,3 +22,19 @@ def test_offset_gaps_are_the_growth_between_two_scrapes() -> None:
 
 def test_the_check_costs_well_under_a_microsecond_per_record() -> None:
     assert 0 < contiguity_cost(records=50_000) < 50  # a sanity bound, not a speed target
+
+
+def test_stalled_is_true_only_after_no_growth_for_the_interval(monkeypatch) -> None:
+    import cchc_bench.runner as runner
+
+    now = [0.0]
+    monkeypatch.setattr(runner.time, "monotonic", lambda: now[0])
+    count = [0]
+    stalled = runner._Stalled(lambda: count[0], after_s=30)
+    assert not stalled()
+    now[0], count[0] = 20.0, 5
+    assert not stalled()
+    now[0] = 45.0
+    assert not stalled()
+    now[0] = 51.0
+    assert stalled()
