@@ -16,6 +16,7 @@ import httpx
 import pytest
 from cchc_devstack import ports
 from cchc_devstack.stack import HOST, Stack, StackConfig
+from cchc_runtime.tokens import Role
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from kafka import KafkaProducer
@@ -60,12 +61,18 @@ class RunningStack:
         finally:
             producer.close()
 
+    def headers(self, role: Role = Role.ANALYST) -> dict[str, str]:
+        """The Authorization header of the stack's own token for `role`."""
+        return self.stack.auth(role)
+
     def drained(self, timeout_s: float = 60) -> dict[str, Any]:
         """Wait until every service's lag is zero; returns /v1/pipeline."""
         return self.stack.wait_drained(timeout_s)
 
     def sql(self, query: str) -> list[list[Any]]:
-        r = httpx.post(f"{self.api}/v1/sql", json={"sql": query}, timeout=30)
+        r = httpx.post(
+            f"{self.api}/v1/sql", json={"sql": query}, headers=self.headers(), timeout=30
+        )
         assert r.status_code == 200, r.text
         rows: list[list[Any]] = r.json()["rows"]
         return rows

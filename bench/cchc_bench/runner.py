@@ -109,8 +109,9 @@ def fresh_broker(data_dir: Path, topics: dict[str, int]) -> Iterator[str]:
 class Api:
     """aggregate's HTTP API, as the benchmark uses it."""
 
-    def __init__(self, base: str) -> None:
-        self.http = httpx.Client(base_url=base, timeout=60)
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        # The stack's operator token: it may call every route (/v1/pipeline included).
+        self.http = httpx.Client(base_url=base, timeout=60, headers=headers)
 
     def sql(self, query: str) -> list[list[Any]]:
         """Rows of a read-only query."""
@@ -310,7 +311,7 @@ class Runner:
         c = self.config
         self.say("starting a fresh embedded stack …")
         with fresh_stack(data_dir, c.partitions, self.say) as stack:
-            api = Api(stack.config.api_url)
+            api = Api(stack.config.api_url, stack.auth())
             ports = stack.config.ports()
             pids = {n: s.proc.pid for n, s in stack.services.items() if s.proc is not None}
             sampler = probe.Sampler(ports, pids)

@@ -13,6 +13,7 @@ from typing import Annotated
 import httpx
 import typer
 from cchc_devstack.stack import Stack, StackConfig
+from cchc_runtime.tokens import Role
 from cchc_shared.provinces import Era, default_registry
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -22,6 +23,7 @@ from cchc_cli import dlq, schema
 from cchc_cli import push as pushing
 from cchc_cli import simulate as simulation
 from cchc_cli.query import query_app
+from cchc_cli.token import token_app
 from cchc_cli.top import top
 
 app = typer.Typer(
@@ -75,6 +77,8 @@ def up(
         created = stack.create_topics()
         console.print(f"topics: {created} created")
         console.print(stack.migrate())
+        for path in stack.ensure_tokens():
+            console.print(f"token: {path} (mode 0600; cchc query/top read it from there)")
         stack.start_services()
         if with_prometheus:
             console.print(stack.start_prometheus())
@@ -83,7 +87,8 @@ def up(
         out.print(
             f"ready: kafka {config.bootstrap} · api {config.api_url} "
             f"(ingest :{ports['ingest']}, normalize :{ports['normalize']}) · "
-            f"data {config.data_dir.resolve()}",
+            f"data {config.data_dir.resolve()} · "
+            f"tokens {(config.data_dir / 'secrets').resolve()}/{{analyst,operator}}.token",
             highlight=False,
             soft_wrap=True,
         )
@@ -124,6 +129,7 @@ def _demo(stack: Stack, config: StackConfig) -> None:
             "sql": "SELECT province, unit_code, indicator, period, value, unit "
             "FROM observations FINAL ORDER BY province, indicator, period"
         },
+        headers=stack.auth(Role.ANALYST),
         timeout=10,
     )
     r.raise_for_status()
@@ -137,7 +143,9 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         )
     # Wide enough for indicator codes even when stdout is not a terminal (rich assumes 80).
     Console(width=max(out.width, 120)).print(table)
-    simulation.demo_stream(config.bootstrap, config.api_url, stack.wait_drained)
+    simulation.demo_stream(
+        config.bootstrap, config.api_url, stack.wait_drained, stack.auth(Role.ANALYST)
+    )
 
 
 @app.command()
@@ -194,6 +202,7 @@ def push(
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(schema.app, name="schema")
 app.add_typer(query_app, name="query")
+app.add_typer(token_app, name="token")
 app.command("top")(top)
 app.command("simulate")(simulation.simulate_command)
 

@@ -12,12 +12,17 @@ import csv
 import io
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
+from cchc_runtime.tokens import Role
 from rich.console import Console
 from rich.table import Table
+
+from cchc_cli import credentials
+from cchc_cli.credentials import DataDirOption, TokenFileOption
 
 query_app = typer.Typer(
     help="Ask the query API: national figures, province rankings, read-only SQL.",
@@ -25,6 +30,13 @@ query_app = typer.Typer(
 )
 _out = Console()
 _err = Console(stderr=True)
+_auth: dict[str, Path | None] = {"token_file": None, "data_dir": Path("var")}
+
+
+@query_app.callback()
+def _credentials(token_file: TokenFileOption = None, data_dir: DataDirOption = Path("var")) -> None:
+    """Every query sends an analyst token (CCHC_TOKEN, --token-file, or the stack's own)."""
+    _auth.update(token_file=token_file, data_dir=data_dir)
 
 
 class Format(StrEnum):
@@ -45,8 +57,10 @@ DEFAULT_API = "http://127.0.0.1:8080"
 
 def _call(method: str, url: str, **kwargs: Any) -> Any:
     """The JSON answer; exits 1 with the API's error on a 4xx/5xx, 2 when unreachable."""
+    data_dir = _auth["data_dir"] or Path("var")
+    auth = credentials.headers(Role.ANALYST, _auth["token_file"], data_dir)
     try:
-        response = httpx.request(method, url, timeout=30, **kwargs)
+        response = httpx.request(method, url, timeout=30, headers=auth, **kwargs)
     except httpx.HTTPError as exc:
         _err.print(f"[red]error:[/] cannot reach the query API at {url}: {exc}")
         raise typer.Exit(2) from exc

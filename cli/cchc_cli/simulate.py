@@ -442,7 +442,12 @@ def simulate_command(
         raise typer.Exit(1)
 
 
-def demo_stream(bootstrap: str, api_url: str, wait_drained: Callable[[], object]) -> None:
+def demo_stream(
+    bootstrap: str,
+    api_url: str,
+    wait_drained: Callable[[], object],
+    headers: dict[str, str] | None = None,
+) -> None:
     """`cchc up`'s demo: yesterday's dossiers of three provinces, then the national index."""
     registry = default_registry()
     now = utc_now()
@@ -464,7 +469,9 @@ def demo_stream(bootstrap: str, api_url: str, wait_drained: Callable[[], object]
     # /v1/pipeline can report drained a moment before the last insert is visible.
     while time.monotonic() < deadline:
         try:
-            body = httpx.get(url, params={"period": day.isoformat()}, timeout=10).json()
+            body = httpx.get(
+                url, params={"period": day.isoformat()}, headers=headers, timeout=10
+            ).json()
         except httpx.HTTPError as exc:  # the demo must never take the stack down
             _console.print(f"[yellow]demo: no service index ({exc})[/]")
             return

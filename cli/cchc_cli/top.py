@@ -11,16 +11,21 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
 from cchc_devstack.stack import HOST, StackConfig
+from cchc_runtime.tokens import Role
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
+
+from cchc_cli import credentials
+from cchc_cli.credentials import DataDirOption, TokenFileOption
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -310,6 +315,8 @@ def top(
     once: Annotated[
         bool, typer.Option("--once", help="Print one snapshot (two scrapes apart) and exit.")
     ] = False,
+    token_file: TokenFileOption = None,
+    data_dir: DataDirOption = Path("var"),
 ) -> None:
     """Watch the running stack: per service, state, rates, lag, latencies, pauses, memory.
 
@@ -318,7 +325,12 @@ def top(
     ports = StackConfig(api_port=api_port).ports()
     title = f"cchc top · {host}:{api_port} (+1 ingest, +2 normalize)"
     console = Console()
-    with httpx.Client(timeout=min(interval, 2.0)) as client:
+    # /metrics needs no token; the operator token only adds the lag fallback of /v1/pipeline.
+    try:
+        auth = credentials.headers(Role.OPERATOR, token_file, data_dir)
+    except typer.BadParameter:
+        auth = {}
+    with httpx.Client(timeout=min(interval, 2.0), headers=auth) as client:
         previous = scrape_all(client, ports, host)
         if once:
             time.sleep(interval)

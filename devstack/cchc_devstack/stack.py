@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from cchc_runtime.tokens import Role
 
-from cchc_devstack import broker, migrations, prometheus, topics
+from cchc_devstack import broker, migrations, prometheus, secrets, topics
 from cchc_devstack.ports import HOST, port_is_free
 from cchc_devstack.supervisor import Managed
 
@@ -72,6 +73,8 @@ class Stack:
         self.broker: Managed | None = None
         self.services: dict[str, Managed] = {}
         self.prometheus: Managed | None = None
+        self.tokens: dict[Role, str] = {}
+        self.new_token_files: list[Path] = []
         logs = config.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         self.logs = logs
@@ -88,6 +91,7 @@ class Stack:
                 "CCHC_NORMALIZE_PORT": str(ports["normalize"]),
                 "CCHC_AGGREGATE_PORT": str(ports["aggregate"]),
                 "CCHC_AGGREGATE_DATA_DIR": str(c.data_dir.resolve()),
+                "CCHC_AGGREGATE_TOKENS_FILE": str(secrets.tokens_file(c.data_dir.resolve())),
                 "CCHC_INGEST_LOG_FORMAT": "json",
                 "CCHC_NORMALIZE_LOG_FORMAT": "json",
                 "CCHC_AGGREGATE_LOG_FORMAT": "json",
@@ -120,6 +124,15 @@ class Stack:
     def migrate(self) -> str:
         """Apply ClickHouse migrations (before aggregate opens the chDB path)."""
         return migrations.migrate(self._env())
+
+    def ensure_tokens(self) -> list[Path]:
+        """The stack's analyst and operator tokens (made on first start); files written now."""
+        self.tokens, self.new_token_files = secrets.ensure_tokens(self.config.data_dir.resolve())
+        return self.new_token_files
+
+    def auth(self, role: Role = Role.OPERATOR) -> dict[str, str]:
+        """The Authorization header of the stack's token for `role`."""
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def start_services(self) -> None:
         """Launch the three services as separate processes."""
@@ -179,6 +192,7 @@ class Stack:
             self.start_broker()
             self.create_topics()
             self.migrate()
+            self.ensure_tokens()
             self.start_services()
             self.wait_ready(timeout_s=timeout_s)
         except BaseException:
@@ -216,7 +230,7 @@ class Stack:
 
     def pipeline(self) -> dict[str, object]:
         """aggregate's /v1/pipeline."""
-        r = httpx.get(f"{self.config.api_url}/v1/pipeline", timeout=5)
+        r = httpx.get(f"{self.config.api_url}/v1/pipeline", headers=self.auth(), timeout=5)
         r.raise_for_status()
         data: dict[str, object] = r.json()
         return data

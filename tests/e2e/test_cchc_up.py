@@ -67,6 +67,20 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         assert len(ready) == 1
         assert f"127.0.0.1:{kafka_port}" in ready[0]
         assert any("(25 rows, dlq 0)" in line for line in lines), "".join(lines)
+        # First start: one token per role, owner-only, announced; `cchc query` finds it there.
+        secrets = tmp_path / "var" / "secrets"
+        for role in ("analyst", "operator"):
+            assert (secrets / f"{role}.token").stat().st_mode & 0o077 == 0
+            assert any(f"{role}.token" in line for line in lines)
+            assert (secrets / f"{role}.token").read_text().strip() not in "".join(lines)
+        asked = subprocess.run(
+            [str(cchc), "query", "--data-dir", str(tmp_path / "var"), "sql",
+             "SELECT count() FROM provinces", "--api", f"http://127.0.0.1:{api_port}",
+             "--format", "json"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert asked.returncode == 0, asked.stderr
+        assert "97" in asked.stdout
         # The first stack is untouched by the second's demo data.
         assert stack.sql("SELECT count() FROM observations WHERE event_id LIKE 'seed-%'") == [[0]]
         children = _children(proc.pid)

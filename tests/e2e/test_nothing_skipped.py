@@ -90,7 +90,11 @@ async def test_racing_pushes_are_all_counted(stack: RunningStack) -> None:
     await asyncio.to_thread(stack.drained, 120)
 
     def answer() -> dict[str, Any] | None:
-        r = httpx.get(f"{stack.api}/v1/service-index", params={"period": DAY, "province": PROVINCE})
+        r = httpx.get(
+            f"{stack.api}/v1/service-index",
+            params={"period": DAY, "province": PROVINCE},
+            headers=stack.headers(),
+        )
         body: dict[str, Any] = r.json()
         return body if body["resolved"] >= sent else None
 

@@ -78,7 +78,12 @@ def test_analyst_dashboard_sql_runs_on_the_real_schema(stack: RunningStack) -> N
     queries += [v["query"] for v in dashboard["templating"]["list"]]
     assert len(queries) >= 8
     for sql in queries:
-        r = httpx.post(f"{stack.api}/v1/sql", json={"sql": _grafana_macros(sql)}, timeout=30)
+        r = httpx.post(
+            f"{stack.api}/v1/sql",
+            json={"sql": _grafana_macros(sql)},
+            headers=stack.headers(),
+            timeout=30,
+        )
         assert r.status_code == 200, f"{sql}\n→ {r.text}"
 
 

@@ -61,6 +61,7 @@ def test_dossier_stream_becomes_the_service_index(stack: RunningStack) -> None:
         r = httpx.get(
             f"{stack.api}/v1/service-index",
             params={"period": DAY, "province": PROVINCE},
+            headers=stack.headers(),
             timeout=10,
         )
         assert r.status_code == 200, r.text
@@ -83,5 +84,9 @@ def test_dossier_stream_becomes_the_service_index(stack: RunningStack) -> None:
         "online_rate": 66.67,
         "overdue_in_progress": 1,  # s4: due 2025-09-10, still open today
     }
-    bad = httpx.get(f"{stack.api}/v1/service-index", params={"period": DAY, "province": "99"})
+    bad = httpx.get(
+        f"{stack.api}/v1/service-index",
+        params={"period": DAY, "province": "99"},
+        headers=stack.headers(),
+    )
     assert (bad.status_code, bad.json()["error"]) == (404, "unknown_province")

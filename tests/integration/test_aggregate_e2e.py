@@ -43,13 +43,17 @@ def test_pushed_reports_give_the_national_figure_under_both_boundaries(
     stack.drained()
     url = f"{stack.api}/v1/national"
     params = {"indicator": "org.units_cut", "period": "2019"}
-    current = httpx.get(url, params=params, timeout=10).json()
+    current = httpx.get(url, params=params, headers=stack.headers(), timeout=10).json()
     assert current["value"] == 13 + 7 + 1_000
     assert (current["provinces_reported"], current["provinces_expected"]) == (2, 34)
-    historical = httpx.get(url, params={**params, "boundary": "historical"}, timeout=10).json()
+    historical = httpx.get(
+        url, params={**params, "boundary": "historical"}, headers=stack.headers(), timeout=10
+    ).json()
     assert historical["value"] == 1_020
     assert (historical["provinces_reported"], historical["provinces_expected"]) == (3, 63)
-    ranking = httpx.get(f"{stack.api}/v1/provinces", params=params, timeout=10).json()
+    ranking = httpx.get(
+        f"{stack.api}/v1/provinces", params=params, headers=stack.headers(), timeout=10
+    ).json()
     assert [(r["province"], r["value"], r["rank"]) for r in ranking["rows"][:2]] == [
         ("14", 1_000.0, 1),
         ("08", 20.0, 2),
@@ -58,7 +62,10 @@ def test_pushed_reports_give_the_national_figure_under_both_boundaries(
 
 def test_bad_question_is_a_4xx_json_from_the_running_service(stack: RunningStack) -> None:
     r = httpx.get(
-        f"{stack.api}/v1/national", params={"indicator": "x.y", "period": "2019"}, timeout=10
+        f"{stack.api}/v1/national",
+        params={"indicator": "x.y", "period": "2019"},
+        headers=stack.headers(),
+        timeout=10,
     )
     assert r.status_code == 404
     assert r.json()["error"] == "unknown_indicator"

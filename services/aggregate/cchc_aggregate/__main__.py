@@ -15,12 +15,11 @@ from cchc_shared.dlq import STAGE_REASONS
 from cchc_shared.provinces import Era, ProvinceRegistry
 from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
-from fastapi import FastAPI
 
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
-from cchc_aggregate.query import routes
+from cchc_aggregate.query.app import create_app
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import SERVICE, ClickHouseSink, SinkMetrics
 
@@ -68,12 +67,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         Topic.DLQ,
         interval_s=settings.lag_interval_s,
     )
-    app = FastAPI(
-        title="CCHC Pipeline query API",
-        description='National administrative-reform figures (docs/contract.md "Query API").',
-        version="1",
-    )
-    routes.install(app, db, lag, settings)
+    app = create_app(db, lag, settings)
     metrics.registry.register(LagCollector(lag))
     lag.start()
     try:

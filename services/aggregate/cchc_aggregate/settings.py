@@ -55,8 +55,17 @@ class AggregateSettings(ServiceSettings):
         "(/v1/pipeline always measures afresh); each refresh fetches every partition's "
         "high-water mark, ~7 % of aggregate's CPU at a 1 s interval under load",
     )
+    tokens_file: Path | None = Field(
+        default=None,
+        description="the API tokens store (hashes only; cchc token create|list|revoke edits it); "
+        "default <data_dir>/secrets/tokens.json",
+    )
     sql_max_rows: int = 100_000
     sql_max_seconds: float = 10.0
+
+    def tokens_path(self) -> Path:
+        """Where the API tokens are stored."""
+        return self.tokens_file or self.data_dir / "secrets" / "tokens.json"
 
     def clickhouse_dsn(self) -> str:
         """The DSN to open; the embedded default lives under the data dir."""

@@ -39,6 +39,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, Any
         return httpx.Response(200, content=orjson.dumps(body))
 
     monkeypatch.setattr(query.httpx, "request", fake)
+    monkeypatch.setenv("CCHC_TOKEN", "cchc_test-token")
     return seen
 
 
@@ -72,3 +73,20 @@ def test_sql_and_api_errors(calls: list[Any]) -> None:
     assert calls[-1][1] == "http://h:1/v1/sql"
     bad = runner.invoke(app, ["query", "national", "nope", "2024"])
     assert bad.exit_code == 1
+
+
+def test_every_query_sends_the_analyst_token(calls: list[Any]) -> None:
+    result = CliRunner().invoke(app, ["query", "sql", "SELECT 1"])
+    assert result.exit_code == 0, result.output
+    assert calls[-1][2]["headers"] == {"Authorization": "Bearer cchc_test-token"}
+
+
+def test_without_a_token_the_error_says_where_to_get_one(
+    calls: list[Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.delenv("CCHC_TOKEN")
+    result = CliRunner().invoke(app, ["query", "--data-dir", str(tmp_path), "sql", "SELECT 1"])
+    assert result.exit_code == 2
+    assert "cchc up" in result.output
+    assert "Traceback" not in result.output
+    assert calls == []

@@ -1,0 +1,19 @@
+"""Who may call which route of the query API (docs/security.md "Identity").
+
+Every route the query API serves is here with its role, or among the runtime's open routes
+(health, readiness, metrics, API docs). A route missing from both is refused by the middleware
+(`cchc_runtime.auth`), and tests/security/test_auth.py enumerates the app's routes against this
+table, so a new route cannot slip in unprotected.
+"""
+
+from __future__ import annotations
+
+from cchc_runtime.tokens import Role
+
+ROLES: dict[str, Role] = {
+    "/v1/national": Role.ANALYST,
+    "/v1/provinces": Role.ANALYST,
+    "/v1/service-index": Role.ANALYST,
+    "/v1/sql": Role.ANALYST,
+    "/v1/pipeline": Role.OPERATOR,
+}

@@ -1,0 +1,26 @@
+"""The query API as one app: its routes, JSON errors, and who may call what."""
+
+from __future__ import annotations
+
+from cchc_runtime.auth import protect
+from cchc_runtime.lag import LagMonitor
+from cchc_runtime.tokens import TokenStore
+from fastapi import FastAPI
+
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.query import routes
+from cchc_aggregate.query.access import ROLES
+from cchc_aggregate.settings import AggregateSettings
+
+
+def create_app(store: Store, lag: LagMonitor | None, settings: AggregateSettings) -> FastAPI:
+    """The query API on `store`, every route behind its role (`access.ROLES`)."""
+    app = FastAPI(
+        title="CCHC Pipeline query API",
+        description='National administrative-reform figures (docs/contract.md "Query API"). '
+        "Every /v1 route needs `Authorization: Bearer <token>` (docs/security.md).",
+        version="1",
+    )
+    routes.install(app, store, lag, settings)
+    protect(app, TokenStore(settings.tokens_path()), ROLES)
+    return app

@@ -1,0 +1,114 @@
+"""Identity on the query API: every route has an owner and a role, enumerated, tried for real.
+
+docs/security.md "Identity". The first test walks the app's own route table, so a route added
+without a role fails here; the others send requests to the running stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cchc_aggregate.query.access import ROLES
+from cchc_aggregate.query.app import create_app
+from cchc_aggregate.settings import AggregateSettings
+from cchc_runtime.auth import OPEN_PATHS
+from cchc_runtime.consumer import Consumer
+from cchc_runtime.http import http_app
+from cchc_runtime.metrics import CoreMetrics
+from cchc_runtime.processor import StreamProcessor
+from cchc_runtime.producer import Output
+from cchc_runtime.tokens import Role, TokenStore
+from cchc_shared.settings import KafkaSettings
+from starlette.routing import Route
+
+from tests.conftest import RunningStack
+
+
+def _served_app(tmp_path: Path) -> Any:
+    """The aggregate app exactly as served: query routes and the runtime's operations routes."""
+    settings = AggregateSettings(tokens_file=tmp_path / "tokens.json")
+    metrics = CoreMetrics.create("aggregate")
+    processor = StreamProcessor(
+        "aggregate",
+        Consumer("aggregate", KafkaSettings(), ["t"], "g", metrics),
+        Output("127.0.0.1:1", client_id="x"),
+        None,  # type: ignore[arg-type]
+        metrics,
+        max_records=1,
+        batch_timeout_ms=1,
+    )
+    return http_app(processor, create_app(None, None, settings))  # type: ignore[arg-type]
+
+
+def test_every_route_is_open_by_name_or_has_a_role(tmp_path: Path) -> None:
+    app = _served_app(tmp_path)
+    paths = {r.path for r in app.routes if isinstance(r, Route)}
+    assert paths - OPEN_PATHS, "no protected route found: the enumeration is broken"
+    unprotected = paths - OPEN_PATHS - set(ROLES)
+    assert unprotected == set(), f"routes without a role: {unprotected}"
+    assert set(ROLES) <= paths, f"roles for routes that do not exist: {set(ROLES) - paths}"
+    assert {p for p in paths & OPEN_PATHS if p.startswith("/v1")} == set()
+
+
+def _call(stack: RunningStack, path: str, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    if path == "/v1/sql":
+        return httpx.post(f"{stack.api}{path}", json={"sql": "SELECT 1"}, headers=headers)
+    params = {"indicator": "staff.cut", "period": "2018"} if path != "/v1/service-index" else {}
+    return httpx.get(f"{stack.api}{path}", params=params, headers=headers, timeout=30)
+
+
+@pytest.mark.connected
+@pytest.mark.parametrize("path", sorted(ROLES))
+def test_no_token_or_a_bad_one_is_401(stack: RunningStack, path: str) -> None:
+    for token in (None, "cchc_" + "A" * 43, "not-a-token", "cchc_"):
+        r = _call(stack, path, token)
+        assert r.status_code == 401, (token, r.text)
+        assert r.json()["error"] == "unauthorized"
+        assert r.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.connected
+@pytest.mark.parametrize("path", sorted(ROLES))
+def test_each_role_gets_exactly_its_routes(stack: RunningStack, path: str) -> None:
+    analyst = _call(stack, path, stack.stack.tokens[Role.ANALYST])
+    operator = _call(stack, path, stack.stack.tokens[Role.OPERATOR])
+    assert operator.status_code not in (401, 403), operator.text
+    if ROLES[path] == Role.OPERATOR:
+        assert analyst.status_code == 403
+        assert analyst.json()["error"] == "forbidden"
+    else:
+        assert analyst.status_code not in (401, 403), analyst.text
+
+
+@pytest.mark.connected
+def test_health_and_metrics_stay_open(stack: RunningStack) -> None:
+    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+        assert httpx.get(f"{stack.api}{path}", timeout=10).status_code == 200, path
+
+
+@pytest.mark.connected
+def test_a_token_created_then_revoked_works_then_does_not(stack: RunningStack) -> None:
+    store = TokenStore(stack.config.data_dir.resolve() / "secrets" / "tokens.json")
+    secret = store.create("security-test", Role.ANALYST)
+    try:
+        assert _call(stack, "/v1/national", secret).status_code != 401
+    finally:
+        store.revoke("security-test")
+    assert _call(stack, "/v1/national", secret).status_code == 401
+
+
+@pytest.mark.connected
+def test_tokens_never_reach_the_logs_and_stay_owner_only(stack: RunningStack) -> None:
+    for path in ROLES:
+        _call(stack, path, stack.stack.tokens[Role.OPERATOR])
+        _call(stack, path, "cchc_" + "B" * 43)
+    secrets_dir = stack.config.data_dir.resolve() / "secrets"
+    for name in ("tokens.json", "analyst.token", "operator.token"):
+        assert (secrets_dir / name).stat().st_mode & 0o077 == 0, name
+    logs = "".join(p.read_text() for p in (stack.config.data_dir / "logs").glob("*.log"))
+    for token in (*stack.stack.tokens.values(), "cchc_" + "B" * 43):
+        assert token not in logs
