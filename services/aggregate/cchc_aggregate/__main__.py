@@ -67,6 +67,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         },
         Topic.DLQ,
         interval_s=settings.lag_interval_s,
+        security=kafka.kafka_python_security(),
     )
     app = FastAPI(
         title="CCHC Pipeline query API",
