@@ -173,6 +173,7 @@ def test_kafka_listeners_sasl_scram_and_no_plaintext_beyond_loopback() -> None:
     assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:admin", "User:ANONYMOUS"}
     assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@127.0.0.1:9093"
     assert env["KAFKA_SSL_KEYSTORE_LOCATION"] == "/run/secrets/kafka_tls_pem"
+    assert "kafka-data:" + env["KAFKA_LOG_DIRS"] in _compose()["services"]["kafka"]["volumes"]
     assert _compose()["services"]["kafka"]["ports"] == [PROVINCE_PORT]
     jaas = (ROOT / "deploy" / "kafka" / "kafka_server_jaas.conf").read_text()
     assert "ScramLoginModule required;" in jaas
