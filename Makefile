@@ -46,7 +46,9 @@ promtool: ## check the Prometheus config and rules, run the alert unit tests
 	promtool check rules deploy/prometheus/alerts.yml
 	promtool test rules deploy/prometheus/alerts_test.yml
 
-DOCKERFILES := $(wildcard services/*/Dockerfile)
+# Every Dockerfile of the repository (not those inside the virtualenv, tools or data).
+DOCKERFILES = $(shell find . \( -path './.*' -o -path ./var -o -name node_modules \) -prune -o \
+  \( -name Dockerfile -o -name '*.Dockerfile' \) -type f -print | sort)
 deploy-lint: setup ## docker-compose.yml against the compose-spec schema and compose-lint; hadolint
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/compose-lint check --config .compose-lint.yml --strict-config --fail-on high --no-env -q docker-compose.yml
