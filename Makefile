@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup run test lint typecheck unit promtool bench bench-dossiers lock clean
+.PHONY: help setup run test lint typecheck unit promtool deploy-lint bench bench-dossiers lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,7 +46,15 @@ promtool: ## check the Prometheus config and rules, run the alert unit tests
 	promtool check rules deploy/prometheus/alerts.yml
 	promtool test rules deploy/prometheus/alerts_test.yml
 
-test: lint typecheck promtool unit ## ruff, mypy, promtool and every test (real broker and chDB included)
+# Every Dockerfile of the repository (not those inside the virtualenv, tools or data).
+DOCKERFILES = $(shell find . \( -path './.*' -o -path ./var -o -name node_modules \) -prune -o \
+  \( -name Dockerfile -o -name '*.Dockerfile' \) -type f -print | sort)
+deploy-lint: setup ## docker-compose.yml against the compose-spec schema and compose-lint; hadolint
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(BIN)/compose-lint check --config .compose-lint.yml --strict-config --fail-on high --no-env -q docker-compose.yml
+	$(BIN)/hadolint --config .hadolint.yaml $(DOCKERFILES)
+
+test: lint typecheck promtool deploy-lint unit ## ruff, mypy, promtool, deploy lint and every test (real broker and chDB included)
 
 bench: setup ## throughput and latency vs the broker's ceiling → bench/results/ (bench/README.md)
 	$(BIN)/python -m cchc_bench $(BENCH_ARGS)

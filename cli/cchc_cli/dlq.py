@@ -25,6 +25,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cchc_cli.kafka_security import kafka_python_security
+
 app = typer.Typer(help="Look at and replay dead letters (cchc.dlq).", no_args_is_help=True)
 console = Console(stderr=True)
 out = Console()
@@ -52,7 +54,7 @@ def read_dead_letters(bootstrap_servers: str) -> tuple[list[Entry], int]:
     """Every envelope on cchc.dlq, and how many records there were not envelopes."""
     entries, unreadable = [], 0
     try:
-        records = read_topic(bootstrap_servers, Topic.DLQ)
+        records = read_topic(bootstrap_servers, Topic.DLQ, security=kafka_python_security())
     except LookupError as exc:
         raise typer.BadParameter(str(exc)) from None
     for record in records:
@@ -314,7 +316,11 @@ def replay(
 
 def _producer(bootstrap: str) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="cchc-dlq-replay"
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        client_id="cchc-dlq-replay",
+        **kafka_python_security(),
     )
 
 

@@ -12,6 +12,8 @@ from cchc_shared.topics import raw_topic
 from cchc_shared.validation import event_date, province_candidates
 from kafka import KafkaProducer
 
+from cchc_cli.kafka_security import kafka_python_security
+
 
 @dataclass
 class Failure:
@@ -126,4 +128,5 @@ def producer(bootstrap_servers: str) -> KafkaProducer:
         enable_idempotence=True,
         linger_ms=5,
         client_id="cchc-push",
+        **kafka_python_security(),
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import ssl
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +37,67 @@ class KafkaSettings(BaseSettings):
         description="most bytes one fetch may return (Tansu applies this limit, not the "
         "per-partition one): bounds what a consumer buffers while it works through a backlog",
     )
+    # Security (docs/security.md "Deployment: Kafka and ClickHouse access"). The embedded
+    # broker is bound to 127.0.0.1 and speaks PLAINTEXT; docker-compose.yml gives each service
+    # its own SCRAM principal on the internal listener (SASL_PLAINTEXT), provinces and remote
+    # tools use SASL_SSL.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = Field(
+        default=None, description="never logged: repr and dumps show it masked"
+    )
+    ssl_cafile: str | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the broker's certificate (SSL, SASL_SSL); "
+        "unset: the system's trusted CAs",
+    )
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs CCHC_KAFKA_SASL_USERNAME "
+                "and CCHC_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    def _sasl(self) -> dict[str, Any]:
+        if not self.security_protocol.startswith("SASL_"):
+            return {}
+        assert self.sasl_password is not None  # checked by the validator
+        return {
+            "sasl_mechanism": self.sasl_mechanism,
+            "sasl_plain_username": self.sasl_username,
+            "sasl_plain_password": self.sasl_password.get_secret_value(),
+        }
+
+    def aiokafka_security(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka clients (AIOKafkaConsumer, AIOKafkaProducer, admin).
+
+        Holds the password in clear: pass it to the client, never log it.
+        """
+        kwargs: dict[str, Any] = {"security_protocol": self.security_protocol, **self._sasl()}
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            # What aiokafka.helpers.create_ssl_context does, without importing aiokafka here.
+            kwargs["ssl_context"] = ssl.create_default_context(
+                ssl.Purpose.SERVER_AUTH, cafile=self.ssl_cafile
+            )
+        return kwargs
+
+    def kafka_python_security(self) -> dict[str, Any]:
+        """Keyword arguments for kafka-python clients (KafkaConsumer, KafkaProducer, admin).
+
+        Holds the password in clear: pass it to the client, never log it.
+        """
+        kwargs: dict[str, Any] = {"security_protocol": self.security_protocol, **self._sasl()}
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            kwargs["ssl_check_hostname"] = True
+            if self.ssl_cafile:
+                kwargs["ssl_cafile"] = self.ssl_cafile
+        return kwargs
 
 
 class ServiceSettings(BaseSettings):

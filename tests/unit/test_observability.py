@@ -226,7 +226,11 @@ def test_compose_runs_prometheus_and_grafana_on_loopback() -> None:
     assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
     assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
     assert "./deploy/grafana/dashboards:/etc/grafana/dashboards:ro" in grafana["volumes"]
-    assert "grafana-clickhouse-datasource" in grafana["environment"]["GF_INSTALL_PLUGINS"]
+    # No plugin is downloaded at start: the ClickHouse data source is read from a local folder.
+    assert "GF_INSTALL_PLUGINS" not in grafana["environment"]
+    assert grafana["environment"]["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
+    assert "./deploy/grafana/plugins:/var/lib/grafana-plugins:ro" in grafana["volumes"]
+    assert grafana["environment"]["GF_PATHS_PLUGINS"] == "/var/lib/grafana-plugins"
 
 
 def test_compose_scrape_config_has_the_jobs_the_embedded_one_generates() -> None:

@@ -66,6 +66,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         },
         Topic.DLQ,
         interval_s=settings.lag_interval_s,
+        security=kafka.kafka_python_security(),
     )
     app = create_app(db, lag, settings)
     metrics.registry.register(LagCollector(lag))

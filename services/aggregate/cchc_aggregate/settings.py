@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from cchc_shared.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 
@@ -29,6 +30,11 @@ class AggregateSettings(ServiceSettings):
         default=None,
         description="ClickHouse DSN: chdb:///abs/path (embedded) or http(s)://… (server); "
         "default chdb://<data_dir>/clickhouse",
+    )
+    dsn_password: SecretStr | None = Field(
+        default=None,
+        description="password of the DSN's user, kept out of the DSN (docker-compose.yml sets "
+        "it from CCHC_CLICKHOUSE_WRITER_PASSWORD); never logged: repr shows it masked",
     )
     migrations_dir: Path = Field(default_factory=_find_migrations)
     group_id: str = "cchc-aggregate"
@@ -68,7 +74,19 @@ class AggregateSettings(ServiceSettings):
         return self.tokens_file or self.data_dir / "secrets" / "tokens.json"
 
     def clickhouse_dsn(self) -> str:
-        """The DSN to open; the embedded default lives under the data dir."""
+        """The DSN to open; the embedded default lives under the data dir.
+
+        With `dsn_password`, the password is put into the DSN here: the result holds it in
+        clear, so hand it to the client and never log it.
+        """
         if self.dsn:
-            return self.dsn
+            if self.dsn_password is None:
+                return self.dsn
+            parts = urlsplit(self.dsn)
+            if not parts.username:
+                raise ValueError("CCHC_AGGREGATE_DSN_PASSWORD needs a user in CCHC_AGGREGATE_DSN")
+            secret = quote(self.dsn_password.get_secret_value(), safe="")
+            host = parts.netloc.rpartition("@")[2]
+            netloc = f"{parts.username}:{secret}@{host}"  # the user as written (URL-encoded)
+            return urlunsplit(parts._replace(netloc=netloc))
         return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"

@@ -74,6 +74,7 @@ class Consumer:
             fetch_max_bytes=k.fetch_max_bytes,
             session_timeout_ms=k.session_timeout_ms,
             heartbeat_interval_ms=k.heartbeat_interval_ms,
+            **k.aiokafka_security(),
         )
         await self._consumer.start()
         self._consumer.subscribe(self.topics, listener=_Listener(self))

@@ -52,15 +52,21 @@ def read_topic(
     idle_s: float = 2.0,
     timeout_s: float = 60.0,
     gap_give_up_s: float = 5.0,
+    security: dict[str, Any] | None = None,
 ) -> list[Any]:
     """Every record of `topic` (kafka-python ConsumerRecords), partition by partition in order.
 
     Stops once every partition is read up to the high-water mark its last fetch reported, or
     after `idle_s` without a record (a partition that never answered), or after `timeout_s`.
     A hole in a partition's offsets is read again until it fills, for at most `gap_give_up_s`.
+    `security`: `KafkaSettings.kafka_python_security()` (protocol, SASL, TLS).
     """
     consumer = groupless_consumer(
-        bootstrap_servers, "cchc-reader", fetch_max_wait_ms=100, check_crcs=False
+        bootstrap_servers,
+        "cchc-reader",
+        fetch_max_wait_ms=100,
+        check_crcs=False,
+        **(security or {}),
     )
     try:
         tps = partitions(consumer, [topic])

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from prometheus_client.core import GaugeMetricFamily
@@ -55,8 +56,11 @@ class LagMonitor:
         dlq_topic: str,
         interval_s: float = 1.0,
         fetch_timeout_s: float = 3.0,
+        security: dict[str, Any] | None = None,
     ) -> None:
+        """`security`: `KafkaSettings.kafka_python_security()` (protocol, SASL, TLS)."""
         self.bootstrap_servers = bootstrap_servers
+        self._security = dict(security or {})
         self.groups = dict(groups)
         self.dlq_topic = dlq_topic
         self.interval_s = interval_s
@@ -115,9 +119,12 @@ class LagMonitor:
             fetch_max_bytes=1024,
             check_crcs=False,
             fetch_max_wait_ms=50,
+            **self._security,
         )
         admin = KafkaAdminClient(
-            bootstrap_servers=self.bootstrap_servers, client_id="cchc-lag-monitor"
+            bootstrap_servers=self.bootstrap_servers,
+            client_id="cchc-lag-monitor",
+            **self._security,
         )
         return consumer, admin
 

@@ -197,7 +197,12 @@ def kafka_processor(
     return StreamProcessor(
         name,
         Consumer(name, kafka, topics, group_id, metrics),
-        Output(kafka.bootstrap_servers, linger_ms=kafka.linger_ms, client_id=name),
+        Output(
+            kafka.bootstrap_servers,
+            linger_ms=kafka.linger_ms,
+            client_id=name,
+            security=kafka.aiokafka_security(),
+        ),
         step,
         metrics,
         max_records=kafka.max_records,

@@ -8,6 +8,7 @@ import itertools
 import logging
 import struct
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -19,8 +20,16 @@ log = logging.getLogger(__name__)
 class Output:
     """A producer with acks=all: `send_all` returns once every message is durable."""
 
-    def __init__(self, bootstrap_servers: str, *, linger_ms: int = 5, client_id: str) -> None:
-        self._config = {
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        linger_ms: int = 5,
+        client_id: str,
+        security: dict[str, Any] | None = None,
+    ) -> None:
+        """`security`: `KafkaSettings.aiokafka_security()` (protocol, SASL, TLS)."""
+        self._config: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "acks": "all",
             # Tansu 0.6 answers InitProducerId with an error to aiokafka, so no idempotence:
@@ -29,6 +38,7 @@ class Output:
             "linger_ms": linger_ms,
             "max_batch_size": 1024 * 1024,
             "client_id": client_id,
+            **(security or {}),
         }
         self._producer: AIOKafkaProducer | None = None
         self._partitions: dict[str, list[int]] = {}
