@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from cchc_devstack.secrets import tokens_file
 from cchc_runtime.tokens import Role, TokenStore, write_secret
+from cchc_shared.provinces import Era, default_registry
 from rich.console import Console
 from rich.table import Table
 
@@ -39,8 +40,15 @@ def _store(store: Path | None, data_dir: Path) -> TokenStore:
 
 @token_app.command()
 def create(
-    role: Annotated[Role, typer.Option(help="analyst: query routes and SQL; operator: all.")],
     name: Annotated[str, typer.Option(help="Who or what holds it (letters, digits, - _ .).")],
+    role: Annotated[
+        Role | None,
+        typer.Option(help="analyst: query routes and SQL; operator: all of those and more."),
+    ] = None,
+    province: Annotated[
+        str | None,
+        typer.Option(help="A province system's token: its current (2025) province code, e.g. 15."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Also write the token to this file (mode 0600).")
     ] = None,
@@ -48,8 +56,17 @@ def create(
     tokens: StoreOption = None,
 ) -> None:
     """Make a token and print it once (only its hash is kept)."""
+    if province is not None:
+        if role not in (None, Role.PROVINCE):
+            raise typer.BadParameter("--province makes a province token: leave --role out")
+        units = {u.code for u in default_registry().units(Era.POST_2025)}
+        if province not in units:
+            raise typer.BadParameter(f"{province!r} is not a current (2025) province code")
+        role = Role.PROVINCE
+    if role is None:
+        raise typer.BadParameter("say --role analyst|operator, or --province NN")
     try:
-        secret = _store(tokens, data_dir).create(name, role)
+        secret = _store(tokens, data_dir).create(name, role, province)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     if out is not None:
@@ -63,9 +80,11 @@ def create(
 @token_app.command("list")
 def list_tokens(data_dir: DataDirOption = Path("var"), tokens: StoreOption = None) -> None:
     """Every token's name, role, creation and revocation (never the token)."""
-    table = Table("name", "role", "created", "revoked")
+    table = Table("name", "role", "province", "created", "revoked")
     for entry in _store(tokens, data_dir).entries():
-        table.add_row(entry.name, entry.role, entry.created_at, entry.revoked_at or "")
+        table.add_row(
+            entry.name, entry.role, entry.province or "", entry.created_at, entry.revoked_at or ""
+        )
     Console().print(table)
 
 

@@ -7,7 +7,9 @@ JSON file (mode 0600) that the CLI edits and the services re-read when it change
 created or revoked takes effect without a restart. Tokens never appear in logs: only names do.
 
 Roles: ``analyst`` (query routes, SQL), ``operator`` (all of analyst's, plus pipeline state and
-anything that changes state).
+anything that changes state), and ``province``: a provincial system, bound to one current (2025)
+province code, which may push and read only that province's own data — no analyst or operator
+route, and no other role's routes accept it.
 """
 
 from __future__ import annotations
@@ -30,15 +32,17 @@ PREFIX = "cchc_"
 
 
 class Role(StrEnum):
-    """What a token may do; each role includes the ones before it."""
+    """What a token may do. Operator includes analyst; province stands apart."""
 
     ANALYST = "analyst"
     OPERATOR = "operator"
+    PROVINCE = "province"
 
     def allows(self, required: Role) -> bool:
         """Whether a holder of this role may use a route that requires `required`."""
-        order = list(Role)
-        return order.index(self) >= order.index(required)
+        if self is Role.PROVINCE or required is Role.PROVINCE:
+            return self is required
+        return self is required or (self is Role.OPERATOR and required is Role.ANALYST)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class TokenEntry:
     sha256: str
     created_at: str
     revoked_at: str | None = None
+    province: str | None = None
 
     @property
     def active(self) -> bool:
@@ -59,10 +64,12 @@ class TokenEntry:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request comes from, once its token checked out."""
+    """Who a request comes from, once its token checked out (`province`: a province token's
+    current province code)."""
 
     name: str
     role: Role
+    province: str | None = None
 
 
 def digest(secret: str) -> str:
@@ -97,7 +104,7 @@ class TokenStore:
         # The lookup is by hash of a 256-bit secret; the comparison is constant-time anyway.
         if entry is None or not hmac.compare_digest(entry.sha256, wanted) or not entry.active:
             return None
-        return Principal(entry.name, entry.role)
+        return Principal(entry.name, entry.role, entry.province)
 
     def _refresh(self) -> None:
         try:
@@ -112,8 +119,14 @@ class TokenStore:
 
     # -- changing (the CLI) -------------------------------------------------------------------
 
-    def create(self, name: str, role: Role) -> str:
-        """A new token for `name`; returns the secret, which is shown once and never stored."""
+    def create(self, name: str, role: Role, province: str | None = None) -> str:
+        """A new token for `name`; returns the secret, which is shown once and never stored.
+
+        A province token names its current (2025) province code; other roles name none. The
+        caller checks the code against the province registry.
+        """
+        if (role is Role.PROVINCE) != (province is not None):
+            raise ValueError("a province token needs --province NN, and only it has one")
         if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise ValueError("a token name is letters, digits, '-', '_' or '.'")
         secret = PREFIX + secrets.token_urlsafe(32)
@@ -121,7 +134,7 @@ class TokenStore:
             if any(e.name == name and e.active for e in entries):
                 raise ValueError(f"an active token named {name!r} exists: revoke it first")
             now = datetime.now(UTC).isoformat(timespec="seconds")
-            entries.append(TokenEntry(name, role, digest(secret), now))
+            entries.append(TokenEntry(name, role, digest(secret), now, province=province))
         return secret
 
     def revoke(self, name: str) -> bool:
@@ -130,7 +143,7 @@ class TokenStore:
             for i, e in enumerate(entries):
                 if e.name == name and e.active:
                     now = datetime.now(UTC).isoformat(timespec="seconds")
-                    entries[i] = TokenEntry(e.name, e.role, e.sha256, e.created_at, now)
+                    entries[i] = TokenEntry(e.name, e.role, e.sha256, e.created_at, now, e.province)
                     return True
         return False
 

@@ -55,3 +55,20 @@ def test_a_bad_role_or_name_is_a_one_line_error(tmp_path: Path) -> None:
     )
     assert bad_name.exit_code == 2
     assert "Traceback" not in bad_name.output
+
+
+def test_a_province_token_names_a_current_province(tmp_path: Path) -> None:
+    runner = CliRunner()
+    made = runner.invoke(
+        app,
+        ["token", "create", "--province", "15", "--name", "lao-cai", "--data-dir", str(tmp_path)],
+    )
+    assert made.exit_code == 0, made.output
+    secret = made.stdout.strip().splitlines()[-1]
+    store = TokenStore(tmp_path / "secrets" / "tokens.json")
+    assert store.verify(secret) == Principal("lao-cai", Role.PROVINCE, "15")
+    for bad in ("10", "99", "Lào Cai"):  # 10 (old Lào Cai) merged into 15 in 2025
+        refused = runner.invoke(
+            app, ["token", "create", "--province", bad, "--name", "x", "--data-dir", str(tmp_path)]
+        )
+        assert refused.exit_code == 2, bad

@@ -21,7 +21,7 @@ def test_a_token_is_random_shown_once_and_stored_only_as_its_hash(tmp_path: Path
     assert secret not in text
     assert other not in text
     [first, _] = json.loads(text)
-    assert set(first) == {"name", "role", "sha256", "created_at", "revoked_at"}
+    assert set(first) == {"name", "role", "sha256", "created_at", "revoked_at", "province"}
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert store.verify(secret) == Principal("hanoi-analyst", Role.ANALYST)
     assert store.verify(other) == Principal("ops", Role.OPERATOR)
@@ -71,3 +71,17 @@ def test_secret_files_are_owner_only_even_if_they_existed(tmp_path: Path) -> Non
     write_secret(path, "cchc_x")
     assert path.read_text() == "cchc_x\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_province_token_is_bound_to_its_province_and_to_nothing_else(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tokens.json")
+    secret = store.create("lao-cai-mc", Role.PROVINCE, province="15")
+    assert store.verify(secret) == Principal("lao-cai-mc", Role.PROVINCE, "15")
+    assert Role.PROVINCE.allows(Role.PROVINCE)
+    assert not Role.PROVINCE.allows(Role.ANALYST)
+    assert not Role.OPERATOR.allows(Role.PROVINCE)
+    assert not Role.ANALYST.allows(Role.PROVINCE)
+    with pytest.raises(ValueError, match="province"):
+        store.create("x", Role.PROVINCE)
+    with pytest.raises(ValueError, match="province"):
+        store.create("y", Role.ANALYST, province="15")
