@@ -92,6 +92,7 @@ class Stack:
                 "CCHC_AGGREGATE_PORT": str(ports["aggregate"]),
                 "CCHC_AGGREGATE_DATA_DIR": str(c.data_dir.resolve()),
                 "CCHC_AGGREGATE_TOKENS_FILE": str(secrets.tokens_file(c.data_dir.resolve())),
+                "CCHC_INGEST_TOKENS_FILE": str(secrets.tokens_file(c.data_dir.resolve())),
                 "CCHC_INGEST_LOG_FORMAT": "json",
                 "CCHC_NORMALIZE_LOG_FORMAT": "json",
                 "CCHC_AGGREGATE_LOG_FORMAT": "json",

@@ -13,6 +13,7 @@ committed offset.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,6 +73,7 @@ class IngestStage:
         self.metrics = metrics
         self.limiter = DlqLimiter(limit) if limit is not None else None
         self.cooldown_s = cooldown_s
+        self._held_until: dict[str, float] = {}  # province → time.monotonic() of its release
 
     def process(self, records: Sequence[Record]) -> Result:
         """Validate a batch."""
@@ -124,11 +126,24 @@ class IngestStage:
             ", ".join(f"{p}:{o}" for (t, p), o in sorted(held.items()) if t == topic),
             extra={"topic": topic, "reason": f"dlq_limit_{trip.cause}"},
         )
+        self._held_until[trip.province] = time.monotonic() + self.cooldown_s
         return Pause(topic, self.cooldown_s, lambda: self.release(trip.province))
+
+    def retry_after(self, province: str) -> float | None:
+        """Seconds until `province`'s cool-down ends (at least 1), or None when it is not held.
+
+        The HTTPS push asks this before it takes a province's events (429 with Retry-After).
+        """
+        if self.limiter is None or not self.limiter.is_held(province):
+            return None
+        until = self._held_until.get(province)
+        remaining = self.cooldown_s if until is None else until - time.monotonic()
+        return max(1.0, remaining)
 
     def release(self, province: str) -> None:
         """End a province's cool-down (the runtime resumes its topic)."""
         if self.limiter is not None:
             self.limiter.release(province)
+        self._held_until.pop(province, None)
         self.metrics.paused.labels(service=SERVICE, province=province).set(0)
         log.warning("dead-letter limit: resuming %s", raw_topic(province))
