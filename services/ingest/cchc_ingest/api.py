@@ -127,7 +127,8 @@ class Border:
         """Write the lines (and the early rejects' dead letters); returns once Kafka has them."""
         out, results, accepted = self.prepare(province, lines, int(time.time() * 1000))
         try:
-            await asyncio.wait_for(self.output.send_all(out), self.timeout_s)
+            if out:
+                await asyncio.wait_for(self.output.send_all(out), self.timeout_s)
         except (KafkaError, TimeoutError) as exc:
             log.warning("push of province %s not acknowledged: %r", province, exc)
             raise Unavailable from exc
