@@ -25,6 +25,7 @@ from cchc_cli import simulate as simulation
 from cchc_cli.query import query_app
 from cchc_cli.token import token_app
 from cchc_cli.top import top
+from cchc_cli.validate import validate_command
 
 app = typer.Typer(
     help="CCHC Pipeline: Vietnam's administrative-reform figures, province → Kafka → ClickHouse.",
@@ -205,6 +206,7 @@ app.add_typer(query_app, name="query")
 app.add_typer(token_app, name="token")
 app.command("top")(top)
 app.command("simulate")(simulation.simulate_command)
+app.command("validate")(validate_command)
 
 if __name__ == "__main__":
     app()
