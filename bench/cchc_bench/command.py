@@ -25,6 +25,12 @@ def bench(
     latency_rate: Annotated[int, typer.Option(min=100, help="Offered load, events/s.")] = 10_000,
     latency_seconds: Annotated[int, typer.Option(min=1, help="How long to offer it.")] = 20,
     producers: Annotated[int, typer.Option(min=1, max=8, help="Producer processes.")] = 2,
+    https_events: Annotated[
+        int, typer.Option(min=1000, help="Events posted to POST /v1/events (1,000 a batch).")
+    ] = 100_000,
+    https_concurrency: Annotated[
+        int, typer.Option(min=1, max=32, help="HTTPS push requests in flight.")
+    ] = 4,
     profile: Annotated[
         bool, typer.Option("--profile", help="py-spy the services during the sustained run.")
     ] = False,
@@ -46,6 +52,8 @@ def bench(
         latency_rate=latency_rate,
         latency_seconds=latency_seconds,
         producers=producers,
+        https_events=https_events,
+        https_concurrency=https_concurrency,
         profile=profile,
         out_dir=out,
         phases=phases,
@@ -87,6 +95,19 @@ def summary(results: Results) -> Table:
             " ".join(x for x in (t.gap, t.note) if x),
         )
     f = results.figures
+    if "end_to_end" in f:
+        table.add_row(
+            "Kafka push", _fmt(f["end_to_end"]["push_events_per_s"], "events/s"), "", "", ""
+        )
+    if "https_push" in f:
+        h = f["https_push"]
+        table.add_row(
+            f"HTTPS push ({h['batch_lines']:,}-line batches)",
+            _fmt(h["events_per_s"], "events/s"),
+            "",
+            "",
+            f"{h['concurrency']} in flight; end to end {_fmt(h['end_to_end_events_per_s'])}/s",
+        )
     for key, label in (("ceiling", "ceiling"), ("naive", "naive pipeline")):
         if key in f:
             table.add_row(label, _fmt(f[key]["events_per_s"], "events/s"), "", "", "")

@@ -9,13 +9,18 @@ Phases (each can be skipped):
                    service's ``cchc_messages_consumed_total``; RSS sampled from /proc;
                    optionally py-spy profiles of the three services;
 3. ``queries``   — national query latency over the loaded data;
-4. ``ceiling``   — the same N events through three pass-through hops on a fresh broker;
-5. ``naive``     — a smaller number of events through per-message handlers on a fresh broker.
+4. ``https``     — events posted to ingest's ``POST /v1/events`` in 1,000-line batches, one
+                   province token per province; events/s from the first request until every
+                   batch was acknowledged (durable on the broker), beside the Kafka push's figure,
+                   then until every row is in ClickHouse;
+5. ``ceiling``   — the same N events through three pass-through hops on a fresh broker;
+6. ``naive``     — a smaller number of events through per-message handlers on a fresh broker.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import multiprocessing
 import shutil
@@ -28,21 +33,26 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cchc_devstack import broker
+from cchc_devstack import broker, secrets
 from cchc_devstack.ports import HOST, free_port_block
 from cchc_devstack.stack import Stack, StackConfig
 from cchc_devstack.topics import ensure_topics, pipeline_topics
+from cchc_runtime.tokens import Role, TokenStore
+from cchc_shared.catalogue import default_catalogue
+from cchc_shared.provinces import default_registry
 
-from cchc_bench import ceiling, chart, naive, probe
+from cchc_bench import ceiling, chart, https, naive, probe
+from cchc_bench.events import EventFactory, generate
 from cchc_bench.load import Push, PushSpec, split
 from cchc_bench.profile import Profiler
 from cchc_bench.stats import Results, Thresholds, active_rate, summarize
 
-PHASES = ("latency", "sustained", "queries", "ceiling", "naive")
+PHASES = ("latency", "sustained", "queries", "https", "ceiling", "naive")
 Say = Callable[[str], None]
 # Natural-key ranges of the indicator reports: sustained from 0 (province-wide keys first, so the
 # national queries have data), latency and the references far above.
 LATENCY_KEYS = 450_000
+HTTPS_KEYS = 300_000
 NATIONAL_QUESTIONS = (
     ("dossiers.received", "2025-Q4"),
     ("dossiers.received", "2026-03"),
@@ -59,6 +69,8 @@ class BenchConfig:
 
     events: int = 1_000_000
     naive_events: int = 3_000
+    https_events: int = 100_000
+    https_concurrency: int = 4
     latency_rate: int = 10_000
     latency_seconds: int = 20
     producers: int = 2
@@ -289,7 +301,7 @@ class Runner:
         )
         tmp = Path(tempfile.mkdtemp(prefix="cchc-bench-"))
         try:
-            if {"latency", "sustained", "queries"} & set(c.phases):
+            if {"latency", "sustained", "queries", "https"} & set(c.phases):
                 self._pipeline(tmp / "stack")
             if "ceiling" in c.phases:
                 self._ceiling(tmp / "ceiling")
@@ -325,6 +337,8 @@ class Runner:
                     self._sustained(stack, api, sampler)
                 if "queries" in c.phases:
                     self._queries(api)
+                if "https" in c.phases:
+                    self._https(stack, api)
             finally:
                 sampler.stop()
                 api.close()
@@ -466,6 +480,50 @@ class Runner:
         }
         if c.profile:
             self.results.figures["profiles"] = profiles
+
+    def _https(self, stack: Stack, api: Api) -> None:
+        c = self.config
+        self.say(f"https: generating {c.https_events:,} events …")
+        factory = EventFactory(default_registry(), default_catalogue(), "h0", c.seed + 100)
+        messages = generate(factory, c.https_events, key_indices=itertools.count(HTTPS_KEYS))
+        work = https.batches(messages)
+        store = TokenStore(secrets.tokens_file(stack.config.data_dir.resolve()))
+        tokens = {
+            p: store.create(f"bench-https-{p}", Role.PROVINCE, province=p)
+            for p in sorted({b.province for b in work})
+        }
+        url = f"http://{HOST}:{stack.config.ports()['ingest']}"
+        self.say(
+            f"https: posting {len(work)} batches of ≤ {https.BATCH_LINES:,} lines, "
+            f"{c.https_concurrency} in flight …"
+        )
+        outcome = https.push(url, tokens, work, c.https_concurrency)
+        if outcome.accepted != c.https_events:
+            raise AssertionError(
+                f"https: {outcome.accepted:,} of {c.https_events:,} events accepted "
+                f"(statuses {outcome.statuses})"
+            )
+        self._wait_rows(api, "h", c.https_events, outcome.first_at)
+        where = "startsWith(event_id, 'h')"
+        last = api.sql(
+            f"SELECT max(t) FROM ({_both(where, 'toUnixTimestamp64Milli(inserted_at) AS t')})"
+        )
+        elapsed = int(last[0][0]) / 1000 - outcome.first_at
+        kafka = self.results.figures.get("end_to_end") or {}
+        self.results.figures["https_push"] = {
+            **outcome.figures(c.https_events),
+            "batch_lines": https.BATCH_LINES,
+            "concurrency": c.https_concurrency,
+            "provinces": len(tokens),
+            "kafka_push_events_per_s": kafka.get("push_events_per_s"),
+            "end_to_end_seconds": round(elapsed, 2),
+            "end_to_end_events_per_s": round(c.https_events / elapsed, 1),
+            "method": "POST /v1/events over plain HTTP on loopback (TLS is the reverse proxy's), "
+            "JSON lines, one token per province; events_per_s = events / (last 2xx − first "
+            "request), each 2xx meaning every line durable on the broker (acks=all); "
+            "end_to_end = until the last row's ClickHouse inserted_at. kafka_push_events_per_s "
+            "is the sustained phase's push (producers straight to Kafka) on the same stack",
+        }
 
     def _queries(self, api: Api) -> None:
         c = self.config
