@@ -271,5 +271,10 @@ def create_app(border: Border, settings: IngestSettings) -> FastAPI:
             return lines
         return _json(border.dry_run(province, lines))
 
-    protect(app, TokenStore(settings.tokens_path()), ROLES)
+    protect(
+        app,
+        TokenStore(settings.tokens_path()),
+        ROLES,
+        "A province token from `cchc token create --province NN --name NAME`.",
+    )
     return app

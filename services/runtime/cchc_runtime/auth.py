@@ -102,8 +102,14 @@ async def _deny(
     await response(scope, receive, send)
 
 
-def protect(app: FastAPI, store: TokenStore, roles: Mapping[str, Role]) -> None:
-    """Require `roles[path]` on every route of `app` but the open ones; describe it in OpenAPI."""
+def protect(
+    app: FastAPI,
+    store: TokenStore,
+    roles: Mapping[str, Role],
+    token_help: str = "A token from `cchc token create --role analyst|operator`.",
+) -> None:
+    """Require `roles[path]` on every route of `app` but the open ones; describe it in OpenAPI
+    (`token_help`: how to get a token, as the API description shows it)."""
     app.add_middleware(BearerAuth, router=app.router, store=store, roles=roles)
     original = app.openapi
 
@@ -114,7 +120,7 @@ def protect(app: FastAPI, store: TokenStore, roles: Mapping[str, Role]) -> None:
         schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
             "type": "http",
             "scheme": "bearer",
-            "description": "A token from `cchc token create --role analyst|operator`.",
+            "description": token_help,
         }
         for path, operations in schema.get("paths", {}).items():
             role = roles.get(path)
