@@ -3,8 +3,8 @@
 with what really happens — the push's own answer, the dead letters on cchc.dlq (stage, reason,
 field errors), and the rows that land.
 
-A province token for 92 (Cần Thơ since 2025, with the old Cần Thơ, Hậu Giang and Sóc Trăng);
-cchc.raw.92 is used by no other test.
+A province token for 68 (Lâm Đồng since 2025, with the old Lâm Đồng, Bình Thuận and Đắk Nông);
+cchc.raw.68 is used by no other test.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.e2e.push_support import dead_letters, kept, post, province_token
 
 pytestmark = pytest.mark.connected
 
-PROVINCE, TOPIC = "92", "cchc.raw.92"
+PROVINCE, TOPIC = "68", "cchc.raw.68"
 EARLY = {"oversized", "malformed_json", "unknown_schema", "schema_violation"}
 
 JSON = st.recursive(
@@ -38,7 +38,7 @@ JSON = st.recursive(
     max_leaves=6,
 )
 PROVINCES = st.sampled_from(
-    ["Cần Thơ", "92", 92, "Sóc Trăng", "94", "Hậu Giang", "Hà Nội", "79", "Atlantis", "15"]
+    ["Lâm Đồng", "68", 68, "Bình Thuận", "60", "Đắk Nông", "Hà Nội", "79", "Atlantis", "15"]
 )
 PERIODS = st.sampled_from(["2024-Q1", "2023", "2024-H1", "2025-Q3", "2016/2020", "2099", "2022-13"])
 NUMBERS = (
@@ -124,15 +124,15 @@ def body_lines(n: int) -> list[bytes]:
     lines: list[bytes] = []
     seen: set[bytes] = set()
     first = events.report(
-        province="Cần Thơ", period="2024-Q1", reported_at="2024-03-28T09:00:00+07:00"
+        province="Lâm Đồng", period="2024-Q1", reported_at="2024-03-28T09:00:00+07:00"
     )
     for i, item in enumerate([first, *draw_items(n)]):
         if isinstance(item, dict):
-            item = {**item, "event_id": f"p92-{i}"}
+            item = {**item, "event_id": f"p68-{i}"}
             if item.get("schema") == "cchc.dossier_event/1":
-                item["dossier_id"] = f"P92-{i}"
+                item["dossier_id"] = f"P68-{i}"
             else:
-                item["agency"] = f"p92-{i}"
+                item["agency"] = f"p68-{i}"
             line = orjson.dumps(item)
         else:
             line = item if isinstance(item, bytes) else item.encode()
@@ -144,7 +144,7 @@ def body_lines(n: int) -> list[bytes]:
 
 
 def _letters(stack: RunningStack, lines: set[bytes]) -> dict[bytes, list[DeadLetter]]:
-    """Dead letters of province 92's messages, by payload."""
+    """Dead letters of province 68's messages, by payload."""
     found: dict[bytes, list[DeadLetter]] = {}
     for letter in dead_letters(stack):
         src = letter.source
@@ -157,8 +157,8 @@ def _letters(stack: RunningStack, lines: set[bytes]) -> dict[bytes, list[DeadLet
 
 def _landed(stack: RunningStack) -> set[str]:
     rows = stack.sql(
-        "SELECT event_id FROM observations WHERE event_id LIKE 'p92-%' "
-        "UNION ALL SELECT event_id FROM dossier_events WHERE event_id LIKE 'p92-%'"
+        "SELECT event_id FROM observations WHERE event_id LIKE 'p68-%' "
+        "UNION ALL SELECT event_id FROM dossier_events WHERE event_id LIKE 'p68-%'"
     )
     return {r[0] for r in rows}
 
