@@ -26,7 +26,7 @@ from cchc_runtime.dlq import dead_letter
 from cchc_runtime.metrics import CoreMetrics
 from cchc_runtime.producer import Output
 from cchc_runtime.records import Outgoing, Record
-from cchc_runtime.retry import kafka_transient, retry_transient
+from cchc_runtime.retry import Abandoned, kafka_transient, retry_transient
 from cchc_runtime.stage import Pause, Result, Sink, Stage
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ class StreamProcessor:
     async def stop(self) -> None:
         """Let the batch in hand finish and commit, then leave the group and flush the output."""
         self._stopping = True
+        self.consumer.give_up_batch.set()  # an outage retry in hand ends now, uncommitted
         for timer in self._pauses.values():
             timer.cancel()
         if self._task is not None:
@@ -104,13 +105,30 @@ class StreamProcessor:
     # -- the loop -----------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        consumer = self.consumer
         while not self._stopping:
-            async with self.consumer.batch():
-                records = await self.consumer.fetch(self.max_records, self.batch_timeout_ms)
-                if self.top_up_ms and records:
-                    records += await self._top_up(self.max_records - len(records))
-                if records:
+            generation = consumer.generation
+            records = await consumer.fetch(self.max_records, self.batch_timeout_ms)
+            if self.top_up_ms and records:
+                records += await self._top_up(self.max_records - len(records))
+            async with consumer.batch(generation) as current:
+                if not records:
+                    continue
+                if not current:
+                    # Fetched across a rebalance: not processed. Partitions still ours are
+                    # read again from the first of these records; the others' new owners
+                    # start from the commit.
+                    consumer.unread(records)
+                    log.info("rebalanced: %d fetched records read again", len(records))
+                    continue
+                try:
                     await self.process(records)
+                except Abandoned:
+                    log.warning(
+                        "gave up a batch of %d during an outage (%s); it is read again",
+                        len(records),
+                        "stopping" if self._stopping else "partitions revoked",
+                    )
 
     async def _top_up(self, room: int, rounds: int = 4) -> list[Record]:
         """Records that reached the broker since the batch was fetched, at most `room`."""
@@ -155,6 +173,7 @@ class StreamProcessor:
                 lambda: asyncio.to_thread(sink.write, records),
                 what=f"{self.name}: writing a batch of {len(records)}",
                 is_transient=sink.is_transient,
+                give_up=self.consumer.give_up_batch,
             )
         return step.process(records)
 
@@ -165,6 +184,7 @@ class StreamProcessor:
             lambda: self.output.send_all(messages),
             what=f"{self.name}: producing {len(messages)} messages",
             is_transient=kafka_transient,
+            give_up=self.consumer.give_up_batch,
         )
         for topic, count in Counter(m.topic for m in messages).items():
             self.metrics.produced.labels(service=self.name, topic=topic).inc(count)

@@ -9,11 +9,12 @@ instead of looping silently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class Abandoned(Exception):
+    """The batch in hand was given up (its partitions were revoked, or the service stops)."""
+
+
 def kafka_transient(exc: BaseException) -> bool:
-    """Broker unreachable, timed out, leader moving: worth waiting for."""
-    return isinstance(exc, KafkaError | OSError | asyncio.TimeoutError)
+    """Broker unreachable, timed out, leader moving: worth waiting for.
+
+    A refusal the broker will repeat for ever (message too large, not authorised, unknown
+    topic: aiokafka's non-retriable errors) is not: retrying it would stall every partition
+    of the batch for good.
+    """
+    if isinstance(exc, KafkaTimeoutError | OSError | asyncio.TimeoutError):
+        return True
+    return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
 
 
 async def retry_transient(
@@ -32,10 +44,20 @@ async def retry_transient(
     what: str,
     is_transient: Callable[[BaseException], bool],
     on_failure: Callable[[BaseException], None] = lambda _: None,
+    give_up: asyncio.Event | None = None,
     first_s: float = 0.2,
     max_s: float = 30.0,
 ) -> T:
-    """`await attempt()` until it succeeds; retry only what `is_transient` accepts."""
+    """`await attempt()` until it succeeds; retry only what `is_transient` accepts.
+
+    When `give_up` is set (a revocation, a stop), the wait ends at once and `Abandoned` is
+    raised: nothing was committed, and the batch is read again by whoever owns it next.
+    """
+    stop = give_up or asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -52,6 +74,7 @@ async def retry_transient(
         )
 
     retrying = AsyncRetrying(
+        sleep=sleep,
         retry=retry_if_exception(is_transient),
         wait=wait_exponential(multiplier=first_s, min=first_s, max=max_s),
         before_sleep=before_sleep,
@@ -59,6 +82,8 @@ async def retry_transient(
     )
 
     async def call() -> T:  # tenacity awaits only what a coroutine *function* returns
+        if stop.is_set():
+            raise Abandoned
         return await attempt()
 
     result: T = await retrying(call)
