@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
+from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
 from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import SERVICE, ClickHouseSink, SinkMetrics
@@ -73,7 +74,16 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         description='National administrative-reform figures (docs/contract.md "Query API").',
         version="1",
     )
-    routes.install(app, db, lag, settings)
+    sandbox = SqlSandbox(
+        settings.sql_clickhouse_dsn(),
+        SqlLimits(
+            max_rows=settings.sql_max_rows,
+            max_result_bytes=settings.sql_max_result_bytes,
+            max_memory_bytes=settings.sql_max_memory_bytes,
+            max_seconds=settings.sql_max_seconds,
+        ),
+    )
+    routes.install(app, db, lag, settings, sandbox=sandbox)
     metrics.registry.register(LagCollector(lag))
     lag.start()
     try:
@@ -81,6 +91,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
         lag.stop()
+        sandbox.close()
         db.client.close()
 
 

@@ -55,8 +55,35 @@ class AggregateSettings(ServiceSettings):
         "(/v1/pipeline always measures afresh); each refresh fetches every partition's "
         "high-water mark, ~7 % of aggregate's CPU at a 1 s interval under load",
     )
-    sql_max_rows: int = 100_000
-    sql_max_seconds: float = 10.0
+    # POST /v1/sql, the analysts' sandbox (docs/security.md "SQL sandbox").
+    sql_dsn: str | None = Field(
+        default=None,
+        description="ClickHouse DSN for analysts' queries; default: the writer's DSN (chDB: "
+        "a session of their own on the same path; a server: requests without a session). In "
+        "production a DSN naming the read-only cchc_analyst user (deploy/clickhouse/access/)",
+    )
+    sql_max_rows: int = Field(default=100_000, ge=1, description="result rows per query")
+    sql_max_seconds: float = Field(default=10.0, gt=0, description="execution time per query")
+    sql_max_result_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="result size per query (bytes)"
+    )
+    sql_max_memory_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="ClickHouse memory per query (bytes); also bounds one result block",
+    )
+    sql_max_concurrent: int = Field(
+        default=2, ge=1, description="analyst queries running at once; more are answered 429"
+    )
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="largest request body of the query API's POST routes; larger: 413",
+    )
+
+    def sql_clickhouse_dsn(self) -> str:
+        """The DSN analysts' queries use (their own sessions in any case)."""
+        return self.sql_dsn or self.clickhouse_dsn()
 
     def clickhouse_dsn(self) -> str:
         """The DSN to open; the embedded default lives under the data dir."""
