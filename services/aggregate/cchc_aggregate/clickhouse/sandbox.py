@@ -154,6 +154,9 @@ class SqlSandbox:
                         f"the result is larger than {budget // (1024 * 1024)} MB: "
                         "aggregate, select fewer columns or add a LIMIT"
                     )
+        if not columns:  # an empty result streams no block, hence no names: ask for them
+            described = client.query(f"DESCRIBE ({checked.sql})", settings=settings)
+            columns = [str(row[0]) for row in described.result_rows]
         return columns, rows
 
     def close(self) -> None:
