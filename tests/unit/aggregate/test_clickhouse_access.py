@@ -30,6 +30,7 @@ LIMITS = (
     "max_memory_usage",
     "max_execution_time",
 )
+CLIENT_SETTINGS = ("SELECT(name, value, readonly)", "system.settings")
 GRANT = re.compile(r"^GRANT (?P<privileges>.+?) ON (?P<target>\S+)$")
 
 
@@ -114,9 +115,15 @@ def test_the_analyst_profile_pins_the_apps_limits() -> None:
 
 @pytest.mark.parametrize("name", READERS)
 def test_readers_may_select_the_analyst_tables_and_nothing_else(name: str) -> None:
-    parsed = grants(name)
+    parsed = [grant for grant in grants(name) if grant != CLIENT_SETTINGS]
     assert {privileges for privileges, _ in parsed} == {"SELECT"}
     assert {target for _, target in parsed} == {f"default.{t}" for t in ANALYST_TABLES}
+
+
+def test_clickhouse_connect_users_may_read_three_columns_of_system_settings() -> None:
+    # clickhouse-connect reads system.settings (name, value, readonly) when it connects.
+    for name in ("cchc_writer", "cchc_analyst"):
+        assert CLIENT_SETTINGS in grants(name)
 
 
 def test_nobody_may_read_files_urls_or_other_servers() -> None:
@@ -126,6 +133,8 @@ def test_nobody_may_read_files_urls_or_other_servers() -> None:
         for privileges, target in grants(name):
             granted = {p.strip().upper() for p in privileges.split(",")}
             assert not granted & sources, (name, privileges)
+            if (privileges, target) == CLIENT_SETTINGS:
+                continue
             assert not target.startswith(("system.", "*.", "information_schema")), (name, target)
             if privileges != "TABLE ENGINE":
                 assert target.startswith("default."), (name, target)
