@@ -111,6 +111,8 @@ def test_the_analyst_profile_pins_the_apps_limits() -> None:
         == limits.max_memory_bytes
     )
     assert float(prof.findtext("max_execution_time") or 0) == settings.sql_max_seconds
+    assert int(prof.findtext("max_block_size") or 0) == limits.block_rows
+    assert prof.find("constraints/max_block_size/const") is not None
 
 
 @pytest.mark.parametrize("name", READERS)
