@@ -52,7 +52,8 @@ ANALYST_TABLES = frozenset(
 )
 DATABASE = "default"
 
-# Table functions an analyst may use. Only `numbers`: it reads nothing (no file, network, other
+# Table functions an analyst may use. Only `numbers` (and literal rows, `VALUES` / `values(…)`,
+# which sqlglot reads as such, not as a table): it reads nothing (no file, network, other
 # server or table — unlike file, url, remote, s3, hdfs, mysql, postgresql, jdbc, odbc, executable,
 # merge (any table by regexp), cluster, dictionary, view, input …), and what it can cost — a huge
 # series — is bounded by the engine's row, byte, memory and time limits like any other query.
@@ -171,6 +172,8 @@ def check_sql(sql: str) -> Checked:
         return Checked(sql, streams=False)
     tree = _parse_one(sql)
     if isinstance(tree, exp.Describe):
+        if tree.args.get("expressions"):
+            raise RefusedSql("DESCRIBE takes a table or a subquery only: no SETTINGS or FORMAT")
         _check_tree(tree)
         return Checked(sql, streams=False)
     if not isinstance(tree, exp.Query):
@@ -234,6 +237,10 @@ def _check_tree(tree: exp.Expr) -> None:
             for arg, what in _DENIED_CLAUSES.items():
                 if node.args.get(arg) is not None:
                     raise RefusedSql(f"{what} is not allowed: limits and output are fixed")
+        if isinstance(node, exp.SettingsProperty | exp.FileFormatProperty):
+            raise RefusedSql(
+                "a SETTINGS or FORMAT clause is not allowed: limits and output are fixed"
+            )
         if isinstance(node, exp.Table):
             _check_table(node)
         elif isinstance(node, exp.In):
