@@ -21,7 +21,7 @@ from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query.sql_guard import ANALYST_TABLES, RefusedSql, check_sql
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,3 +180,60 @@ def test_documented_queries_run_in_the_sandbox(sandbox: SqlSandbox, sql: str) ->
     # Through ClickHouse's own rendering and the guard again: what runs is what was checked.
     columns, _ = sandbox.run(sql)
     assert columns
+
+
+@pytest.mark.connected
+@settings(max_examples=60)
+@given(forbidden_statement())
+def test_the_sandbox_never_runs_a_forbidden_construct(sandbox: SqlSandbox, sql: str) -> None:
+    # The whole path — guard, ClickHouse's own rendering, guard again, readonly=1 session —
+    # refuses (RefusedSql) or ClickHouse does (its error): it never answers rows.
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - either kind of refusal
+        sandbox.run(sql)
+    assert isinstance(refused.value, RefusedSql) or "DB::Exception" in str(refused.value)
+
+
+@pytest.mark.connected
+def test_the_sandbox_runs_what_clickhouse_rendered(sandbox: SqlSandbox) -> None:
+    # Comments and a trailing ';' are gone, the statement is the same.
+    columns, rows = sandbox.run("SELECT count() AS n /* ; DROP TABLE x */ FROM provinces -- ;\n;")
+    assert columns == ["n"]
+    assert rows[0][0] > 0
+    columns, rows = sandbox.run("SELECT 'x;y' AS s, 'Hà Nội' AS t")
+    assert rows == [("x;y", "Hà Nội")]
+    # ClickHouse's own parser, which renders what runs, takes one statement only.
+    with sandbox.session() as (client, _), pytest.raises(Exception, match=r"Multi-statements"):
+        sandbox.canonical(client, "SELECT 1; USE system")
+
+
+@pytest.mark.connected
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ("SELECT * FROM file('/etc/passwd', 'RawBLOB')", "readonly"),
+        ("SELECT * FROM url('http://127.0.0.1:1/x', 'RawBLOB')", "readonly"),
+        ("SELECT * FROM remote('127.0.0.1', system.one)", "readonly"),
+        ("CREATE TABLE probe (x UInt8) ENGINE = Memory", "readonly"),
+        ("DROP TABLE provinces", "readonly"),
+        ("INSERT INTO provinces SELECT * FROM provinces", "readonly"),
+        ("SET max_result_rows = 0", "readonly"),
+        ("SELECT * FROM numbers(10) SETTINGS max_result_rows = 0", "readonly"),
+        ("SELECT * FROM numbers(1000000)", "Limit for result exceeded"),
+        ("SELECT groupArray(number) FROM numbers(40000000)", "memory limit exceeded"),
+    ],
+)
+def test_the_engine_refuses_on_its_own_what_the_guard_would(
+    sandbox: SqlSandbox, sql: str, says: str
+) -> None:
+    # Past the guard (as if it had a hole): the analyst session itself refuses.
+    with sandbox.session() as (client, settings), pytest.raises(Exception) as refused:  # noqa: PT011
+        client.query(sql, settings=settings)
+    assert says.lower() in str(refused.value).lower()
+
+
+@pytest.mark.connected
+def test_a_session_changed_by_use_dies_with_its_query(sandbox: SqlSandbox) -> None:
+    with sandbox.session() as (client, _):
+        client.command("USE system")  # past the guard: readonly=1 lets USE through
+        assert client.query("SELECT currentDatabase()").result_rows == [("system",)]
+    assert sandbox.run("SELECT currentDatabase()")[1] == [("default",)]

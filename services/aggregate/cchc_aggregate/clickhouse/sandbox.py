@@ -92,7 +92,7 @@ class SqlSandbox:
 
     # -- sessions --------------------------------------------------------------------------
     @contextmanager
-    def _session(self) -> Iterator[tuple[Client, dict[str, Any]]]:
+    def session(self) -> Iterator[tuple[Client, dict[str, Any]]]:
         """A client whose session nothing else uses, and the settings to send per query."""
         if self._embedded:
             client = connect(self.dsn, settings=self.limits.settings())
@@ -135,7 +135,7 @@ class SqlSandbox:
     def run(self, sql: str) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
         """Check and run one analyst statement; raises RefusedSql or the driver's error."""
         check_sql(sql)
-        with self._session() as (client, settings):
+        with self.session() as (client, settings):
             checked = check_sql(self.canonical(client, sql))
             if not checked.streams:
                 result = client.query(checked.sql, settings=settings)
