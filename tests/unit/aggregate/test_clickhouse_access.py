@@ -172,3 +172,10 @@ def test_system_tables_need_a_grant() -> None:
         "table_engines_require_grant",
     ):
         assert improvements.findtext(flag) == "true", flag
+
+
+def test_the_sandbox_asks_a_server_for_exactly_the_profiles_values() -> None:
+    # Sent as text; a readonly profile's value equal to it is skipped by the driver, not refused.
+    prof = profile("cchc_analyst")
+    for name, value in SqlLimits().settings().items():
+        assert prof.findtext(name) == str(value), name

@@ -48,7 +48,7 @@ class SqlLimits:
     # Rows per block: the result is checked block by block (here and by ClickHouse), so a block
     # is what may pass the byte limit before it is refused. ClickHouse's default (65,409) let
     # one block of `repeat('x', 3000)` hold 196 MB; 8,192 (one MergeTree granule) holds 25 MB.
-    # Measured on chDB, aggregate's peak for the three attacks of tests/security: 1.4 → 0.6 GB.
+    # Measured on chDB, aggregate's peak for the three attacks of tests/security: 1.4 → 0.67 GB.
     block_rows: int = 8192
 
     def settings(self) -> dict[str, Any]:
@@ -59,7 +59,10 @@ class SqlLimits:
             "max_result_bytes": self.max_result_bytes,
             "result_overflow_mode": "throw",
             "max_memory_usage": self.max_memory_bytes,
-            "max_execution_time": self.max_seconds,
+            # "10", not "10.0": compared as text with a server profile's value
+            "max_execution_time": int(self.max_seconds)
+            if float(self.max_seconds).is_integer()
+            else self.max_seconds,
             "readonly": 1,
         }
 
