@@ -162,8 +162,13 @@ def test_system_tables_are_not_readable(stack: RunningStack) -> None:
 def test_huge_result_is_refused_and_memory_does_not_balloon(stack: RunningStack) -> None:
     stack.sql("SELECT 1")  # the reader's path is warm
     before = aggregate_memory_mb(stack)
-    # Reset the peak (VmHWM) to the current size: our own child process, so we may.
-    Path(f"/proc/{aggregate_pid(stack)}/clear_refs").write_text("5")
+    # Reset the peak (VmHWM) to the current size: our own child process, so we may (where the
+    # kernel refuses, only the return to the baseline below is checked).
+    try:
+        Path(f"/proc/{aggregate_pid(stack)}/clear_refs").write_text("5")
+        peak_known = True
+    except OSError:
+        peak_known = False
     for sql in (
         "SELECT repeat('x', 1000000) FROM numbers(300)",  # 300 MB, one constant column
         "SELECT repeat('x', 3000) FROM numbers(100000)",  # 300 MB in two blocks
@@ -179,7 +184,8 @@ def test_huge_result_is_refused_and_memory_does_not_balloon(stack: RunningStack)
     # 2.1 GB. Now a block of 8,192 rows at a time is held (≤ the 256 MB memory limit), and what
     # the engine's allocator keeps is given back within seconds. Measured: 355 → peak 674 MB,
     # 385 MB 15 s later.
-    assert peak - before < 1000, (before, peak)
+    if peak_known:
+        assert peak - before < 1000, (before, peak)
     wait_until(lambda: aggregate_memory_mb(stack) - before < 300, timeout_s=90, interval_s=2)
 
 
