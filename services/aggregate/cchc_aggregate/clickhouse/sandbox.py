@@ -130,16 +130,18 @@ class SqlSandbox:
         return sent
 
     # -- queries ---------------------------------------------------------------------------
-    def canonical(self, client: Client, sql: str) -> str:
+    def canonical(self, client: Client, sql: str, settings: dict[str, Any] | None = None) -> str:
         """ClickHouse's own rendering of `sql` (its parser: exactly one statement, or an error)."""
-        result = client.query("SELECT formatQuerySingleLine({q:String})", parameters={"q": sql})
+        result = client.query(
+            "SELECT formatQuerySingleLine({q:String})", parameters={"q": sql}, settings=settings
+        )
         return str(result.result_rows[0][0])
 
     def run(self, sql: str) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
         """Check and run one analyst statement; raises RefusedSql or the driver's error."""
         check_sql(sql)
         with self.session() as (client, settings):
-            checked = check_sql(self.canonical(client, sql))
+            checked = check_sql(self.canonical(client, sql, settings))
             if not checked.streams:
                 result = client.query(checked.sql, settings=settings)
                 return result.column_names, [tuple(r) for r in result.result_rows]
