@@ -14,6 +14,7 @@ import pytest
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
+from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
@@ -40,7 +41,8 @@ def clean(db: Store) -> Store:
 @pytest.fixture
 def http(clean: Store) -> TestClient:
     app = FastAPI()
-    routes.install(app, clean, None, AggregateSettings())
+    sandbox = SqlSandbox(f"chdb://{clean.client.path}")  # type: ignore[attr-defined]
+    routes.install(app, clean, None, AggregateSettings(), sandbox=sandbox)
     return TestClient(app)
 
 
@@ -277,7 +279,13 @@ def test_sql_cannot_change_the_writer_session(http: TestClient, clean: Store) ->
     for sql in ("SET insert_deduplicate = 0", "USE system", "SELECT 1 SETTINGS max_result_rows=0"):
         r = http.post("/v1/sql", json={"sql": sql})
         assert r.status_code == 400, r.text
-    assert http.post("/v1/sql", json={"sql": "SELECT name FROM system.settings LIMIT 1"}).is_success
-    # After read-only queries the writer still writes (chDB shares one session).
+    # system.* is not an analyst table (docs/security.md "SQL sandbox")
+    assert (
+        http.post("/v1/sql", json={"sql": "SELECT name FROM system.settings LIMIT 1"}).json()[
+            "error"
+        ]
+        == "bad_sql"
+    )
+    # After analysts' queries the writer still writes (they run in sessions of their own).
     write(clean, [observation("after-sql")])
     assert count(clean, "SELECT count() FROM observations") == 1

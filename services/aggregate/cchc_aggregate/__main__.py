@@ -19,6 +19,7 @@ from cchc_shared.topics import Topic, raw_topics
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
+from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
 from cchc_aggregate.query.app import create_app
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import SERVICE, ClickHouseSink, SinkMetrics
@@ -68,7 +69,16 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         interval_s=settings.lag_interval_s,
         security=kafka.kafka_python_security(),
     )
-    app = create_app(db, lag, settings)
+    sandbox = SqlSandbox(
+        settings.sql_clickhouse_dsn(),
+        SqlLimits(
+            max_rows=settings.sql_max_rows,
+            max_result_bytes=settings.sql_max_result_bytes,
+            max_memory_bytes=settings.sql_max_memory_bytes,
+            max_seconds=settings.sql_max_seconds,
+        ),
+    )
+    app = create_app(db, lag, settings, sandbox)
     metrics.registry.register(LagCollector(lag))
     lag.start()
     try:
@@ -76,6 +86,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
         lag.stop()
+        sandbox.close()
         db.client.close()
 
 
