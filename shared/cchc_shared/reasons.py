@@ -114,8 +114,8 @@ _TABLE: tuple[ReasonInfo, ...] = (
         'Nam, ví dụ `"1.5"` (sau dấu chấm phải đủ ba chữ số), `"1,234,567"` (cách viết tiếng '
         "Anh) hoặc số có chữ số 0 ở đầu.",
         "Gửi số JSON (`1972`, `10.09`) hoặc chuỗi theo cách viết Việt Nam: dấu chấm tách hàng "
-        'nghìn, dấu phẩy thập phân (`"1.972"`, `"10,09"`); có thể kèm "nghìn", "triệu", "tỷ" '
-        'cho số lượng và tiền (`"60 tỷ"`).',
+        'nghìn, dấu phẩy thập phân (`"1.972"`, `"10,09"`). Bội số ghi ở `unit`, không ghi '
+        'trong `value`: `"value": "60", "unit": "tỷ đồng"`.',
     ),
     ReasonInfo(
         Reason.BAD_UNIT,
