@@ -10,7 +10,8 @@
   never on the command line, `--data-binary`, known librdkafka properties, a real topic).
 - Every relative link and anchor in the pages resolves.
 
-Pushing the example file with kcat to the real broker: tests/e2e/test_guide_kafka.py.
+The example file pushed to the real stack and counted in the province's summary:
+tests/e2e/test_guide_kafka.py.
 """
 
 from __future__ import annotations

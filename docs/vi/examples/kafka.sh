@@ -4,6 +4,9 @@
 #   CCHC_PROVINCE=15 CCHC_KAFKA_CONFIG=province-15.properties ./kafka.sh events.jsonl  # thật
 #   CCHC_PROVINCE=15 ./kafka.sh events.jsonl          # máy thử (cchc up): 127.0.0.1:9092
 #
+# Broker nhúng của máy thử (Tansu) không nhận kết nối của kcat bản Debian 12 (librdkafka 2.0.2):
+# trên máy thử, dùng `cchc push --province 15 events.jsonl` (xem docs/vi/kafka.md).
+#
 # CCHC_KAFKA_CONFIG là tệp cấu hình librdkafka (quyền 0600; mẫu: province.properties.example):
 # SASL_SSL, SCRAM-SHA-512, người dùng province-NN, mật khẩu và chứng chỉ CA do Bộ cấp. Mật khẩu
 # nằm trong tệp, không trên dòng lệnh.
