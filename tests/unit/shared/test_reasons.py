@@ -53,3 +53,13 @@ def test_the_page_lists_every_code_with_its_fix() -> None:
     for reason, info in REASONS.items():
         assert f"## `{reason}`" in page
         assert info.vi_fix in page
+
+
+def test_the_contract_lists_exactly_the_same_codes_and_stages() -> None:
+    contract = (REASONS_PAGE.parents[1] / "contract.md").read_text("utf-8")
+    section = contract.split("## Dead letters", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", section, re.MULTILINE)
+    assert {code for code, _ in rows} == {str(r) for r in Reason}
+    for code, stages in rows:
+        named = set(re.findall(r"ingest|normalize|aggregate", stages))
+        assert named == set(describe(code).stages), code
