@@ -249,9 +249,9 @@ def dead_letters(
         where.append("reason = {r:String}")
         params["r"] = str(reason)
     if since is not None:
-        where.append("rejected_at >= {s:DateTime64(3, 'UTC')}")
+        where.append("rejected_at >= toDateTime64({s:String}, 3, 'UTC')")
         aware = since if since.tzinfo is not None else since.replace(tzinfo=dt.UTC)
-        params["s"] = aware.astimezone(dt.UTC).replace(tzinfo=None)
+        params["s"] = aware.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     columns, rows = store.query(
         f"SELECT * FROM {DEAD_LETTERS_TABLE} WHERE {' AND '.join(where)} "
         "ORDER BY rejected_at DESC LIMIT {n:UInt32}",
