@@ -5,6 +5,9 @@ structure is checked here against the specification's rules that matter for this
 fixed fields of each object, required fields, every `$ref` resolving (inside the document, or to
 a JSON Schema file beside it), each operation's messages belonging to its channel, and each
 address parameter declared. The contents are checked against the project's own registry.
+(When it was written, the document was also validated once against the official JSON Schema,
+`schemas/3.0.0-without-$id.json` of the npm package @asyncapi/specs 6.11.1: no error. That file,
+378 KB, is not vendored.)
 """
 
 from __future__ import annotations
