@@ -138,17 +138,20 @@ def has_table(store: Store, table: str) -> bool:
     return bool(rows and rows[0][0])
 
 
-def _counts(store: Store, province: str) -> list[SchemaCount]:
-    params = {"p": province}
+def _counts(store: Store, province: str, lineage: list[str]) -> list[SchemaCount]:
+    # Rows carry their current province (resolved by normalize through the registry); the
+    # units are checked too, so that only the registry's lineage of the province can show.
+    params: dict[str, Any] = {"p": province, "u": lineage}
+    mine = "province = {p:String} AND unit_key IN {u:Array(String)}"
     _, reports = store.query(
         "SELECT period, unit_key, count(), max(kafka_ts) FROM observations FINAL "
-        "WHERE province = {p:String} GROUP BY period, unit_key ORDER BY period, unit_key",
+        f"WHERE {mine} GROUP BY period, unit_key ORDER BY period, unit_key",
         params,
     )
     _, dossiers = store.query(
         "SELECT formatDateTime(toTimeZone(occurred_at, 'Asia/Ho_Chi_Minh'), '%Y-%m') AS month, "
         "unit_key, count(), max(kafka_ts) FROM dossier_events FINAL "
-        "WHERE province = {p:String} GROUP BY month, unit_key ORDER BY month, unit_key",
+        f"WHERE {mine} GROUP BY month, unit_key ORDER BY month, unit_key",
         params,
     )
     return [
@@ -192,7 +195,7 @@ def summary(store: Store, registry: ProvinceRegistry, province: str) -> MySummar
     if unit is None:
         raise ApiError(403, "forbidden", f"the token names {province}, not a current province")
     lineage = [*registry.predecessors(province), unit]
-    counts = _counts(store, province)
+    counts = _counts(store, province, [u.key for u in lineage])
     totals = []
     for schema in (INDICATOR_REPORT, DOSSIER_EVENT):
         mine = [c for c in counts if c.schema_ == schema]
