@@ -16,7 +16,8 @@ from typing import Annotated
 import orjson
 import typer
 from cchc_runtime.kafka_read import read_topic
-from cchc_shared.dlq import DeadLetter, Reason
+from cchc_shared.dlq import DeadLetter, Reason, replay_topic
+from cchc_shared.provinces import Era, default_registry
 from cchc_shared.topics import RAW_PREFIX, Topic
 from kafka import KafkaProducer
 from pydantic import ValidationError
@@ -261,9 +262,12 @@ def replay(
         False
     ),
 ) -> None:
-    """Send chosen dead letters' original bytes, with their key, back to their source topic.
+    """Send chosen dead letters' original bytes, with their key, back to their province's raw topic.
 
-    Safe to repeat: delivery is at least once anyway, and duplicates never count twice.
+    Never to an internal topic: ingest validates every replayed message again. A letter from
+    cchc.validated goes to cchc.raw.<its key>; any other source, or a truncated payload, is
+    refused (one line each). Safe to repeat: delivery is at least once anyway, and duplicates
+    never count twice.
     """
     for o in offset or ():
         if not re.fullmatch(r"(\d+:)?\d+", o):
@@ -277,21 +281,17 @@ def replay(
         )
     entries, _ = read_dead_letters(bootstrap)
     chosen = filters.select(entries)
-    # Only pipeline input topics: a dead letter of a dead letter would loop.
-    targets = [e for e in chosen if e.letter.source.topic.startswith("cchc.")]
-    targets = [e for e in targets if e.letter.source.topic != Topic.DLQ]
     verb = "would replay" if dry_run else "replayed"
-    producer = None if dry_run else _producer(bootstrap)
+    targets, refused = _targets(chosen)
+    for entry, why in refused:
+        out.print(f"refused cchc.dlq {entry.ref}: {why}", highlight=False, markup=False)
+    producer = None if dry_run or not targets else _producer(bootstrap)
     try:
         futures = []
-        for entry in targets:
-            src = entry.letter.source
+        for entry, topic, payload in targets:
             if producer is not None:
-                futures.append(
-                    producer.send(
-                        src.topic, value=entry.letter.original_bytes(), key=src.original_key()
-                    )
-                )
+                key = entry.letter.source.original_key()
+                futures.append(producer.send(topic, value=payload, key=key))
         if producer is not None:
             producer.flush()
             for future in futures:
@@ -299,19 +299,39 @@ def replay(
     finally:
         if producer is not None:
             producer.close()
-    for entry in targets:
+    for entry, topic, _ in targets:
         src = entry.letter.source
         out.print(
-            f"{verb} cchc.dlq {entry.ref} ({entry.letter.reason.value}) → {src.topic} "
-            f"key={src.key!r}",
+            f"{verb} cchc.dlq {entry.ref} ({entry.letter.reason.value}) → {topic} key={src.key!r}",
             highlight=False,
             markup=False,
         )
-    skipped = len(chosen) - len(targets)
     out.print(
-        f"{verb} {len(targets)} dead letter(s)" + (f", skipped {skipped}" if skipped else ""),
+        f"{verb} {len(targets)} dead letter(s)" + (f", refused {len(refused)}" if refused else ""),
         highlight=False,
     )
+
+
+def _targets(
+    chosen: list[Entry],
+) -> tuple[list[tuple[Entry, str, bytes]], list[tuple[Entry, str]]]:
+    """Where each chosen letter goes, with its bytes; or why it is refused.
+
+    Only back to the raw topic of the province it came from (`dlq.replay_topic`), so ingest
+    validates it again; and only whole messages (a truncated payload cannot be replayed).
+    """
+    provinces = {u.code for u in default_registry().units(Era.POST_2025)}
+    targets: list[tuple[Entry, str, bytes]] = []
+    refused: list[tuple[Entry, str]] = []
+    for entry in chosen:
+        try:
+            topic = replay_topic(entry.letter.source, provinces)
+            payload = entry.letter.original_bytes()
+        except ValueError as exc:
+            refused.append((entry, str(exc)))
+            continue
+        targets.append((entry, topic, payload))
+    return targets, refused
 
 
 def _producer(bootstrap: str) -> KafkaProducer:

@@ -1,0 +1,98 @@
+"""Dead letters you can trust (docs/security.md "Dead letters"): forged envelopes, sizes.
+
+Each attack is run on the real stack (embedded broker, chDB, the three services): anyone who can
+write `cchc.dlq` on the embedded broker can forge an envelope, so what a replay does with it must
+not depend on the envelope being honest.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from cchc_cli.main import app
+from cchc_shared import dlq
+from cchc_shared.dlq import ErrorDetail, Reason
+from typer.testing import CliRunner
+
+from tests import events
+from tests.conftest import RunningStack, wait_until
+from tests.integration.ingest_support import letters_from
+
+
+def _cli(stack: RunningStack, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, [*args, "--bootstrap", stack.bootstrap])
+    return result.exit_code, result.output
+
+
+def _forge(stack: RunningStack, topic: str, key: bytes | None, payload: bytes) -> str:
+    """Write a forged envelope naming `topic` as its source; its `PARTITION:OFFSET` on cchc.dlq."""
+    letter = dlq.dead_letter(
+        stage="normalize",
+        reason=Reason.BAD_NUMBER,
+        errors=[ErrorDetail(loc="value", msg="forged")],
+        topic=topic,
+        partition=0,
+        offset=123_456,
+        key=key,
+        payload=payload,
+    )
+    meta = stack.producer().send("cchc.dlq", dlq.encode(letter), key).get(timeout=10)
+    return f"{meta.partition}:{meta.offset}"
+
+
+def _duplicate_key_event(event_id: str) -> bytes:
+    """A Sơn La report whose `value` appears twice: ingest refuses it (malformed_json)."""
+    body = orjson.dumps(events.report(event_id=event_id, value="1.502"))
+    return body[:-1] + b',"value":"9.999"}'
+
+
+@pytest.mark.connected
+def test_a_forged_letter_naming_cchc_validated_goes_through_ingest_again(
+    stack: RunningStack,
+) -> None:
+    payload = _duplicate_key_event("sec-forged-validated")
+    ref = _forge(stack, "cchc.validated", b"14", payload)
+    code, output = _cli(stack, "dlq", "replay", "--offset", ref)
+    assert code == 0, output
+    assert "→ cchc.raw.14" in output
+    # Ingest sees it on the province's raw topic and refuses it again: never stored.
+    again = wait_until(
+        lambda: [
+            x
+            for xs in letters_from(stack, "cchc.raw.14").values()
+            for x in xs
+            if x.original_bytes() == payload
+        ]
+    )
+    assert {x.reason for x in again} == {Reason.MALFORMED_JSON}
+    stack.drained()
+    rows = stack.sql("SELECT count() FROM observations WHERE event_id = 'sec-forged-validated'")
+    assert rows == [[0]]
+
+
+@pytest.mark.connected
+@pytest.mark.parametrize(
+    ("topic", "key"),
+    [
+        ("cchc.normalized", b"14"),
+        ("cchc.dlq", b"14"),
+        ("cchc.validated", b"99"),  # no such 2025 province
+        ("cchc.validated", None),
+        ("cchc.raw.99", None),
+        ("cchc.raw.1", None),
+        ("other.topic", None),
+        ("cchc.raw.14.extra", None),
+    ],
+)
+def test_a_forged_letter_naming_any_other_source_is_refused(
+    stack: RunningStack, topic: str, key: bytes | None
+) -> None:
+    event_id = f"sec-forged-{topic}-{key!r}".replace(".", "-").replace("'", "")
+    payload = orjson.dumps(events.report(event_id=event_id))
+    ref = _forge(stack, topic, key, payload)
+    code, output = _cli(stack, "dlq", "replay", "--offset", ref)
+    assert code == 0, output
+    assert f"refused cchc.dlq {ref}" in output, output
+    assert "replayed 0 dead letter(s)" in output
+    stack.drained()
+    assert stack.sql(f"SELECT count() FROM observations WHERE event_id = '{event_id}'") == [[0]]
