@@ -7,11 +7,15 @@ not depend on the envelope being honest.
 
 from __future__ import annotations
 
+import hashlib
+
 import orjson
 import pytest
 from cchc_cli.main import app
+from cchc_runtime.kafka_read import read_topic
 from cchc_shared import dlq
-from cchc_shared.dlq import ErrorDetail, Reason
+from cchc_shared.dlq import DeadLetter, ErrorDetail, Reason
+from kafka import KafkaProducer
 from typer.testing import CliRunner
 
 from tests import events
@@ -96,3 +100,49 @@ def test_a_forged_letter_naming_any_other_source_is_refused(
     assert "replayed 0 dead letter(s)" in output
     stack.drained()
     assert stack.sql(f"SELECT count() FROM observations WHERE event_id = '{event_id}'") == [[0]]
+
+
+@pytest.mark.connected
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(bytes(range(32)) * 6_400, id="200KB-of-control-characters"),
+        pytest.param(b"\x01" * 2_000_000, id="2MB-of-control-characters"),
+        pytest.param(b"x" * 2_000_000, id="2MB"),
+    ],
+)
+def test_a_huge_or_hostile_message_gives_an_envelope_under_1_mib(
+    stack: RunningStack, payload: bytes
+) -> None:
+    topic = "cchc.raw.79"  # nothing else in the tests writes there
+    producer = KafkaProducer(
+        bootstrap_servers=stack.bootstrap, acks="all", max_request_size=8 * 1024 * 1024
+    )
+    try:
+        offset = producer.send(topic, payload, key=b"big").get(timeout=30).offset
+    finally:
+        producer.close()
+
+    def envelope() -> bytes | None:
+        for record in read_topic(stack.bootstrap, "cchc.dlq"):
+            letter = DeadLetter.model_validate_json(record.value)
+            if (letter.source.topic, letter.source.offset) == (topic, offset):
+                return record.value
+        return None
+
+    raw = wait_until(envelope, timeout_s=60)
+    assert len(raw) < 1024 * 1024
+    letter = DeadLetter.model_validate_json(raw)
+    assert letter.reason == Reason.OVERSIZED
+    assert letter.payload_truncated
+    assert letter.payload_bytes == len(payload)
+    assert letter.payload_sha256 == hashlib.sha256(payload).hexdigest()
+    # The pipeline goes on: a good event from another province behind it is stored.
+    event_id = f"sec-after-big-{offset}-{len(payload)}"
+    stack.send("cchc.raw.14", [orjson.dumps(events.report(event_id=event_id))])
+    wait_until(
+        lambda: (
+            stack.sql(f"SELECT count() FROM observations WHERE event_id = '{event_id}'") == [[1]]
+        ),
+        timeout_s=60,
+    )
