@@ -8,11 +8,14 @@ not depend on the envelope being honest.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
+import httpx
 import orjson
 import pytest
 from cchc_cli.main import app
 from cchc_runtime.kafka_read import read_topic
+from cchc_runtime.tokens import Role
 from cchc_shared import dlq
 from cchc_shared.dlq import DeadLetter, ErrorDetail, Reason
 from kafka import KafkaProducer
@@ -20,7 +23,7 @@ from typer.testing import CliRunner
 
 from tests import events
 from tests.conftest import RunningStack, wait_until
-from tests.integration.ingest_support import letters_from
+from tests.integration.ingest_support import letters_from, send, wait_letters
 
 
 def _cli(stack: RunningStack, *args: str) -> tuple[int, str]:
@@ -146,3 +149,91 @@ def test_a_huge_or_hostile_message_gives_an_envelope_under_1_mib(
         ),
         timeout_s=60,
     )
+
+
+def _stored(stack: RunningStack, **params: str | int) -> dict[str, Any]:
+    r = httpx.get(
+        f"{stack.api}/v1/dead-letters",
+        params={"limit": 1000, **params},
+        headers=stack.headers(Role.OPERATOR),
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+@pytest.mark.connected
+def test_dead_letters_land_in_clickhouse_by_province_and_reason(stack: RunningStack) -> None:
+    (offset,) = send(stack, "cchc.raw.96", [b"{not json"], [b"k-96"])
+    wait_letters(stack, "cchc.raw.96", [offset])
+    stack.drained()
+    rows = [
+        r
+        for r in _stored(stack, province="96", reason="malformed_json")["rows"]
+        if r["source"]["offset"] == offset
+    ]
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["stage"], row["province"], row["source"]["topic"]) == (
+        "ingest",
+        "96",
+        "cchc.raw.96",
+    )
+    assert (row["payload"], row["payload_bytes"], row["payload_truncated"]) == (
+        "{not json",
+        9,
+        False,
+    )
+    assert row["payload_sha256"] == hashlib.sha256(b"{not json").hexdigest()
+    assert row["errors"][0]["loc"] == "$"
+    # stored once, though aggregate may read cchc.dlq again after a restart
+    assert _stored(stack, ref=f"{row['dlq_partition']}:{row['dlq_offset']}")["matched"] == 1
+
+
+@pytest.mark.connected
+def test_an_unreadable_or_forged_huge_record_on_the_dlq_is_stored_bounded_never_looped(
+    stack: RunningStack,
+) -> None:
+    huge = orjson.dumps(
+        {
+            "stage": "ingest",
+            "reason": "oversized",
+            "errors": [{"loc": "$" * 5000, "msg": "\x00" * 50_000}] * 50,
+            "source": {"topic": "cchc.raw.77", "partition": 0, "offset": 5, "key": None},
+            "payload": "\x00" * 2_000_000,
+            "rejected_at": "2026-01-01T00:00:00Z",
+        }
+    )
+    producer = KafkaProducer(
+        bootstrap_servers=stack.bootstrap, acks="all", max_request_size=32 * 1024 * 1024
+    )
+    try:
+        garbage = producer.send("cchc.dlq", b"\xff not an envelope", key=b"g").get(timeout=30)
+        forged = producer.send("cchc.dlq", huge, key=b"h").get(timeout=30)
+        out_of_range = producer.send(
+            "cchc.dlq", huge.replace(b'"offset":5', b'"offset":' + b"9" * 40), key=b"h"
+        ).get(timeout=30)
+    finally:
+        producer.close()
+    stack.drained()
+    ref = f"{garbage.partition}:{garbage.offset}"
+    (unreadable,) = _stored(stack, ref=ref, stage="unreadable")["rows"]
+    assert unreadable["reason"] == "unreadable"
+    assert unreadable["payload_encoding"] == "base64"
+    (big,) = _stored(stack, ref=f"{forged.partition}:{forged.offset}")["rows"]
+    assert big["payload_truncated"]
+    assert len(big["payload"]) <= 64 * 1024
+    assert big["payload_bytes"] == 2_000_000
+    assert len(big["errors"]) <= 16
+    assert all(len(e["msg"]) <= 1024 for e in big["errors"])
+    (wild,) = _stored(stack, ref=f"{out_of_range.partition}:{out_of_range.offset}")["rows"]
+    assert wild["stage"] == "unreadable"
+    # Nothing read from cchc.dlq is ever dead-lettered again.
+    loops = [
+        r
+        for r in read_topic(stack.bootstrap, "cchc.dlq")
+        if b'"topic":"cchc.dlq"' in r.value[:2000]
+    ]
+    assert loops == []
+    stack.drained()  # aggregate keeps up: nothing stalls on them

@@ -16,4 +16,5 @@ ROLES: dict[str, Role] = {
     "/v1/service-index": Role.ANALYST,
     "/v1/sql": Role.ANALYST,
     "/v1/pipeline": Role.OPERATOR,
+    "/v1/dead-letters": Role.OPERATOR,
 }

@@ -8,7 +8,7 @@ from cchc_runtime.tokens import TokenStore
 from fastapi import FastAPI
 
 from cchc_aggregate.clickhouse.client import Store
-from cchc_aggregate.query import routes
+from cchc_aggregate.query import dead_letters, routes
 from cchc_aggregate.query.access import ROLES
 from cchc_aggregate.settings import AggregateSettings
 
@@ -22,5 +22,6 @@ def create_app(store: Store, lag: LagMonitor | None, settings: AggregateSettings
         version="1",
     )
     routes.install(app, store, lag, settings)
+    dead_letters.install(app, store)
     protect(app, TokenStore(settings.tokens_path()), ROLES)
     return app
