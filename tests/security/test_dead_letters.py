@@ -22,12 +22,15 @@ from kafka import KafkaProducer
 from typer.testing import CliRunner
 
 from tests import events
-from tests.conftest import RunningStack, wait_until
+from tests.conftest import RunningStack, free_port_block, wait_until
 from tests.integration.ingest_support import letters_from, send, wait_letters
 
 
 def _cli(stack: RunningStack, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [*args, "--bootstrap", stack.bootstrap])
+    """`cchc dlq replay …` against the stack, with its operator token."""
+    env = {"CCHC_TOKEN": stack.stack.tokens[Role.OPERATOR]}
+    argv = [*args, "--bootstrap", stack.bootstrap, "--api", stack.api]
+    result = CliRunner().invoke(app, argv, env=env)
     return result.exit_code, result.output
 
 
@@ -44,7 +47,15 @@ def _forge(stack: RunningStack, topic: str, key: bytes | None, payload: bytes) -
         payload=payload,
     )
     meta = stack.producer().send("cchc.dlq", dlq.encode(letter), key).get(timeout=10)
+    stack.drained()  # stored in ClickHouse, where `dlq replay` reads it
     return f"{meta.partition}:{meta.offset}"
+
+
+def _envelope(value: bytes) -> DeadLetter | None:
+    try:
+        return DeadLetter.model_validate_json(value)
+    except ValueError:
+        return None
 
 
 def _duplicate_key_event(event_id: str) -> bytes:
@@ -128,8 +139,11 @@ def test_a_huge_or_hostile_message_gives_an_envelope_under_1_mib(
 
     def envelope() -> bytes | None:
         for record in read_topic(stack.bootstrap, "cchc.dlq"):
-            letter = DeadLetter.model_validate_json(record.value)
-            if (letter.source.topic, letter.source.offset) == (topic, offset):
+            letter = _envelope(record.value)
+            if letter is not None and (letter.source.topic, letter.source.offset) == (
+                topic,
+                offset,
+            ):
                 return record.value
         return None
 
@@ -229,11 +243,48 @@ def test_an_unreadable_or_forged_huge_record_on_the_dlq_is_stored_bounded_never_
     assert all(len(e["msg"]) <= 1024 for e in big["errors"])
     (wild,) = _stored(stack, ref=f"{out_of_range.partition}:{out_of_range.offset}")["rows"]
     assert wild["stage"] == "unreadable"
-    # Nothing read from cchc.dlq is ever dead-lettered again.
+    # Nothing read from cchc.dlq is ever dead-lettered again (by aggregate, which reads it).
     loops = [
-        r
-        for r in read_topic(stack.bootstrap, "cchc.dlq")
-        if b'"topic":"cchc.dlq"' in r.value[:2000]
+        letter
+        for letter in (_envelope(r.value) for r in read_topic(stack.bootstrap, "cchc.dlq"))
+        if letter is not None and (letter.stage, letter.source.topic) == ("aggregate", "cchc.dlq")
     ]
     assert loops == []
     stack.drained()  # aggregate keeps up: nothing stalls on them
+
+
+@pytest.mark.connected
+def test_replay_refuses_what_it_cannot_send_whole(stack: RunningStack) -> None:
+    big = b'{"schema": "cchc.indicator_report/1", "pad": "' + b"x" * 100_000 + b'"}'
+    (offset,) = send(stack, "cchc.raw.92", [big], [b"big"])
+    wait_letters(stack, "cchc.raw.92", [offset])
+    stack.drained()
+    (row,) = [
+        r
+        for r in _stored(stack, province="92", reason="oversized")["rows"]
+        if r["source"]["offset"] == offset
+    ]
+    producer = stack.producer()
+    garbage = producer.send("cchc.dlq", b"garbage", key=b"g").get(timeout=10)
+    producer.close()
+    stack.drained()
+    refs = [f"{row['dlq_partition']}:{row['dlq_offset']}", f"{garbage.partition}:{garbage.offset}"]
+    code, output = _cli(stack, "dlq", "replay", "--offset", refs[0], "--offset", refs[1])
+    assert code == 0, output
+    assert f"refused cchc.dlq {refs[0]}: a truncated payload" in output
+    assert f"refused cchc.dlq {refs[1]}: not a dead-letter envelope" in output
+    assert "replayed 0 dead letter(s), refused 2" in output
+
+
+@pytest.mark.connected
+def test_replay_with_the_broker_unreachable_is_one_line_of_error(stack: RunningStack) -> None:
+    payload = orjson.dumps(events.report(event_id="sec-replay-no-broker"))
+    ref = _forge(stack, "cchc.raw.14", b"k", payload)
+    closed = f"127.0.0.1:{free_port_block(1)}"
+    env = {"CCHC_TOKEN": stack.stack.tokens[Role.OPERATOR]}
+    argv = ["dlq", "replay", "--offset", ref, "--api", stack.api, "--bootstrap", closed]
+    result = CliRunner().invoke(app, argv, env=env)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [lines[0]], result.output
+    assert lines[0].startswith(f"error: cannot send to Kafka at {closed}")
