@@ -288,3 +288,27 @@ def test_replay_with_the_broker_unreachable_is_one_line_of_error(stack: RunningS
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines == [lines[0]], result.output
     assert lines[0].startswith(f"error: cannot send to Kafka at {closed}")
+
+
+@pytest.mark.connected
+def test_the_embedded_broker_does_not_enforce_max_message_bytes(stack: RunningStack) -> None:
+    """Why the refusal path (docs/runbook.md "A dead-letter publish is refused") is proven with
+    tests/fakes.py's RecordingOutput and not here: Tansu accepts a message larger than the
+    topic's `max.message.bytes`, so it never answers MessageSizeTooLargeError. If this starts
+    failing, Tansu enforces the limit and a real-broker test of the refusal becomes possible."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    topic = f"test.small.{free_port_block(1)}"
+    admin = KafkaAdminClient(bootstrap_servers=stack.bootstrap)
+    try:
+        admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": "1000"})])
+    finally:
+        admin.close()
+    producer = KafkaProducer(
+        bootstrap_servers=stack.bootstrap, acks="all", max_request_size=4_000_000
+    )
+    try:
+        meta = producer.send(topic, b"x" * 100_000).get(timeout=30)
+    finally:
+        producer.close()
+    assert meta.offset == 0
