@@ -40,7 +40,7 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
 
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
-    """Consume cchc.normalized into ClickHouse and serve the query API until stopped."""
+    """Consume cchc.normalized and cchc.dlq into ClickHouse; serve the query API until stopped."""
     db = Store(connect(settings.clickhouse_dsn()))
     metrics = CoreMetrics.create(
         SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
@@ -49,7 +49,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     processor = kafka_processor(
         SERVICE,
         kafka,
-        [Topic.NORMALIZED],
+        [Topic.NORMALIZED, Topic.DLQ],
         settings.group_id,
         sink,
         metrics,
@@ -63,7 +63,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
                 settings.ingest_group_id, raw_topics(u.code for u in registry.units(Era.POST_2025))
             ),
             "normalize": Group(settings.normalize_group_id, [Topic.VALIDATED]),
-            "aggregate": Group(settings.group_id, [Topic.NORMALIZED]),
+            "aggregate": Group(settings.group_id, [Topic.NORMALIZED, Topic.DLQ]),
         },
         Topic.DLQ,
         interval_s=settings.lag_interval_s,

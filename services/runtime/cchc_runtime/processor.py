@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from cchc_shared.settings import KafkaSettings
 
 from cchc_runtime.consumer import Consumer
-from cchc_runtime.dlq import dead_letter
+from cchc_runtime.dlq import dead_letter, envelope
 from cchc_runtime.metrics import CoreMetrics
 from cchc_runtime.producer import Output
 from cchc_runtime.records import Outgoing, Record
-from cchc_runtime.retry import Abandoned, kafka_transient, retry_transient
-from cchc_runtime.stage import Pause, Result, Sink, Stage
+from cchc_runtime.retry import Abandoned, kafka_refusal, kafka_transient, retry_transient
+from cchc_runtime.stage import Pause, Reject, Result, Sink, Stage
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class StreamProcessor:
             dead_letter(self.name, self.metrics, r.record, r.reason, r.errors)
             for r in result.rejects
         ]
-        await self._send([*result.out, *letters])
+        await self._send(result.out, letters, result.rejects)
         for (topic, partition), offset in result.held.items():
             self.consumer.hold(topic, partition, offset)
         for pause in result.pauses:
@@ -177,17 +177,46 @@ class StreamProcessor:
             )
         return step.process(records)
 
-    async def _send(self, messages: list[Outgoing]) -> None:
+    async def _send(
+        self, out: list[Outgoing], letters: list[Outgoing], rejects: Sequence[Reject]
+    ) -> None:
+        """Produce the batch's output and dead letters in one durable send.
+
+        An outage is waited out (nothing committed meanwhile). A refusal — Kafka answered no,
+        e.g. a message too large for the topic — while the batch has dead letters is tried once
+        more with minimal envelopes (no payload; its length and SHA-256 kept); refused again,
+        it propagates and the service stops loudly (exit, restart, CchcServiceRestarting)
+        instead of retrying one batch forever while every province waits behind it.
+        """
+        messages = [*out, *letters]
         if not messages:
             return
+        try:
+            await self._produce(messages)
+        except Exception as exc:
+            if not (letters and kafka_refusal(exc)):
+                raise
+            log.error(
+                "%s: Kafka refused the batch (%s); sending it once more with minimal dead letters",
+                self.name,
+                exc,
+                extra={"dead_letters": len(letters)},
+            )
+            minimal = [
+                envelope(self.name, r.record, r.reason, r.errors, minimal=True) for r in rejects
+            ]
+            messages = [*out, *minimal]
+            await self._produce(messages)
+        for topic, count in Counter(m.topic for m in messages).items():
+            self.metrics.produced.labels(service=self.name, topic=topic).inc(count)
+
+    async def _produce(self, messages: list[Outgoing]) -> None:
         await retry_transient(
             lambda: self.output.send_all(messages),
             what=f"{self.name}: producing {len(messages)} messages",
             is_transient=kafka_transient,
             give_up=self.consumer.give_up_batch,
         )
-        for topic, count in Counter(m.topic for m in messages).items():
-            self.metrics.produced.labels(service=self.name, topic=topic).inc(count)
 
     def _pause(self, pause: Pause) -> None:
         self.consumer.pause_topic(pause.topic)

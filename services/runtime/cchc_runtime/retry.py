@@ -4,6 +4,11 @@ Used for the durable output (Kafka) and for a sink's writes (ClickHouse). An exc
 calls transient is retried forever — the batch is not committed meanwhile, so the lag grows and
 nothing is lost; any other exception propagates at once, so a bug stops the service loudly
 instead of looping silently.
+
+For Kafka, an *outage* (broker away, timed out, leader moving: `kafka_transient`) is told from a
+*refusal* (the broker answered no: message too large, not authorized: `kafka_refusal`). Waiting
+does not change a refusal, so it is not retried here; the processor decides what to do with it
+(docs/runbook.md "A dead-letter publish is refused").
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiokafka.errors import KafkaError, KafkaTimeoutError
+from aiokafka.errors import (
+    BrokerNotAvailableError,
+    KafkaError,
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+)
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 log = logging.getLogger(__name__)
@@ -26,16 +36,24 @@ class Abandoned(Exception):
     """The batch in hand was given up (its partitions were revoked, or the service stops)."""
 
 
-def kafka_transient(exc: BaseException) -> bool:
-    """Broker unreachable, timed out, leader moving: worth waiting for.
+_KAFKA_OUTAGES = (KafkaTimeoutError, KafkaUnavailableError, BrokerNotAvailableError)
 
-    A refusal the broker will repeat for ever (message too large, not authorised, unknown
-    topic: aiokafka's non-retriable errors) is not: retrying it would stall every partition
-    of the batch for good.
+
+def kafka_transient(exc: BaseException) -> bool:
+    """An outage — broker unreachable, timed out, leader moving: worth waiting for.
+
+    aiokafka's errors marked `retriable`, its timeouts and unavailability, and the network's
+    (`OSError`, `asyncio.TimeoutError`). A non-retriable `KafkaError` is a refusal (message too
+    large, not authorised, unknown topic): retrying it would stall every partition for good.
     """
-    if isinstance(exc, KafkaTimeoutError | OSError | asyncio.TimeoutError):
-        return True
-    return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
+    if isinstance(exc, KafkaError):
+        return bool(exc.retriable) or isinstance(exc, _KAFKA_OUTAGES)
+    return isinstance(exc, OSError | asyncio.TimeoutError)
+
+
+def kafka_refusal(exc: BaseException) -> bool:
+    """Kafka answered and said no (message too large, not authorized…): waiting will not help."""
+    return isinstance(exc, KafkaError) and not kafka_transient(exc)
 
 
 async def retry_transient(

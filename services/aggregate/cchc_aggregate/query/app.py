@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.sandbox import SqlSandbox
-from cchc_aggregate.query import mine, routes
+from cchc_aggregate.query import dead_letters, mine, routes
 from cchc_aggregate.query.access import ROLES
 from cchc_aggregate.settings import AggregateSettings
 
@@ -29,6 +29,7 @@ def create_app(
         version="1",
     )
     routes.install(app, store, lag, settings, sandbox=sandbox)
+    dead_letters.install(app, store)
     mine.install(app, store)
     protect(app, TokenStore(settings.tokens_path()), ROLES)
     return app
