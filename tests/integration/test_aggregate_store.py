@@ -163,6 +163,19 @@ def test_batch_retried_after_failure_between_insert_and_commit_is_inserted_once(
     assert count(clean, "SELECT count() FROM observations") == 2
 
 
+def test_new_records_at_offsets_seen_before_are_stored(clean: Store) -> None:
+    """After an embedded-broker restart offsets begin at 0 again: not mistaken for retries."""
+    first = records([observation("r1", unit_key="2004:01")])
+    later = [
+        r._replace(value=orjson.dumps(observation("r2", unit_key="2004:14")), timestamp_ms=5)
+        for r in records([observation("r2", unit_key="2004:14")])
+    ]
+    assert (first[0].offset, later[0].offset) == (0, 0)
+    sink(clean).write(first)
+    sink(clean).write(later)
+    assert count(clean, "SELECT count() FROM observations") == 2
+
+
 def test_rows_clickhouse_refuses_are_dead_lettered_and_the_rest_inserted(
     clean: Store,
 ) -> None:
