@@ -6,6 +6,7 @@ on the real broker in tests/integration and tests/e2e.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,16 +46,22 @@ class RecordingConsumer:
     commits: list[set[tuple[str, int]]] = field(default_factory=list)
     holds: dict[tuple[str, int], int] = field(default_factory=dict)
     paused: set[str] = field(default_factory=set)
+    generation: int = 0
+    give_up_batch: asyncio.Event = field(default_factory=asyncio.Event)
+    failure: BaseException | None = None
 
     @asynccontextmanager
-    async def batch(self) -> AsyncIterator[None]:
-        yield
+    async def batch(self, fetched_in: int) -> AsyncIterator[bool]:
+        yield fetched_in == self.generation
 
     async def fetch(self, max_records: int, timeout_ms: int) -> list[Record]:
         return []
 
     async def commit(self, partitions: Iterable[tuple[str, int]]) -> None:
         self.commits.append(set(partitions))
+
+    def unread(self, records: Iterable[Record]) -> None:
+        pass
 
     def hold(self, topic: str, partition: int, offset: int) -> None:
         self.holds[(topic, partition)] = offset

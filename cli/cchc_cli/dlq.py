@@ -1,30 +1,40 @@
-"""`cchc dlq list|replay`: read the dead letters on cchc.dlq, and send chosen ones back.
+"""`cchc dlq list|replay`: look at dead letters, and send chosen ones back to be validated again.
 
-Reads the topic from the beginning with no consumer group, so looking never moves anyone's
-offsets (`cchc_runtime.kafka_read.read_topic`: to the high-water mark, holes read again).
+Both read the dead letters from ClickHouse (table `dead_letters`, which aggregate fills from
+cchc.dlq) through the query API's GET /v1/dead-letters with the operator token (CCHC_TOKEN,
+--token-file, or the stack's own `<data-dir>/secrets/operator.token`): they outlive the
+memory-only embedded broker, and the selection is made by the database. `replay` then produces
+the original bytes to the raw topic of the province they came from — never to an internal topic
+(docs/security.md "Dead letters"). An unreachable API or broker is a one-line error, exit 2.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
+import httpx
 import orjson
 import typer
 from cchc_runtime.kafka_read import read_topic
-from cchc_shared.dlq import DeadLetter, Reason
-from cchc_shared.topics import RAW_PREFIX, Topic
+from cchc_runtime.tokens import Role
+from cchc_shared.dlq import DeadLetter, Reason, replay_topic
+from cchc_shared.provinces import Era, default_registry
+from cchc_shared.topics import Topic
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 from pydantic import ValidationError
 from pytimeparse.timeparse import timeparse
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cchc_cli import credentials
+from cchc_cli.credentials import DataDirOption, TokenFileOption
 from cchc_cli.kafka_security import kafka_python_security
 
 app = typer.Typer(help="Look at and replay dead letters (cchc.dlq).", no_args_is_help=True)
@@ -38,20 +48,56 @@ Bootstrap = Annotated[
 
 @dataclass(frozen=True)
 class Entry:
-    """One dead letter and where it sits on cchc.dlq."""
+    """One dead letter as GET /v1/dead-letters gives it, and where it sits on cchc.dlq."""
 
     partition: int
     offset: int
-    letter: DeadLetter
+    row: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Entry:
+        """An entry from one row of the API's answer."""
+        return cls(int(row["dlq_partition"]), int(row["dlq_offset"]), row)
 
     @property
     def ref(self) -> str:
         """`partition:offset` on cchc.dlq, as `--offset` accepts it."""
         return f"{self.partition}:{self.offset}"
 
+    @property
+    def rejected_at(self) -> str | None:
+        """When it was rejected (ISO)."""
+        value = self.row.get("rejected_at")
+        return str(value) if value is not None else None
 
-def read_dead_letters(bootstrap_servers: str) -> tuple[list[Entry], int]:
-    """Every envelope on cchc.dlq, and how many records there were not envelopes."""
+    def letter(self) -> DeadLetter:
+        """The envelope; ValueError when the record was not one (stage `unreadable`)."""
+        if self.row.get("stage") == Stage.UNREADABLE:
+            raise ValueError("not a dead-letter envelope: nothing to replay")
+        try:
+            return DeadLetter.model_validate(self.row)
+        except ValidationError as exc:
+            raise ValueError(f"not a dead-letter envelope: {exc}") from None
+
+    def key(self) -> bytes | None:
+        """The source key exactly as it was received."""
+        return self.letter().source.original_key()
+
+
+@dataclass(frozen=True)
+class TopicEntry:
+    """One envelope read from cchc.dlq itself, and where it sits there."""
+
+    partition: int
+    offset: int
+    letter: DeadLetter
+
+
+def read_dead_letters(bootstrap_servers: str) -> tuple[list[TopicEntry], int]:
+    """Every envelope on cchc.dlq (the topic, not ClickHouse), and how many records were not.
+
+    For tests and debugging: `dlq list` and `dlq replay` read ClickHouse, which keeps the dead
+    letters across restarts of the memory-only embedded broker."""
     entries, unreadable = [], 0
     try:
         records = read_topic(bootstrap_servers, Topic.DLQ, security=kafka_python_security())
@@ -63,7 +109,7 @@ def read_dead_letters(bootstrap_servers: str) -> tuple[list[Entry], int]:
         except ValidationError:
             unreadable += 1
             continue
-        entries.append(Entry(record.partition, record.offset, letter))
+        entries.append(TopicEntry(record.partition, record.offset, letter))
     return entries, unreadable
 
 
@@ -82,57 +128,14 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _province_of(letter: DeadLetter) -> str | None:
-    """The 2025 province a dead letter came from, when its source says so."""
-    topic = letter.source.topic
-    if topic.startswith(RAW_PREFIX):
-        return topic.removeprefix(RAW_PREFIX)
-    if topic == Topic.VALIDATED:  # ingest keys cchc.validated by the current province code
-        return letter.source.key
-    return None
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which dead letters to show or replay."""
-
-    reasons: tuple[str, ...] = ()
-    province: str | None = None
-    since: datetime | None = None
-    stages: tuple[str, ...] = ()
-    offsets: tuple[str, ...] = ()
-    limit: int | None = None
-
-    def matches(self, entry: Entry) -> bool:
-        """Whether `entry` passes every given filter."""
-        letter = entry.letter
-        if self.reasons and letter.reason.value not in self.reasons:
-            return False
-        if self.stages and letter.stage not in self.stages:
-            return False
-        if self.province is not None and _province_of(letter) != self.province:
-            return False
-        if self.since is not None and letter.rejected_at < self.since:
-            return False
-        return not self.offsets or any(
-            o == entry.ref or o == str(entry.offset) for o in self.offsets
-        )
-
-    def select(self, entries: Iterable[Entry]) -> list[Entry]:
-        """The matching entries, oldest first; with a limit, the most recent `limit` of them."""
-        chosen = sorted(
-            (e for e in entries if self.matches(e)),
-            key=lambda e: (e.letter.rejected_at, e.partition, e.offset),
-        )
-        return chosen[-self.limit :] if self.limit else chosen
-
-
 class Stage(StrEnum):
-    """Pipeline stages that write dead letters."""
+    """Pipeline stages that write dead letters (`unreadable`: a record of cchc.dlq that was not
+    an envelope, kept as it was)."""
 
     INGEST = "ingest"
     NORMALIZE = "normalize"
     AGGREGATE = "aggregate"
+    UNREADABLE = "unreadable"
 
 
 class Format(StrEnum):
@@ -146,59 +149,97 @@ ReasonOpt = Annotated[
     list[Reason] | None, typer.Option("--reason", help="Only this reason (repeatable).")
 ]
 ProvinceOpt = Annotated[
-    str | None, typer.Option(help="Only dead letters from province NN (its cchc.raw.NN topic).")
+    str | None, typer.Option(help="Only dead letters from province NN (2025 code).")
 ]
 SinceOpt = Annotated[
     str | None, typer.Option(help="Only rejected since: 30m, 2h, 7d, or an ISO date/time.")
 ]
 StageOpt = Annotated[list[Stage] | None, typer.Option("--stage", help="Only this stage.")]
-LimitOpt = Annotated[int | None, typer.Option(min=1, help="At most N, the most recent.")]
+LimitOpt = Annotated[int | None, typer.Option(min=1, max=1000, help="At most N, the most recent.")]
+ApiOpt = Annotated[
+    str, typer.Option("--api", envvar="CCHC_API", help="Query API base URL (operator token).")
+]
+DEFAULT_API = "http://127.0.0.1:8080"
 
 
-def _filters(
+def _params(
     reason: list[Reason] | None,
     province: str | None,
     since: str | None,
     stage: list[Stage] | None,
-    limit: int | None,
+    limit: int,
     offsets: list[str] | None = None,
-) -> Filters:
+) -> dict[str, Any]:
+    """The query of GET /v1/dead-letters for these options."""
     if province is not None and not (len(province) == 2 and province.isdigit()):
         raise typer.BadParameter("a two-digit 2025 province code", param_hint="--province")
-    return Filters(
-        reasons=tuple(r.value for r in reason or ()),
-        province=province,
-        since=parse_since(since) if since else None,
-        stages=tuple(s.value for s in stage or ()),
-        offsets=tuple(offsets or ()),
-        limit=limit,
-    )
+    for o in offsets or ():
+        if not re.fullmatch(r"(\d+:)?\d+", o):
+            raise typer.BadParameter(
+                f"{o!r} is not PARTITION:OFFSET or OFFSET", param_hint="--offset"
+            )
+    params: dict[str, Any] = {"limit": limit}
+    if reason:
+        params["reason"] = [r.value for r in reason]
+    if province is not None:
+        params["province"] = province
+    if since:
+        params["since"] = parse_since(since).isoformat()
+    if stage:
+        params["stage"] = [s.value for s in stage]
+    if offsets:
+        params["ref"] = list(offsets)
+    return params
 
 
-def _first_error(letter: DeadLetter) -> str:
-    if not letter.errors:
+def _fetch(api: str, params: dict[str, Any], auth: dict[str, str]) -> tuple[list[Entry], int]:
+    """The dead letters GET /v1/dead-letters gives (oldest first), and how many matched.
+
+    Unreachable API, refused token, or an error → one line on stderr, exit 2 (1 for an error
+    the API answered)."""
+    url = f"{api.rstrip('/')}/v1/dead-letters"
+    try:
+        response = httpx.get(url, params=params, headers=auth, timeout=60)
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach the query API at {api}: {exc or type(exc).__name__}", 2)
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.is_error:
+        error = body.get("error", response.status_code) if isinstance(body, dict) else ""
+        detail = body.get("detail", "") if isinstance(body, dict) else ""
+        _fail(f"the query API answered {response.status_code} {error}: {detail}", 1)
+    return [Entry.from_row(row) for row in body["rows"]], int(body["matched"])
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    console.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _first_error(entry: Entry) -> str:
+    errors = entry.row.get("errors") or []
+    if not errors:
         return ""
-    e = letter.errors[0]
-    more = f" (+{len(letter.errors) - 1})" if len(letter.errors) > 1 else ""
-    return f"{e.loc}: {e.msg}{more}"
+    e = errors[0]
+    total = entry.row.get("errors_total") or len(errors)
+    more = f" (+{total - 1})" if total > 1 else ""
+    return f"{e['loc']}: {e['msg']}{more}"
 
 
-def _preview(letter: DeadLetter, width: int = 60) -> str:
-    text = letter.payload if letter.payload_encoding == "utf-8" else f"base64:{letter.payload}"
+def _preview(entry: Entry, width: int = 60) -> str:
+    row = entry.row
+    text = row["payload"] if row["payload_encoding"] == "utf-8" else f"base64:{row['payload']}"
     text = text.replace("\n", "\\n")
-    return text if len(text) <= width else f"{text[: width - 1]}…"
-
-
-def _as_json(entry: Entry) -> bytes:
-    return orjson.dumps(
-        {"dlq_partition": entry.partition, "dlq_offset": entry.offset}
-        | entry.letter.model_dump(mode="json")
-    )
+    cut = len(text) > width or row.get("payload_truncated")
+    text = text[: width - 1] if len(text) > width else text
+    return f"{text}… ({row['payload_bytes']} bytes)" if cut else text
 
 
 @app.command("list")
 def list_(
-    bootstrap: Bootstrap = "127.0.0.1:9092",
+    api: ApiOpt = DEFAULT_API,
     reason: ReasonOpt = None,
     province: ProvinceOpt = None,
     since: SinceOpt = None,
@@ -207,46 +248,52 @@ def list_(
     fmt: Annotated[Format, typer.Option("--format", help="table, or one JSON per line")] = (
         Format.TABLE
     ),
+    token_file: TokenFileOption = None,
+    data_dir: DataDirOption = Path("var"),
 ) -> None:
-    """Show dead letters: where they came from, why, and the start of their payload."""
-    filters = _filters(reason, province, since, stage, limit)
-    entries, unreadable = read_dead_letters(bootstrap)
-    chosen = filters.select(entries)
+    """Show dead letters stored in ClickHouse: where they came from, why, their payload's start.
+
+    Read through the query API (GET /v1/dead-letters) with the operator token.
+    """
+    params = _params(reason, province, since, stage, limit or 50)
+    params["preview"] = fmt is Format.TABLE
+    auth = credentials.headers(Role.OPERATOR, token_file, data_dir)
+    chosen, matched = _fetch(api, params, auth)
     if fmt is Format.JSON:
         for entry in chosen:
-            out.print(_as_json(entry).decode(), highlight=False, soft_wrap=True, markup=False)
-    else:
-        table = Table(title=f"cchc.dlq: {len(chosen)} of {len(entries)} dead letters")
-        # Offset, stage and reason never wrap (people grep and copy them); the rest folds.
-        for column, no_wrap in [
-            ("offset", True),
-            ("time", False),
-            ("stage", True),
-            ("reason", True),
-            ("source", False),
-            ("first error", False),
-            ("payload", False),
-        ]:
-            table.add_column(column, no_wrap=no_wrap, overflow="fold")
-        for entry in chosen:
-            letter = entry.letter
-            src = letter.source
-            table.add_row(
-                entry.ref,
-                letter.rejected_at.strftime("%Y-%m-%d %H:%M:%S"),
-                letter.stage,
-                letter.reason.value,
-                f"{src.topic}/{src.partition}/{src.offset}",
-                escape(_first_error(letter)),
-                escape(_preview(letter)),
+            out.print(
+                orjson.dumps(entry.row).decode(), highlight=False, soft_wrap=True, markup=False
             )
-        out.print(table)
-    if unreadable:
-        console.print(f"[yellow]{unreadable} record(s) on cchc.dlq are not envelopes[/]")
+        return
+    table = Table(title=f"cchc.dlq: {len(chosen)} of {matched} dead letters")
+    # Offset, stage and reason never wrap (people grep and copy them); the rest folds.
+    for column, no_wrap in [
+        ("offset", True),
+        ("time", False),
+        ("stage", True),
+        ("reason", True),
+        ("source", False),
+        ("first error", False),
+        ("payload", False),
+    ]:
+        table.add_column(column, no_wrap=no_wrap, overflow="fold")
+    for entry in chosen:
+        src = entry.row["source"]
+        table.add_row(
+            entry.ref,
+            (entry.rejected_at or "")[:19].replace("T", " "),
+            entry.row["stage"],
+            entry.row["reason"],
+            f"{src['topic']}/{src['partition']}/{src['offset']}",
+            escape(_first_error(entry)),
+            escape(_preview(entry)),
+        )
+    out.print(table)
 
 
 @app.command()
 def replay(
+    api: ApiOpt = DEFAULT_API,
     bootstrap: Bootstrap = "127.0.0.1:9092",
     reason: ReasonOpt = None,
     province: ProvinceOpt = None,
@@ -260,58 +307,90 @@ def replay(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be sent.")] = (
         False
     ),
+    token_file: TokenFileOption = None,
+    data_dir: DataDirOption = Path("var"),
 ) -> None:
-    """Send chosen dead letters' original bytes, with their key, back to their source topic.
+    """Send chosen dead letters' original bytes, with their key, back to their province's raw topic.
 
-    Safe to repeat: delivery is at least once anyway, and duplicates never count twice.
+    The letters are read from ClickHouse (as `dlq list`); the bytes go to Kafka. Never to an
+    internal topic: ingest validates every replayed message again. A letter from
+    cchc.validated goes to cchc.raw.<its key>; any other source, a truncated payload (over
+    64 KiB: ingest would refuse it as oversized anyway), or a record that was not an envelope
+    is refused (one line each). Safe to repeat: delivery is at least once anyway, and
+    duplicates never count twice.
     """
-    for o in offset or ():
-        if not re.fullmatch(r"(\d+:)?\d+", o):
-            raise typer.BadParameter(
-                f"{o!r} is not PARTITION:OFFSET or OFFSET", param_hint="--offset"
-            )
-    filters = _filters(reason, province, since, stage, limit, offset)
-    if not (filters.reasons or filters.province or filters.since or filters.stages or offset):
+    if not (reason or province or since or stage or offset):
         raise typer.BadParameter(
             "choose what to replay: --reason, --province, --since, --stage or --offset"
         )
-    entries, _ = read_dead_letters(bootstrap)
-    chosen = filters.select(entries)
-    # Only pipeline input topics: a dead letter of a dead letter would loop.
-    targets = [e for e in chosen if e.letter.source.topic.startswith("cchc.")]
-    targets = [e for e in targets if e.letter.source.topic != Topic.DLQ]
+    params = _params(reason, province, since, stage, limit or MAX_REPLAY, offset)
+    auth = credentials.headers(Role.OPERATOR, token_file, data_dir)
+    chosen, matched = _fetch(api, params, auth)
     verb = "would replay" if dry_run else "replayed"
-    producer = None if dry_run else _producer(bootstrap)
-    try:
-        futures = []
-        for entry in targets:
-            src = entry.letter.source
-            if producer is not None:
-                futures.append(
-                    producer.send(
-                        src.topic, value=entry.letter.original_bytes(), key=src.original_key()
-                    )
-                )
-        if producer is not None:
-            producer.flush()
-            for future in futures:
-                future.get(timeout=30)
-    finally:
-        if producer is not None:
-            producer.close()
-    for entry in targets:
-        src = entry.letter.source
+    targets, refused = _targets(chosen)
+    for entry, why in refused:
+        out.print(f"refused cchc.dlq {entry.ref}: {why}", highlight=False, markup=False)
+    if targets and not dry_run:
+        _send(bootstrap, [(topic, entry.key(), payload) for entry, topic, payload in targets])
+    for entry, topic, _ in targets:
         out.print(
-            f"{verb} cchc.dlq {entry.ref} ({entry.letter.reason.value}) → {src.topic} "
-            f"key={src.key!r}",
+            f"{verb} cchc.dlq {entry.ref} ({entry.row['reason']}) → {topic} "
+            f"key={entry.row['source']['key']!r}",
             highlight=False,
             markup=False,
         )
-    skipped = len(chosen) - len(targets)
     out.print(
-        f"{verb} {len(targets)} dead letter(s)" + (f", skipped {skipped}" if skipped else ""),
+        f"{verb} {len(targets)} dead letter(s)" + (f", refused {len(refused)}" if refused else ""),
         highlight=False,
     )
+    if matched > len(chosen):
+        out.print(
+            f"{matched - len(chosen)} more matched: only the most recent {len(chosen)} were taken",
+            highlight=False,
+        )
+
+
+MAX_REPLAY = 1000
+"""Dead letters one `replay` takes at most (the API's largest page)."""
+
+
+def _targets(
+    chosen: list[Entry],
+) -> tuple[list[tuple[Entry, str, bytes]], list[tuple[Entry, str]]]:
+    """Where each chosen letter goes, with its bytes; or why it is refused.
+
+    Only back to the raw topic of the province it came from (`dlq.replay_topic`), so ingest
+    validates it again; and only whole messages (a truncated payload cannot be replayed).
+    """
+    provinces = {u.code for u in default_registry().units(Era.POST_2025)}
+    targets: list[tuple[Entry, str, bytes]] = []
+    refused: list[tuple[Entry, str]] = []
+    for entry in chosen:
+        try:
+            letter = entry.letter()
+            topic = replay_topic(letter.source, provinces)
+            payload = letter.original_bytes()
+        except ValueError as exc:
+            refused.append((entry, str(exc).splitlines()[0]))
+            continue
+        targets.append((entry, topic, payload))
+    return targets, refused
+
+
+def _send(bootstrap: str, messages: list[tuple[str, bytes | None, bytes]]) -> None:
+    """Produce every message durably; a one-line error (exit 2) when Kafka cannot be reached."""
+    producer = None
+    try:
+        producer = _producer(bootstrap)
+        futures = [producer.send(topic, value=value, key=key) for topic, key, value in messages]
+        producer.flush(timeout=30)
+        for future in futures:
+            future.get(timeout=30)
+    except (KafkaError, OSError) as exc:
+        _fail(f"cannot send to Kafka at {bootstrap}: {type(exc).__name__}: {exc}", 2)
+    finally:
+        if producer is not None:
+            producer.close(timeout=5)
 
 
 def _producer(bootstrap: str) -> KafkaProducer:
@@ -324,4 +403,4 @@ def _producer(bootstrap: str) -> KafkaProducer:
     )
 
 
-__all__ = ["Entry", "Filters", "app", "parse_since", "read_dead_letters"]
+__all__ = ["Entry", "TopicEntry", "app", "parse_since", "read_dead_letters"]

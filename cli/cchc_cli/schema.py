@@ -1,7 +1,12 @@
-"""`cchc schema export`: JSON Schema files of the raw events, generated from the pydantic models.
+"""`cchc schema export`: JSON Schemas, the AsyncAPI document and the reason page, all generated.
 
-The checked-in copies under `schemas/` are for provincial developers who do not use Python; a
-test keeps them equal to what the models export, so the two can never drift apart.
+From the pydantic models: one JSON Schema per raw event kind, and one for each message the
+pipeline itself writes (the canonical record on `cchc.normalized`, the dead letter on
+`cchc.dlq`); from the topic registry and those schemas: `asyncapi.yaml` (`cchc_cli.asyncapi`);
+from the reason table (`cchc_shared.reasons`): the Vietnamese guide's page of reason codes.
+
+The checked-in copies under `schemas/` and `docs/vi/` are for provincial developers who do not
+use Python; tests keep them equal to what the code exports, so the two can never drift apart.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cchc_shared.canonical import CanonicalRecord
+from cchc_shared.dlq import DeadLetter
 from cchc_shared.events import DOSSIER_EVENT, INDICATOR_REPORT, DossierEvent, IndicatorReport
-from pydantic import BaseModel
+from cchc_shared.reasons import markdown_vi
+from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
 
 app = typer.Typer(help="JSON Schema of the raw events.", no_args_is_help=True)
@@ -22,7 +30,21 @@ MODELS: dict[str, type[BaseModel]] = {
     INDICATOR_REPORT: IndicatorReport,
     DOSSIER_EVENT: DossierEvent,
 }
+"""The raw events provinces send, validated as they arrive (`mode="validation"`)."""
+
+CANONICAL_RECORD = "cchc.canonical_record/1"
+DEAD_LETTER = "cchc.dead_letter/1"
+OUTPUTS: dict[str, TypeAdapter[Any]] = {
+    CANONICAL_RECORD: TypeAdapter(CanonicalRecord),
+    DEAD_LETTER: TypeAdapter(DeadLetter),
+}
+"""The messages the services write, described as they are serialised (`mode="serialization"`)."""
+
+SCHEMAS = (*MODELS, *OUTPUTS)
 DEFAULT_DIR = Path("schemas")
+DEFAULT_DOCS_DIR = Path("docs/vi")
+ASYNCAPI_FILE = "asyncapi.yaml"
+REASONS_FILE = "reasons.md"
 
 
 def file_name(schema: str) -> str:
@@ -31,8 +53,11 @@ def file_name(schema: str) -> str:
 
 
 def json_schema(schema: str) -> dict[str, Any]:
-    """The JSON Schema (2020-12) of raw event kind `schema`, field names as on the wire."""
-    body = MODELS[schema].model_json_schema(by_alias=True, mode="validation")
+    """The JSON Schema (2020-12) of message kind `schema`, field names as on the wire."""
+    if schema in MODELS:
+        body = MODELS[schema].model_json_schema(by_alias=True, mode="validation")
+    else:
+        body = OUTPUTS[schema].json_schema(by_alias=True, mode="serialization")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **body}
 
 
@@ -41,13 +66,24 @@ def render(schema: str) -> str:
     return json.dumps(json_schema(schema), indent=2, ensure_ascii=False) + "\n"
 
 
-def export(directory: Path) -> list[Path]:
-    """Write one file per event kind into `directory`; the paths written."""
+def export(directory: Path, docs_dir: Path | None = None) -> list[Path]:
+    """Write one file per message kind and `asyncapi.yaml` into `directory`, and the reason
+    page into `docs_dir` (when given); the paths written."""
+    from cchc_cli.asyncapi import render_yaml  # it reads this module's file names
+
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for schema in MODELS:
+    for schema in SCHEMAS:
         path = directory / file_name(schema)
         path.write_text(render(schema), encoding="utf-8")
+        written.append(path)
+    path = directory / ASYNCAPI_FILE
+    path.write_text(render_yaml(), encoding="utf-8")
+    written.append(path)
+    if docs_dir is not None:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        path = docs_dir / REASONS_FILE
+        path.write_text(markdown_vi(), encoding="utf-8")
         written.append(path)
     return written
 
@@ -55,7 +91,10 @@ def export(directory: Path) -> list[Path]:
 @app.command("export")
 def export_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write into.")] = DEFAULT_DIR,
+    docs_dir: Annotated[
+        Path, typer.Option("--docs", help="Where the Vietnamese guide's reasons.md goes.")
+    ] = DEFAULT_DOCS_DIR,
 ) -> None:
-    """Write cchc.indicator_report.1.json and cchc.dossier_event.1.json."""
-    for path in export(out_dir):
+    """Write the JSON Schemas and asyncapi.yaml (--out), and the guide's reasons.md (--docs)."""
+    for path in export(out_dir, docs_dir):
         out.print(f"wrote {path}", highlight=False)

@@ -85,10 +85,10 @@ def services(codes: Sequence[str]) -> list[Service]:
         Service(
             "aggregate",
             "cchc-aggregate",
-            (Topic.NORMALIZED,),
+            (Topic.NORMALIZED, Topic.DLQ),  # cchc.dlq: stored in ClickHouse (dead_letters)
             (Topic.DLQ,),
             monitors_groups=("cchc-ingest", "cchc-normalize"),
-            monitors_topics=(*raw, Topic.VALIDATED, Topic.DLQ),
+            monitors_topics=(*raw, Topic.VALIDATED),
         ),
     ]
 

@@ -25,6 +25,12 @@ class KafkaSettings(BaseSettings):
     # How long a fetch may wait for data: every hop can add this much latency (Tansu may hold
     # a fetch this long), so it is short; an idle consumer then fetches ~20 times a second.
     fetch_max_wait_ms: int = Field(default=50, ge=1)
+    rebalance_timeout_ms: int = Field(
+        default=60_000,
+        ge=1000,
+        description="how long a rebalance waits for a member to finish the batch in hand "
+        "(an outage retry is abandoned at once, so this bounds one ordinary batch)",
+    )
     gap_give_up_s: float = Field(
         default=30.0,
         gt=0,

@@ -53,7 +53,7 @@ def test_counters_by_reason_insert_metrics_latency_and_lag(stack: RunningStack) 
         after = {s: _scrape(stack, s) for s in ("ingest", "normalize", "aggregate")}
         done = _value(after["aggregate"], "cchc_messages_accepted_total", service="aggregate")
         start = _value(before["aggregate"], "cchc_messages_accepted_total", service="aggregate")
-        return after if done - start >= 3 else None
+        return after if done - start >= 5 else None
 
     after = wait_until(moved, timeout_s=30)
 
@@ -67,7 +67,9 @@ def test_counters_by_reason_insert_metrics_latency_and_lag(stack: RunningStack) 
     assert delta("ingest", "cchc_messages_produced_total", topic="cchc.validated") == 4
     assert delta("normalize", "cchc_messages_rejected_total", reason="bad_number") == 1
     assert delta("normalize", "cchc_messages_dead_lettered_total") == 1
-    assert delta("aggregate", "cchc_messages_accepted_total") == 3
+    # aggregate takes the 3 good records and stores the 2 dead letters (it consumes cchc.dlq)
+    assert delta("aggregate", "cchc_messages_accepted_total") == 5
+    assert delta("aggregate", "cchc_clickhouse_insert_rows_total", table="dead_letters") == 2
     assert delta("aggregate", "cchc_clickhouse_insert_rows_total", table="observations") == 3
     assert delta("aggregate", "cchc_push_to_queryable_seconds_count") == 3
     # Reasons not seen yet are exported at 0, so increase() catches their first occurrence.

@@ -14,6 +14,7 @@ import pytest
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
+from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
@@ -40,7 +41,8 @@ def clean(db: Store) -> Store:
 @pytest.fixture
 def http(clean: Store) -> TestClient:
     app = FastAPI()
-    routes.install(app, clean, None, AggregateSettings())
+    sandbox = SqlSandbox(f"chdb://{clean.client.path}")  # type: ignore[attr-defined]
+    routes.install(app, clean, None, AggregateSettings(), sandbox=sandbox)
     return TestClient(app)
 
 
@@ -161,6 +163,19 @@ def test_batch_retried_after_failure_between_insert_and_commit_is_inserted_once(
     assert count(clean, "SELECT count() FROM observations") == 2
 
 
+def test_new_records_at_offsets_seen_before_are_stored(clean: Store) -> None:
+    """After an embedded-broker restart offsets begin at 0 again: not mistaken for retries."""
+    first = records([observation("r1", unit_key="2004:01")])
+    later = [
+        r._replace(value=orjson.dumps(observation("r2", unit_key="2004:14")), timestamp_ms=5)
+        for r in records([observation("r2", unit_key="2004:14")])
+    ]
+    assert (first[0].offset, later[0].offset) == (0, 0)
+    sink(clean).write(first)
+    sink(clean).write(later)
+    assert count(clean, "SELECT count() FROM observations") == 2
+
+
 def test_rows_clickhouse_refuses_are_dead_lettered_and_the_rest_inserted(
     clean: Store,
 ) -> None:
@@ -277,7 +292,13 @@ def test_sql_cannot_change_the_writer_session(http: TestClient, clean: Store) ->
     for sql in ("SET insert_deduplicate = 0", "USE system", "SELECT 1 SETTINGS max_result_rows=0"):
         r = http.post("/v1/sql", json={"sql": sql})
         assert r.status_code == 400, r.text
-    assert http.post("/v1/sql", json={"sql": "SELECT name FROM system.settings LIMIT 1"}).is_success
-    # After read-only queries the writer still writes (chDB shares one session).
+    # system.* is not an analyst table (docs/security.md "SQL sandbox")
+    assert (
+        http.post("/v1/sql", json={"sql": "SELECT name FROM system.settings LIMIT 1"}).json()[
+            "error"
+        ]
+        == "bad_sql"
+    )
+    # After analysts' queries the writer still writes (they run in sessions of their own).
     write(clean, [observation("after-sql")])
     assert count(clean, "SELECT count() FROM observations") == 1

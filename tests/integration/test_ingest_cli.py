@@ -8,6 +8,7 @@ import orjson
 import pytest
 from cchc_cli.main import app
 from cchc_runtime.kafka_read import read_topic
+from cchc_runtime.tokens import Role
 from cchc_shared import dlq
 from cchc_shared.dlq import ErrorDetail, Reason
 from typer.testing import CliRunner
@@ -19,7 +20,12 @@ pytestmark = pytest.mark.connected
 
 
 def cli(stack: RunningStack, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [*args, "--bootstrap", stack.bootstrap])
+    """`cchc …` against the stack: `dlq` reads the API with the operator token."""
+    extra = ["--bootstrap", stack.bootstrap] if args[:2] != ("dlq", "list") else []
+    if args[0] == "dlq":
+        extra += ["--api", stack.api]
+    env = {"CCHC_TOKEN": stack.stack.tokens[Role.OPERATOR]}
+    result = CliRunner().invoke(app, [*args, *extra], env=env)
     return result.exit_code, result.output
 
 
@@ -86,6 +92,7 @@ def test_dlq_list_filters_and_formats(stack: RunningStack) -> None:
         [b"k-broken", b"k-v2"],
     )
     wait_letters(stack, topic, offsets)
+    stack.drained()  # and stored in ClickHouse, where `dlq list` reads them
 
     code, output = cli(stack, "dlq", "list", "--province", "80", "--format", "json")
     assert code == 0, output
@@ -136,6 +143,7 @@ def test_dlq_replay_sends_the_original_bytes_and_key_back(stack: RunningStack) -
         f"{m.partition}:{m.offset}"
         for m in [stack.producer().send("cchc.dlq", dlq.encode(letter), b"k").get(timeout=10)]
     ]
+    stack.drained()
 
     code, output = cli(stack, "dlq", "replay", "--offset", dlq_ref, "--dry-run")
     assert code == 0, output
@@ -166,6 +174,7 @@ def test_dlq_replay_sends_the_original_bytes_and_key_back(stack: RunningStack) -
     assert code == 0, output
     assert "replayed 1 dead letter" in output
     # The same bytes and key arrive again on cchc.raw.82, and are dead-lettered again.
+    stack.drained()
     again = wait_until(
         lambda: [
             x

@@ -7,10 +7,11 @@ fixture; each test then checks its own envelope.
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 
 import pytest
-from cchc_shared.dlq import DeadLetter
+from cchc_shared.dlq import PAYLOAD_LIMIT, DeadLetter
 
 from tests.conftest import RunningStack, wait_until
 from tests.integration.ingest_support import dumps, report, send, wait_letters
@@ -92,7 +93,16 @@ def check_envelope(
     assert letter.source.topic == (MISMATCH_TOPIC if name == "province_mismatch" else TOPIC)
     assert (letter.source.partition, letter.source.offset) == (0, offset)
     assert letter.source.original_key() == case.key
-    assert letter.original_bytes() == case.payload
+    assert (letter.payload_bytes, letter.payload_sha256) == (
+        len(case.payload),
+        hashlib.sha256(case.payload).hexdigest(),
+    )
+    if len(case.payload) <= PAYLOAD_LIMIT:
+        assert letter.original_bytes() == case.payload
+    else:  # bounded envelope: the start of the message only (docs/contract.md "Dead letters")
+        assert letter.payload_truncated
+        assert case.payload.startswith(letter.kept_bytes())
+        assert len(letter.kept_bytes()) == PAYLOAD_LIMIT
     assert letter.errors
     return letter
 

@@ -6,6 +6,7 @@ without a role fails here; the others send requests to the running stack.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,20 @@ def _call(stack: RunningStack, path: str, token: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     if path == "/v1/sql":
         return httpx.post(f"{stack.api}{path}", json={"sql": "SELECT 1"}, headers=headers)
-    params = {"indicator": "staff.cut", "period": "2018"} if path != "/v1/service-index" else {}
+    if path.startswith("/v1/my/") or path == "/v1/service-index":
+        params = {}
+    else:
+        params = {"indicator": "staff.cut", "period": "2018"}
     return httpx.get(f"{stack.api}{path}", params=params, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def province_token(stack: RunningStack) -> Iterator[str]:
+    """A province token (Lào Cai, 15), made as `cchc token create --province 15` makes it."""
+    store = TokenStore(stack.config.data_dir.resolve() / "secrets" / "tokens.json")
+    secret = store.create("auth-test-province-15", Role.PROVINCE, province="15")
+    yield secret
+    store.revoke("auth-test-province-15")
 
 
 @pytest.mark.connected
@@ -73,15 +86,36 @@ def test_no_token_or_a_bad_one_is_401(stack: RunningStack, path: str) -> None:
 
 @pytest.mark.connected
 @pytest.mark.parametrize("path", sorted(ROLES))
-def test_each_role_gets_exactly_its_routes(stack: RunningStack, path: str) -> None:
+def test_each_role_gets_exactly_its_routes(
+    stack: RunningStack, province_token: str, path: str
+) -> None:
     analyst = _call(stack, path, stack.stack.tokens[Role.ANALYST])
     operator = _call(stack, path, stack.stack.tokens[Role.OPERATOR])
-    assert operator.status_code not in (401, 403), operator.text
-    if ROLES[path] == Role.OPERATOR:
-        assert analyst.status_code == 403
-        assert analyst.json()["error"] == "forbidden"
-    else:
-        assert analyst.status_code not in (401, 403), analyst.text
+    province = _call(stack, path, province_token)
+    allowed = {
+        Role.ANALYST: {Role.ANALYST, Role.OPERATOR},
+        Role.OPERATOR: {Role.OPERATOR},
+        Role.PROVINCE: {Role.PROVINCE},
+    }[ROLES[path]]
+    for role, r in ((Role.ANALYST, analyst), (Role.OPERATOR, operator), (Role.PROVINCE, province)):
+        if role in allowed:
+            assert r.status_code not in (401, 403), (role, r.text)
+        else:
+            assert r.status_code == 403, (role, r.text)
+            assert r.json()["error"] == "forbidden"
+
+
+@pytest.mark.connected
+def test_a_revoked_province_token_is_401(stack: RunningStack) -> None:
+    store = TokenStore(stack.config.data_dir.resolve() / "secrets" / "tokens.json")
+    secret = store.create("auth-test-province-revoked", Role.PROVINCE, province="79")
+    try:
+        assert _call(stack, "/v1/my/summary", secret).status_code == 200
+    finally:
+        store.revoke("auth-test-province-revoked")
+    r = _call(stack, "/v1/my/summary", secret)
+    assert r.status_code == 401
+    assert r.json()["error"] == "unauthorized"
 
 
 @pytest.mark.connected
@@ -102,13 +136,16 @@ def test_a_token_created_then_revoked_works_then_does_not(stack: RunningStack) -
 
 
 @pytest.mark.connected
-def test_tokens_never_reach_the_logs_and_stay_owner_only(stack: RunningStack) -> None:
+def test_tokens_never_reach_the_logs_and_stay_owner_only(
+    stack: RunningStack, province_token: str
+) -> None:
     for path in ROLES:
         _call(stack, path, stack.stack.tokens[Role.OPERATOR])
+        _call(stack, path, province_token)
         _call(stack, path, "cchc_" + "B" * 43)
     secrets_dir = stack.config.data_dir.resolve() / "secrets"
     for name in ("tokens.json", "analyst.token", "operator.token"):
         assert (secrets_dir / name).stat().st_mode & 0o077 == 0, name
     logs = "".join(p.read_text() for p in (stack.config.data_dir / "logs").glob("*.log"))
-    for token in (*stack.stack.tokens.values(), "cchc_" + "B" * 43):
+    for token in (*stack.stack.tokens.values(), province_token, "cchc_" + "B" * 43):
         assert token not in logs

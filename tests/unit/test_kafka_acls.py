@@ -99,7 +99,7 @@ def test_each_service_reads_its_inputs_and_its_own_group_only() -> None:
     }
     assert reads["ingest"] == raw
     assert reads["normalize"] == {Topic.VALIDATED}
-    # aggregate's own input, plus what its lag monitor fetches high-water marks from
+    # aggregate's own inputs (cchc.normalized, cchc.dlq), plus the lag monitor's high-water marks
     assert reads["aggregate"] == {Topic.NORMALIZED} | raw | {Topic.VALIDATED, Topic.DLQ}
     for name in SERVICES:
         group_rights = {(r, op) for t, r, op in RIGHTS[name] if t == "group"}

@@ -19,6 +19,7 @@ from cchc_shared.topics import Topic, raw_topics
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
+from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
 from cchc_aggregate.query.app import create_app
 from cchc_aggregate.settings import AggregateSettings
 from cchc_aggregate.sink.writer import SERVICE, ClickHouseSink, SinkMetrics
@@ -39,7 +40,7 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
 
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
-    """Consume cchc.normalized into ClickHouse and serve the query API until stopped."""
+    """Consume cchc.normalized and cchc.dlq into ClickHouse; serve the query API until stopped."""
     db = Store(connect(settings.clickhouse_dsn()))
     metrics = CoreMetrics.create(
         SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
@@ -48,7 +49,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     processor = kafka_processor(
         SERVICE,
         kafka,
-        [Topic.NORMALIZED],
+        [Topic.NORMALIZED, Topic.DLQ],
         settings.group_id,
         sink,
         metrics,
@@ -62,13 +63,22 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
                 settings.ingest_group_id, raw_topics(u.code for u in registry.units(Era.POST_2025))
             ),
             "normalize": Group(settings.normalize_group_id, [Topic.VALIDATED]),
-            "aggregate": Group(settings.group_id, [Topic.NORMALIZED]),
+            "aggregate": Group(settings.group_id, [Topic.NORMALIZED, Topic.DLQ]),
         },
         Topic.DLQ,
         interval_s=settings.lag_interval_s,
         security=kafka.kafka_python_security(),
     )
-    app = create_app(db, lag, settings)
+    sandbox = SqlSandbox(
+        settings.sql_clickhouse_dsn(),
+        SqlLimits(
+            max_rows=settings.sql_max_rows,
+            max_result_bytes=settings.sql_max_result_bytes,
+            max_memory_bytes=settings.sql_max_memory_bytes,
+            max_seconds=settings.sql_max_seconds,
+        ),
+    )
+    app = create_app(db, lag, settings, sandbox)
     metrics.registry.register(LagCollector(lag))
     lag.start()
     try:
@@ -76,6 +86,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
         lag.stop()
+        sandbox.close()
         db.client.close()
 
 

@@ -66,8 +66,42 @@ class AggregateSettings(ServiceSettings):
         description="the API tokens store (hashes only; cchc token create|list|revoke edits it); "
         "default <data_dir>/secrets/tokens.json",
     )
-    sql_max_rows: int = 100_000
-    sql_max_seconds: float = 10.0
+    # POST /v1/sql, the analysts' sandbox (docs/security.md "SQL sandbox").
+    sql_dsn: str | None = Field(
+        default=None,
+        description="ClickHouse DSN for analysts' queries; default: the writer's DSN (chDB: "
+        "a session of their own on the same path; a server: requests without a session). In "
+        "production a DSN naming the read-only cchc_analyst user (deploy/clickhouse/access/)",
+    )
+    sql_dsn_password: SecretStr | None = Field(
+        default=None,
+        description="password of the analysts' DSN user, kept out of the DSN (docker-compose.yml "
+        "sets it from CCHC_CLICKHOUSE_ANALYST_PASSWORD); never logged",
+    )
+    sql_max_rows: int = Field(default=100_000, ge=1, description="result rows per query")
+    sql_max_seconds: float = Field(default=10.0, gt=0, description="execution time per query")
+    sql_max_result_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="result size per query (bytes)"
+    )
+    sql_max_memory_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="ClickHouse memory per query (bytes); also bounds one result block",
+    )
+    sql_max_concurrent: int = Field(
+        default=2, ge=1, description="analyst queries running at once; more are answered 429"
+    )
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="largest request body of the query API's POST routes; larger: 413",
+    )
+
+    def sql_clickhouse_dsn(self) -> str:
+        """The DSN analysts' queries use (their own sessions in any case)."""
+        if self.sql_dsn:
+            return _with_password(self.sql_dsn, self.sql_dsn_password, "CCHC_AGGREGATE_SQL_DSN")
+        return self.clickhouse_dsn()
 
     def tokens_path(self) -> Path:
         """Where the API tokens are stored."""
@@ -80,13 +114,18 @@ class AggregateSettings(ServiceSettings):
         clear, so hand it to the client and never log it.
         """
         if self.dsn:
-            if self.dsn_password is None:
-                return self.dsn
-            parts = urlsplit(self.dsn)
-            if not parts.username:
-                raise ValueError("CCHC_AGGREGATE_DSN_PASSWORD needs a user in CCHC_AGGREGATE_DSN")
-            secret = quote(self.dsn_password.get_secret_value(), safe="")
-            host = parts.netloc.rpartition("@")[2]
-            netloc = f"{parts.username}:{secret}@{host}"  # the user as written (URL-encoded)
-            return urlunsplit(parts._replace(netloc=netloc))
+            return _with_password(self.dsn, self.dsn_password, "CCHC_AGGREGATE_DSN")
         return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+
+def _with_password(dsn: str, password: SecretStr | None, name: str) -> str:
+    """`dsn` with `password` put in for its user (URL-encoded); `dsn` itself without one."""
+    if password is None:
+        return dsn
+    parts = urlsplit(dsn)
+    if not parts.username:
+        raise ValueError(f"{name}_PASSWORD needs a user in {name}")
+    secret = quote(password.get_secret_value(), safe="")
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{parts.username}:{secret}@{host}"  # the user as written (URL-encoded)
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -50,13 +50,21 @@ class Consumer:
         self.check_contiguity = check_contiguity
         self.contiguity = Contiguity(give_up_after_s=kafka.gap_give_up_s)
         self._consumer: AIOKafkaConsumer | None = None
-        # Held by one batch from fetch to commit; a rebalance waits for it before revoking.
+        # Held while a batch is processed and committed (not while fetching: aiokafka's fetch
+        # waits for a rebalance to finish, and a rebalance waits for the revoke listener);
+        # a revocation waits for it. `generation` counts revocations, so a batch fetched before
+        # one is dropped, not processed: its partitions' new owner reads it from the commit.
         self._batch_lock = asyncio.Lock()
+        self.generation = 0
+        self.give_up_batch = asyncio.Event()
+        # Partitions assigned but whose start is not known yet: nothing of them is handed on.
+        self._starting: set[TopicPartition] = set()
+        self.failure: BaseException | None = None
         self._held: set[TopicPartition] = set()
         self._retrying: dict[TopicPartition, asyncio.TimerHandle] = {}
         for topic in self.topics:  # at 0 from the start, so increase() sees the first one
             metrics.offset_gaps.labels(service=service, topic=topic)
-            for outcome in ("recovered", "given_up"):
+            for outcome in ("recovered", "given_up", "expired"):
                 metrics.offset_gap_records.labels(service=service, topic=topic, outcome=outcome)
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -74,6 +82,9 @@ class Consumer:
             fetch_max_bytes=k.fetch_max_bytes,
             session_timeout_ms=k.session_timeout_ms,
             heartbeat_interval_ms=k.heartbeat_interval_ms,
+            # How long a rebalance waits for members' revoke listeners (ours waits for the batch
+            # in hand, and abandons an outage retry at once): longer than a batch takes.
+            rebalance_timeout_ms=k.rebalance_timeout_ms,
             **k.aiokafka_security(),
         )
         await self._consumer.start()
@@ -98,10 +109,16 @@ class Consumer:
     # -- one batch ----------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def batch(self) -> AsyncIterator[None]:
-        """Fetch, process and commit one batch inside this: no rebalance happens meanwhile."""
+    async def batch(self, fetched_in: int) -> AsyncIterator[bool]:
+        """Process and commit one batch inside this: no revocation happens meanwhile.
+
+        Yields whether the batch, fetched in generation `fetched_in`, may be processed: False
+        when a revocation came in between (its records go to their new owner, from the commit).
+        """
         async with self._batch_lock:
-            yield
+            if self.failure is not None:
+                raise self.failure
+            yield fetched_in == self.generation
 
     async def fetch(self, max_records: int, timeout_ms: int) -> list[Record]:
         """Up to `max_records` records, each partition's in order and without holes."""
@@ -116,11 +133,65 @@ class Consumer:
                 records += _records(consumed)
                 continue
             key = (tp.topic, tp.partition)
+            if tp in self._starting or key not in self.contiguity.expected:
+                # Assigned, but the listener has not read its committed offset yet: hand
+                # nothing on; it seeks there and resumes the partition.
+                self._starting.add(tp)
+                consumer.pause(tp)
+                continue
             verdict = self.contiguity.check(key, [r.offset for r in consumed])
             records += _records(consumed[verdict.start : verdict.stop])
+            if verdict.new_gap is not None and await self._expired(tp, verdict.new_gap.expected):
+                continue
             if verdict.seek_to is not None or verdict.recovered or verdict.given_up:
                 self._apply(tp, verdict)
         return records
+
+    def unread(self, records: Iterable[Record]) -> None:
+        """Give back records fetched but not handed to the step: each partition still assigned
+        (and started) is read again from the first of them.
+
+        For a batch dropped because a rebalance came in while it was fetched: records fetched
+        after the partition was assigned again moved the position and the expected offset,
+        and would otherwise never be read again.
+        """
+        consumer = self._consumer
+        if consumer is None:
+            return
+        first: dict[tuple[str, int], int] = {}
+        for r in records:
+            key = (r.topic, r.partition)
+            first[key] = min(r.offset, first.get(key, r.offset))
+        assigned = consumer.assignment()
+        for (topic, partition), offset in first.items():
+            tp = TopicPartition(topic, partition)
+            if tp in assigned and tp not in self._starting:
+                self.contiguity.expect((topic, partition), offset)
+                consumer.seek(tp, offset)
+
+    async def _expired(self, tp: TopicPartition, expected: int) -> bool:
+        """Whether a hole is the log's start having moved past `expected` (retention): then
+        reading goes on from the start, counted as expired — no wait, no false alert."""
+        consumer = self._consumer
+        assert consumer is not None
+        start = (await consumer.beginning_offsets([tp])).get(tp, 0)
+        if start <= expected:
+            return False
+        key = (tp.topic, tp.partition)
+        self.contiguity.expect(key, start)
+        consumer.seek(tp, start)
+        labels = {"service": self.service, "topic": tp.topic}
+        self.metrics.offset_gap_records.labels(**labels, outcome="expired").inc(start - expected)
+        log.warning(
+            "%s/%d: offsets %d–%d expired (the log now starts at %d) before they were read",
+            tp.topic,
+            tp.partition,
+            expected,
+            start - 1,
+            start,
+            extra={"topic": tp.topic, "partition": tp.partition, "offset": expected},
+        )
+        return True
 
     async def commit(self, partitions: Iterable[tuple[str, int]]) -> None:
         """Commit, for each of `partitions` still assigned, the next offset expected.
@@ -248,30 +319,58 @@ class Consumer:
     async def _revoked(self, revoked: set[TopicPartition]) -> None:
         if not revoked:
             return
-        async with self._batch_lock:  # the batch in hand finishes and commits first
-            for tp in revoked:
-                self.contiguity.forget((tp.topic, tp.partition))
-                self._held.discard(tp)
-                timer = self._retrying.pop(tp, None)
-                if timer is not None:
-                    timer.cancel()
+        self.generation += 1  # a batch fetched before now is not processed
+        self.give_up_batch.set()  # an outage retry in hand gives up its batch at once
+        try:
+            async with self._batch_lock:  # the batch in hand finishes and commits first
+                for tp in revoked:
+                    self.contiguity.forget((tp.topic, tp.partition))
+                    self._held.discard(tp)
+                    self._starting.discard(tp)
+                    timer = self._retrying.pop(tp, None)
+                    if timer is not None:
+                        timer.cancel()
+        finally:
+            self.give_up_batch.clear()
 
     async def _assigned(self, assigned: set[TopicPartition]) -> None:
-        """Learn where each new partition starts: its committed offset, else its beginning."""
+        """Start each new partition at its committed offset (else its beginning), exactly.
+
+        aiokafka may fetch a new partition before this listener runs: such records are not
+        handed on (`fetch` pauses the partition), and here it is sought to where it starts and
+        resumed. If the offsets cannot be read, the service stops (a restart joins afresh)
+        rather than guess.
+        """
         consumer = self._consumer
         if consumer is None or not assigned:
             return
-        fresh: list[TopicPartition] = []
+        self._starting |= assigned
         for tp in assigned:
-            committed = await consumer.committed(tp)
-            if committed is None:
-                fresh.append(tp)
-            else:
-                self.contiguity.expect((tp.topic, tp.partition), committed)
-        if fresh:
-            beginnings = await consumer.beginning_offsets(fresh)
-            for tp in fresh:
-                self.contiguity.expect((tp.topic, tp.partition), beginnings[tp])
+            consumer.pause(tp)
+        try:
+            fresh: list[TopicPartition] = []
+            starts: dict[TopicPartition, int] = {}
+            for tp in assigned:
+                committed = await consumer.committed(tp)
+                if committed is None:
+                    fresh.append(tp)
+                else:
+                    starts[tp] = committed
+            if fresh:
+                starts.update(await consumer.beginning_offsets(fresh))
+        except Exception as exc:
+            log.critical("cannot read where the assigned partitions start: %s", exc)
+            self.failure = exc
+            return
+        current = consumer.assignment()
+        for tp, offset in starts.items():
+            if tp not in current:
+                continue  # revoked again meanwhile
+            self.contiguity.expect((tp.topic, tp.partition), offset)
+            consumer.seek(tp, offset)
+            self._starting.discard(tp)
+            if tp not in self._held and tp not in self._retrying:
+                consumer.resume(tp)
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

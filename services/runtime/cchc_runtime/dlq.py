@@ -17,13 +17,11 @@ from cchc_runtime.records import Outgoing, Record
 log = logging.getLogger(__name__)
 
 
-def dead_letter(
-    stage: str, metrics: CoreMetrics, record: Record, reason: Reason, errors: list[ErrorDetail]
+def envelope(
+    stage: str, record: Record, reason: Reason, errors: list[ErrorDetail], *, minimal: bool = False
 ) -> Outgoing:
-    """The envelope for `record`, keyed like its source, with the source's push time.
-
-    Counts `cchc_messages_rejected_total{reason}` and logs the rejection with its position.
-    """
+    """The envelope for `record` (bounded: `cchc_shared.dlq`), keyed like its source, with the
+    source's push time. `minimal`: without the payload (its length and SHA-256 kept)."""
     letter = dlq.dead_letter(
         stage=cast(Stage, stage),
         reason=reason,
@@ -33,7 +31,19 @@ def dead_letter(
         offset=record.offset,
         key=record.key,
         payload=record.value,
+        minimal=minimal,
     )
+    return Outgoing(Topic.DLQ, record.key, dlq.encode(letter), record.timestamp_ms)
+
+
+def dead_letter(
+    stage: str, metrics: CoreMetrics, record: Record, reason: Reason, errors: list[ErrorDetail]
+) -> Outgoing:
+    """The envelope for `record` (`envelope`).
+
+    Counts `cchc_messages_rejected_total{reason}` and logs the rejection with its position.
+    """
+    message = envelope(stage, record, reason, errors)
     metrics.rejected.labels(service=stage, reason=reason.value).inc()
     log.info(
         "rejected: %s",
@@ -45,4 +55,4 @@ def dead_letter(
             "reason": reason.value,
         },
     )
-    return Outgoing(Topic.DLQ, record.key, dlq.encode(letter), record.timestamp_ms)
+    return message

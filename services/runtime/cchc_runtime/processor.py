@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from cchc_shared.settings import KafkaSettings
 
 from cchc_runtime.consumer import Consumer
-from cchc_runtime.dlq import dead_letter
+from cchc_runtime.dlq import dead_letter, envelope
 from cchc_runtime.metrics import CoreMetrics
 from cchc_runtime.producer import Output
 from cchc_runtime.records import Outgoing, Record
-from cchc_runtime.retry import kafka_transient, retry_transient
-from cchc_runtime.stage import Pause, Result, Sink, Stage
+from cchc_runtime.retry import Abandoned, kafka_refusal, kafka_transient, retry_transient
+from cchc_runtime.stage import Pause, Reject, Result, Sink, Stage
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class StreamProcessor:
     async def stop(self) -> None:
         """Let the batch in hand finish and commit, then leave the group and flush the output."""
         self._stopping = True
+        self.consumer.give_up_batch.set()  # an outage retry in hand ends now, uncommitted
         for timer in self._pauses.values():
             timer.cancel()
         if self._task is not None:
@@ -104,13 +105,30 @@ class StreamProcessor:
     # -- the loop -----------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        consumer = self.consumer
         while not self._stopping:
-            async with self.consumer.batch():
-                records = await self.consumer.fetch(self.max_records, self.batch_timeout_ms)
-                if self.top_up_ms and records:
-                    records += await self._top_up(self.max_records - len(records))
-                if records:
+            generation = consumer.generation
+            records = await consumer.fetch(self.max_records, self.batch_timeout_ms)
+            if self.top_up_ms and records:
+                records += await self._top_up(self.max_records - len(records))
+            async with consumer.batch(generation) as current:
+                if not records:
+                    continue
+                if not current:
+                    # Fetched across a rebalance: not processed. Partitions still ours are
+                    # read again from the first of these records; the others' new owners
+                    # start from the commit.
+                    consumer.unread(records)
+                    log.info("rebalanced: %d fetched records read again", len(records))
+                    continue
+                try:
                     await self.process(records)
+                except Abandoned:
+                    log.warning(
+                        "gave up a batch of %d during an outage (%s); it is read again",
+                        len(records),
+                        "stopping" if self._stopping else "partitions revoked",
+                    )
 
     async def _top_up(self, room: int, rounds: int = 4) -> list[Record]:
         """Records that reached the broker since the batch was fetched, at most `room`."""
@@ -134,7 +152,7 @@ class StreamProcessor:
             dead_letter(self.name, self.metrics, r.record, r.reason, r.errors)
             for r in result.rejects
         ]
-        await self._send([*result.out, *letters])
+        await self._send(result.out, letters, result.rejects)
         for (topic, partition), offset in result.held.items():
             self.consumer.hold(topic, partition, offset)
         for pause in result.pauses:
@@ -155,19 +173,50 @@ class StreamProcessor:
                 lambda: asyncio.to_thread(sink.write, records),
                 what=f"{self.name}: writing a batch of {len(records)}",
                 is_transient=sink.is_transient,
+                give_up=self.consumer.give_up_batch,
             )
         return step.process(records)
 
-    async def _send(self, messages: list[Outgoing]) -> None:
+    async def _send(
+        self, out: list[Outgoing], letters: list[Outgoing], rejects: Sequence[Reject]
+    ) -> None:
+        """Produce the batch's output and dead letters in one durable send.
+
+        An outage is waited out (nothing committed meanwhile). A refusal — Kafka answered no,
+        e.g. a message too large for the topic — while the batch has dead letters is tried once
+        more with minimal envelopes (no payload; its length and SHA-256 kept); refused again,
+        it propagates and the service stops loudly (exit, restart, CchcServiceRestarting)
+        instead of retrying one batch forever while every province waits behind it.
+        """
+        messages = [*out, *letters]
         if not messages:
             return
+        try:
+            await self._produce(messages)
+        except Exception as exc:
+            if not (letters and kafka_refusal(exc)):
+                raise
+            log.error(
+                "%s: Kafka refused the batch (%s); sending it once more with minimal dead letters",
+                self.name,
+                exc,
+                extra={"dead_letters": len(letters)},
+            )
+            minimal = [
+                envelope(self.name, r.record, r.reason, r.errors, minimal=True) for r in rejects
+            ]
+            messages = [*out, *minimal]
+            await self._produce(messages)
+        for topic, count in Counter(m.topic for m in messages).items():
+            self.metrics.produced.labels(service=self.name, topic=topic).inc(count)
+
+    async def _produce(self, messages: list[Outgoing]) -> None:
         await retry_transient(
             lambda: self.output.send_all(messages),
             what=f"{self.name}: producing {len(messages)} messages",
             is_transient=kafka_transient,
+            give_up=self.consumer.give_up_batch,
         )
-        for topic, count in Counter(m.topic for m in messages).items():
-            self.metrics.produced.labels(service=self.name, topic=topic).inc(count)
 
     def _pause(self, pause: Pause) -> None:
         self.consumer.pause_topic(pause.topic)

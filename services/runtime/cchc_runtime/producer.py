@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 
 from cchc_runtime.records import Outgoing
 
@@ -82,7 +83,9 @@ class Output:
                     futures.append(await producer.send_batch(batch, topic, partition=partition))
                     batch = producer.create_batch()
                     if batch.append(key=m.key, value=m.value, timestamp=m.timestamp_ms) is None:
-                        raise ValueError(f"a message of {len(m.value)} bytes exceeds a batch")
+                        raise MessageSizeTooLargeError(
+                            f"a message of {len(m.value)} bytes exceeds a batch"
+                        )
             futures.append(await producer.send_batch(batch, topic, partition=partition))
         if futures:
             await asyncio.gather(*futures)

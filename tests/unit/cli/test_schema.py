@@ -1,15 +1,21 @@
-"""`cchc schema export`: the checked-in JSON Schemas match the models, and they validate."""
+"""`cchc schema export`: the checked-in JSON Schemas match the models, and they validate.
+
+(The AsyncAPI document: test_asyncapi.py; the reason page: tests/unit/shared/test_reasons.py.)
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from cchc_cli.main import app
-from cchc_cli.schema import MODELS, file_name, render
+from cchc_cli.schema import SCHEMAS, file_name, render
+from cchc_shared.canonical import DossierRecord
+from cchc_shared.dlq import ErrorDetail, Reason, dead_letter, encode
 from typer.testing import CliRunner
 
 from tests import events
@@ -27,21 +33,57 @@ def load(schema: str) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("schema", list(MODELS))
+@pytest.mark.parametrize("schema", SCHEMAS)
 def test_checked_in_schema_matches_the_model(schema: str) -> None:
     path = SCHEMAS_DIR / file_name(schema)
     assert path.read_text("utf-8") == render(schema), "run `cchc schema export` and commit"
 
 
-def test_export_command_writes_both_files(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["schema", "export", "--out", str(tmp_path)])
+def test_export_command_writes_every_file(tmp_path: Path) -> None:
+    out, docs = tmp_path / "schemas", tmp_path / "docs"
+    result = CliRunner().invoke(app, ["schema", "export", "--out", str(out), "--docs", str(docs)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
+    assert sorted(p.name for p in out.iterdir()) == [
+        "asyncapi.yaml",
+        "cchc.canonical_record.1.json",
+        "cchc.dead_letter.1.json",
         "cchc.dossier_event.1.json",
         "cchc.indicator_report.1.json",
     ]
-    for schema in MODELS:
-        assert (tmp_path / file_name(schema)).read_text("utf-8") == render(schema)
+    assert [p.name for p in docs.iterdir()] == ["reasons.md"]
+    for schema in SCHEMAS:
+        assert (out / file_name(schema)).read_text("utf-8") == render(schema)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_every_exported_schema_is_a_valid_json_schema(schema: str) -> None:
+    jsonschema.Draft202012Validator.check_schema(load(schema))
+
+
+def test_a_real_dead_letter_and_canonical_record_fit_their_schemas() -> None:
+    letter = dead_letter(
+        stage="ingest",
+        reason=Reason.MALFORMED_JSON,
+        errors=[ErrorDetail(loc="$", msg="unexpected end")],
+        topic="cchc.raw.15",
+        partition=0,
+        offset=7,
+        key=b"\xff",
+        payload=b"\xff{",
+    )
+    validator = jsonschema.Draft202012Validator
+    jsonschema.validate(json.loads(encode(letter)), load("cchc.dead_letter/1"), cls=validator)
+    record = DossierRecord.trusted(
+        event_id="d-1",
+        unit_key="2025:15",
+        province="15",
+        dossier_id="LCI-1",
+        procedure_code="1.004227",
+        status="received",
+        occurred_at=datetime(2025, 8, 4, 1, 15, tzinfo=UTC),
+    )
+    body = json.loads(record.model_dump_json(exclude_none=True))
+    jsonschema.validate(body, load("cchc.canonical_record/1"), cls=validator)
 
 
 @pytest.mark.parametrize(

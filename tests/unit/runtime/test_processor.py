@@ -166,3 +166,124 @@ def test_tune_gc_freezes_what_is_loaded_and_collects_the_young_less_often() -> N
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_outages_and_refusals_are_told_apart() -> None:
+    from aiokafka.errors import (
+        KafkaConnectionError,
+        KafkaTimeoutError,
+        MessageSizeTooLargeError,
+        NotLeaderForPartitionError,
+        RequestTimedOutError,
+        TopicAuthorizationFailedError,
+    )
+    from cchc_runtime.retry import kafka_refusal, kafka_transient
+
+    outages = [
+        KafkaConnectionError(),
+        KafkaTimeoutError(),
+        NotLeaderForPartitionError(),
+        RequestTimedOutError(),
+        ConnectionRefusedError(),
+        TimeoutError(),
+    ]
+    refusals = [MessageSizeTooLargeError(), TopicAuthorizationFailedError()]
+    assert [kafka_transient(e) for e in outages] == [True] * len(outages)
+    assert [kafka_refusal(e) for e in outages] == [False] * len(outages)
+    assert [kafka_transient(e) for e in refusals] == [False] * len(refusals)
+    assert [kafka_refusal(e) for e in refusals] == [True] * len(refusals)
+    assert not kafka_refusal(ValueError("a bug"))
+
+
+async def test_a_refused_send_with_dead_letters_is_sent_once_more_with_minimal_ones() -> None:
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    output = RecordingOutput(fail=1, error=MessageSizeTooLargeError)
+    processor, consumer, _ = make(Echo(), output)
+    huge = b"3" + b" " * 200_000  # odd: rejected, with a payload worth dropping
+    await processor.process(records("in", [b"2", huge]))
+    assert output.attempts == 2
+    assert [m.topic for m in output.sent] == ["out", "cchc.dlq"]
+    letter = DeadLetter.model_validate_json(output.sent[1].value)
+    assert letter.payload == ""
+    assert letter.payload_truncated
+    assert letter.payload_bytes == len(huge)
+    assert letter.payload_sha256 == __import__("hashlib").sha256(huge).hexdigest()
+    assert (letter.source.offset, letter.reason) == (1, Reason.SCHEMA_VIOLATION)
+    assert len(output.sent[1].value) < 2048
+    assert consumer.commits == [{("in", 0)}]
+    # counted once, not once per attempt
+    assert sample(processor, "cchc_messages_rejected_total", reason="schema_violation") == 1
+    assert sample(processor, "cchc_messages_dead_lettered_total") == 1
+
+
+@pytest.mark.parametrize(
+    "error_name", ["MessageSizeTooLargeError", "TopicAuthorizationFailedError"]
+)
+async def test_a_send_refused_twice_stops_the_service_and_commits_nothing(error_name: str) -> None:
+    import aiokafka.errors
+
+    error = getattr(aiokafka.errors, error_name)
+    output = RecordingOutput(fail=2, error=error)
+    processor, consumer, _ = make(Echo(), output)
+    with pytest.raises(error):
+        await processor.process(records("in", [b"2", b"3"]))
+    assert output.attempts == 2  # the full send, the minimal one: no loop
+    assert consumer.commits == []
+
+
+async def test_a_refusal_without_dead_letters_stops_at_once() -> None:
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    output = RecordingOutput(fail=5, error=MessageSizeTooLargeError)
+    processor, consumer, _ = make(Echo(), output)
+    with pytest.raises(MessageSizeTooLargeError):
+        await processor.process(records("in", [b"2"]))
+    assert output.attempts == 1
+    assert consumer.commits == []
+
+
+async def test_a_refused_send_stops_the_running_loop_loudly() -> None:
+    """In the loop (not just `process`): the task ends, `on_failure` fires (the service exits)."""
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    class OneBatch(RecordingConsumer):
+        served = False
+
+        async def fetch(self, max_records: int, timeout_ms: int) -> list[Record]:
+            if self.served:
+                await asyncio.sleep(0.01)
+                return []
+            self.served = True
+            return records("in", [b"3"])
+
+        async def start(self) -> None:
+            pass
+
+        async def stop(self) -> None:
+            pass
+
+        def assignment(self) -> set[tuple[str, int]]:
+            return {("in", 0)}
+
+    consumer = OneBatch()
+    output = RecordingOutput(fail=2, error=MessageSizeTooLargeError)
+    processor = StreamProcessor(
+        "ingest",
+        consumer,  # type: ignore[arg-type]
+        output,  # type: ignore[arg-type]
+        Echo(),
+        CoreMetrics.create("ingest"),
+        max_records=100,
+        batch_timeout_ms=10,
+    )
+    failures: list[BaseException] = []
+    processor.on_failure = failures.append
+    await processor.start()
+    for _ in range(100):
+        if failures:
+            break
+        await asyncio.sleep(0.01)
+    assert [type(f) for f in failures] == [MessageSizeTooLargeError]
+    assert not processor.is_ready()
+    assert consumer.commits == []

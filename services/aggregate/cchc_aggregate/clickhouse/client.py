@@ -28,18 +28,19 @@ def _without_pandas() -> None:
     options.pd_time_test = None
 
 
-def connect(dsn: str) -> Client:
-    """A client for `dsn`; creates the chDB directory when embedded.
+def connect(dsn: str, **options: Any) -> Client:
+    """A client for `dsn`; creates the chDB directory when embedded. `options` go to
+    ``clickhouse_connect.get_client`` (e.g. ``settings``, ``autogenerate_session_id``).
 
     chDB is the ``embedded`` extra of cchc-aggregate (the image leaves it out): without it a
     ``chdb://`` DSN fails here, saying what to do.
     """
     _without_pandas()
     if not dsn.startswith("chdb://"):
-        return clickhouse_connect.get_client(dsn=dsn)
+        return clickhouse_connect.get_client(dsn=dsn, **options)
     Path(dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
     try:
-        return clickhouse_connect.get_client(dsn=dsn)
+        return clickhouse_connect.get_client(dsn=dsn, **options)
     except ImportError as exc:
         raise ImportError(
             "an embedded (chdb://) ClickHouse needs chDB: install cchc-aggregate[embedded], "

@@ -16,4 +16,8 @@ ROLES: dict[str, Role] = {
     "/v1/service-index": Role.ANALYST,
     "/v1/sql": Role.ANALYST,
     "/v1/pipeline": Role.OPERATOR,
+    "/v1/dead-letters": Role.OPERATOR,
+    # A province token reads its own province's data only (query/mine.py); no other role may.
+    "/v1/my/summary": Role.PROVINCE,
+    "/v1/my/dead-letters": Role.PROVINCE,
 }

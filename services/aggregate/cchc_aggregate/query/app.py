@@ -8,19 +8,28 @@ from cchc_runtime.tokens import TokenStore
 from fastapi import FastAPI
 
 from cchc_aggregate.clickhouse.client import Store
-from cchc_aggregate.query import routes
+from cchc_aggregate.clickhouse.sandbox import SqlSandbox
+from cchc_aggregate.query import dead_letters, mine, routes
 from cchc_aggregate.query.access import ROLES
 from cchc_aggregate.settings import AggregateSettings
 
 
-def create_app(store: Store, lag: LagMonitor | None, settings: AggregateSettings) -> FastAPI:
-    """The query API on `store`, every route behind its role (`access.ROLES`)."""
+def create_app(
+    store: Store,
+    lag: LagMonitor | None,
+    settings: AggregateSettings,
+    sandbox: SqlSandbox | None = None,
+) -> FastAPI:
+    """The query API on `store`, every route behind its role (`access.ROLES`); analysts' SQL
+    runs in `sandbox` (without one, /v1/sql answers 503)."""
     app = FastAPI(
         title="CCHC Pipeline query API",
         description='National administrative-reform figures (docs/contract.md "Query API"). '
         "Every /v1 route needs `Authorization: Bearer <token>` (docs/security.md).",
         version="1",
     )
-    routes.install(app, store, lag, settings)
+    routes.install(app, store, lag, settings, sandbox=sandbox)
+    dead_letters.install(app, store)
+    mine.install(app, store)
     protect(app, TokenStore(settings.tokens_path()), ROLES)
     return app

@@ -6,9 +6,12 @@ from __future__ import annotations
 class ApiError(Exception):
     """A bad request, answered as `{"error", "detail"}` with a 4xx status."""
 
-    def __init__(self, status: int, error: str, detail: str) -> None:
+    def __init__(
+        self, status: int, error: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.error, self.detail = status, error, detail
+        self.headers = headers or {}
 
 
 def clickhouse_error(exc: Exception) -> ApiError:

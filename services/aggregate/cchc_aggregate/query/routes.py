@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 from collections.abc import Callable
 
 from cchc_runtime.lag import LagMonitor
@@ -20,9 +21,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query.errors import ApiError, clickhouse_error
 from cchc_aggregate.query.fetch.national import fetch_reports
 from cchc_aggregate.query.fetch.service_index import fetch_groups, fetch_index
+from cchc_aggregate.query.limits import BodyLimit
 from cchc_aggregate.query.requests import (
     BoundaryParam,
     DayPeriodParam,
@@ -45,7 +48,7 @@ from cchc_aggregate.query.schemas import (
     SqlResponse,
     jsonable,
 )
-from cchc_aggregate.query.sql_guard import RefusedSql, check_read_only_sql
+from cchc_aggregate.query.sql_guard import RefusedSql
 from cchc_aggregate.settings import AggregateSettings
 
 
@@ -57,19 +60,28 @@ def install(
     catalogue: Catalogue | None = None,
     registry: ProvinceRegistry | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    sandbox: SqlSandbox | None = None,
 ) -> None:
-    """Add the query routes and the JSON error handlers to `app`.
+    """Add the query routes, the JSON error handlers and the body-size limit to `app`.
 
     ``lag`` may be None (tests without Kafka): /v1/pipeline then answers 503. ``clock`` gives
-    "now" for the overdue figure of /v1/service-index (tests pass a fixed one).
+    "now" for the overdue figure of /v1/service-index (tests pass a fixed one). ``sandbox`` runs
+    POST /v1/sql on a path of its own (never `store`, the writer's); without one it answers 503.
     """
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    sql_slots = asyncio.Semaphore(settings.sql_max_concurrent)
+    retry_after = str(max(1, math.ceil(settings.sql_max_seconds)))
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
     now = clock or (lambda: dt.datetime.now(dt.UTC))
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status)
+        return JSONResponse(
+            {"error": exc.error, "detail": exc.detail},
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,22 +90,27 @@ def install(
 
     @app.post("/v1/sql", response_model=SqlResponse, tags=["query"])
     async def sql(request: SqlRequest) -> SqlResponse:
-        """Run a read-only SQL query (readonly setting, row and time limits)."""
-        try:
-            check_read_only_sql(request.sql)
-        except RefusedSql as exc:
-            raise ApiError(400, "bad_sql", str(exc)) from None
-        try:
-            columns, rows = await asyncio.to_thread(
-                store.query,
-                request.sql,
-                readonly=True,
-                max_rows=settings.sql_max_rows,
-                max_seconds=settings.sql_max_seconds,
+        """Run one read-only SQL statement over the analyst tables, in a session of its own
+        with row, byte, memory and time limits (docs/security.md "SQL sandbox")."""
+        if sandbox is None:
+            raise ApiError(503, "unavailable", "no SQL sandbox in this process")
+        if sql_slots.locked():
+            raise ApiError(
+                429,
+                "busy",
+                f"{settings.sql_max_concurrent} SQL queries are running: retry later",
+                headers={"Retry-After": retry_after},
             )
-        except Exception as exc:
-            raise clickhouse_error(exc) from exc
-        return SqlResponse(columns=list(columns), rows=[[jsonable(v) for v in row] for row in rows])
+        async with sql_slots:
+            try:
+                columns, rows = await asyncio.to_thread(sandbox.run, request.sql)
+            except RefusedSql as exc:
+                raise ApiError(400, "bad_sql", str(exc)) from None
+            except Exception as exc:
+                raise clickhouse_error(exc) from exc
+            return SqlResponse(
+                columns=list(columns), rows=[[jsonable(v) for v in row] for row in rows]
+            )
 
     @app.get("/v1/national", response_model=NationalFigure, tags=["query"])
     async def national(

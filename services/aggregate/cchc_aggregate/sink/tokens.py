@@ -8,13 +8,24 @@ from cchc_runtime.records import Record
 
 
 def dedup_token(records: Sequence[Record]) -> str:
-    """A deterministic id of a batch: per partition, its first and last offset.
+    """A deterministic id of a batch: per partition, its first and last offset and their
+    record timestamps.
 
-    A batch redelivered after a crash between write and commit starts at the same offsets, so
-    the same token is derived again and the storage can drop the retried copy.
+    A batch redelivered after a crash between write and commit holds the same records, so the
+    same token is derived again and the storage drops the retried copy. The timestamps tell a
+    new batch from an old one at the same offsets: the embedded broker keeps topics in memory,
+    so after its restart offsets start again at 0 while ClickHouse still remembers the last
+    10,000 tokens — with offsets alone, new batches would be dropped as "retries".
     """
-    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    spans: dict[tuple[str, int], tuple[Record, Record]] = {}
     for r in records:
-        lo, hi = spans.get((r.topic, r.partition), (r.offset, r.offset))
-        spans[(r.topic, r.partition)] = (min(lo, r.offset), max(hi, r.offset))
-    return ";".join(f"{t}/{p}/{lo}-{hi}" for (t, p), (lo, hi) in sorted(spans.items()))
+        key = (r.topic, r.partition)
+        first, last = spans.get(key, (r, r))
+        spans[key] = (
+            r if r.offset < first.offset else first,
+            r if r.offset > last.offset else last,
+        )
+    return ";".join(
+        f"{t}/{p}/{lo.offset}-{hi.offset}@{lo.timestamp_ms}-{hi.timestamp_ms}"
+        for (t, p), (lo, hi) in sorted(spans.items())
+    )

@@ -10,6 +10,10 @@ Failure handling (docs/contract.md "Dead letters"):
   deduplication token derived from the batch's offsets, so a batch written again after a crash
   between insert and commit is not stored twice;
 * any other error is a bug: raised and not retried, so the service restarts loudly.
+
+Records of cchc.dlq (aggregate consumes it too) become rows of `dead_letters`
+(:mod:`cchc_aggregate.sink.dead_letters`) and are never rejected: a dead letter of a dead letter
+would loop through cchc.dlq. A row ClickHouse refuses anyway is logged and dropped.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from cchc_runtime.metrics import SECONDS, counter, histogram
 from cchc_runtime.records import Record
 from cchc_runtime.stage import Reject, Result
 from cchc_shared.dlq import ErrorDetail, Reason
+from cchc_shared.topics import Topic
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.errors import is_data_error, is_transient
+from cchc_aggregate.sink.dead_letters import dead_letter_columns, dead_letter_token
 from cchc_aggregate.sink.rejects import InsertRange, insert_isolating
 from cchc_aggregate.sink.rows import to_columns
 from cchc_aggregate.sink.tokens import dedup_token
@@ -92,7 +98,39 @@ class ClickHouseSink:
         return self.store.ping()
 
     def write(self, records: Sequence[Record]) -> Result:
-        """Insert the batch; returns once ClickHouse acknowledged it. Blocking (worker thread)."""
+        """Insert the batch; returns once ClickHouse acknowledged it. Blocking (worker thread).
+
+        Canonical records and dead letters (records of cchc.dlq) go to their own tables.
+        """
+        letters = [r for r in records if r.topic == Topic.DLQ]
+        if not letters:
+            return self._write_records(records)
+        canonical = [r for r in records if r.topic != Topic.DLQ]
+        result = self._write_records(canonical) if canonical else Result()
+        try:
+            self._write_dead_letters(letters)
+        except Exception:
+            self.metrics.insert_errors.labels(service=SERVICE).inc()
+            raise
+        return result
+
+    def _write_dead_letters(self, records: Sequence[Record]) -> None:
+        rows = dead_letter_columns(records)
+        refused = insert_isolating(
+            len(records),
+            self._range_inserter("dead_letters", rows, dead_letter_token(records)),
+            is_data_error,
+        )
+        for row, message in refused:  # never dead-lettered again: logged, and dropped
+            r = records[row]
+            log.error(
+                "dead_letters refused the record at cchc.dlq %d:%d: %s",
+                r.partition,
+                r.offset,
+                message,
+            )
+
+    def _write_records(self, records: Sequence[Record]) -> Result:
         columns = to_columns([(r.value, r.timestamp_ms) for r in records])
         token = dedup_token(records)
         try:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from cchc_aggregate.query import routes
+from cchc_aggregate.query.sql_guard import check_sql
 from cchc_aggregate.settings import AggregateSettings
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -49,10 +50,25 @@ class FakeStore:
         return ["n", "d"], [(97, dt.date(2024, 1, 2))]
 
 
+class FakeSandbox:
+    """The SQL sandbox's seam: the guard, then canned rows (the real one: tests/security/)."""
+
+    def run(self, sql: str) -> tuple[list[str], list[Any]]:
+        check_sql(sql)
+        return ["n", "d"], [(97, dt.date(2024, 1, 2))]
+
+
 @pytest.fixture
 def app() -> FastAPI:
     app = FastAPI()
-    routes.install(app, FakeStore(), None, AggregateSettings(), clock=lambda: NOW)  # type: ignore[arg-type]
+    routes.install(
+        app,
+        FakeStore(),  # type: ignore[arg-type]
+        None,
+        AggregateSettings(),
+        clock=lambda: NOW,
+        sandbox=FakeSandbox(),  # type: ignore[arg-type]
+    )
     return app
 
 
