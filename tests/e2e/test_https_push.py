@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 from cchc_runtime.tokens import Role
+from cchc_shared.reasons import describe
 
 from tests import events
 from tests.conftest import RunningStack, wait_until
@@ -169,6 +170,7 @@ def test_a_mixed_batch_gets_per_line_results_that_match_the_dead_letters(
             assert letter is not None
             assert result["reason"] == letter[1]
             assert result["errors"], result
+            assert result["meaning_vi"] == describe(result["reason"]).vi_meaning
         else:
             assert (result["reason"], result["errors"]) == (None, [])
 

@@ -50,7 +50,7 @@ from cchc_ingest.access import ROLES
 from cchc_ingest.settings import IngestSettings
 from cchc_ingest.stage import SERVICE, IngestStage
 from cchc_ingest.steps.body import BodyError, Line, split_body
-from cchc_ingest.steps.dry_run import dry_run
+from cchc_ingest.steps.dry_run import dry_run, explain
 from cchc_ingest.steps.validate import Accepted, validate
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ class Border:
                         "status": "rejected",
                         "reason": verdict.reason.value,
                         "errors": [e.model_dump() for e in verdict.errors],
+                        **explain(reason),
                     }
                 )
                 early += 1

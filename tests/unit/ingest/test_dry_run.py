@@ -6,6 +6,7 @@ import orjson
 from cchc_ingest.steps.dry_run import Verdict, dry_run, own_province
 from cchc_normalize.steps.canonicalize import Reference
 from cchc_shared.dlq import Reason
+from cchc_shared.reasons import describe
 
 from tests import events
 from tests.unit.normalize.builders import TODAY
@@ -44,7 +45,10 @@ def test_normalize_reasons_follow() -> None:
     assert check(events.report(indicator="nope")).reason is Reason.UNKNOWN_INDICATOR
     unknown = check(events.dossier_event(commune_code="99999"), "15")
     assert unknown.reason is Reason.UNKNOWN_COMMUNE
-    assert unknown.as_json(1)["status"] == "rejected"
+    answer = unknown.as_json(1)
+    assert answer["status"] == "rejected"
+    info = describe(Reason.UNKNOWN_COMMUNE)
+    assert (answer["meaning_vi"], answer["fix_vi"]) == (info.vi_meaning, info.vi_fix)
 
 
 def test_own_province_routes_as_cchc_push_does() -> None:

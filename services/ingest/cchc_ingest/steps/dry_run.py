@@ -22,11 +22,12 @@ import orjson
 from cchc_normalize.steps.canonicalize import Reference, canonicalize
 from cchc_shared.dlq import ErrorDetail, Reason
 from cchc_shared.provinces import ProvinceRegistry
+from cchc_shared.reasons import describe
 from cchc_shared.validation import Rejected, event_date, province_candidates
 
 from cchc_ingest.steps.validate import validate
 
-__all__ = ["Verdict", "dry_run", "own_province"]
+__all__ = ["Verdict", "dry_run", "explain", "own_province"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +44,24 @@ class Verdict:
         return self.reason is None
 
     def as_json(self, line: int) -> dict[str, Any]:
-        """One entry of the dry run's answer."""
+        """One entry of the dry run's answer; a rejection also says, in Vietnamese, what its
+        reason means and how to fix it (`cchc_shared.reasons`)."""
+        if self.reason is None:
+            return {"line": line, "status": "accepted", "stage": None, "reason": None, "errors": []}
         return {
             "line": line,
-            "status": "accepted" if self.accepted else "rejected",
+            "status": "rejected",
             "stage": self.stage,
-            "reason": None if self.reason is None else self.reason.value,
+            "reason": self.reason.value,
             "errors": [e.model_dump() for e in self.errors],
+            **explain(self.reason),
         }
+
+
+def explain(reason: Reason) -> dict[str, str]:
+    """`meaning_vi` and `fix_vi` of a reason code, from the one reason table."""
+    info = describe(reason)
+    return {"meaning_vi": info.vi_meaning, "fix_vi": info.vi_fix}
 
 
 def own_province(payload: bytes, registry: ProvinceRegistry) -> str:
