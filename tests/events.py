@@ -7,7 +7,12 @@ fields; a value of None is kept (as JSON null) — callers that want to drop a f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.strategies import SearchStrategy
+
+T = TypeVar("T")
 
 REPORT: dict[str, Any] = {
     "schema": "cchc.indicator_report/1",
@@ -41,3 +46,23 @@ def report(**fields: Any) -> dict[str, Any]:
 def dossier_event(**fields: Any) -> dict[str, Any]:
     """A valid `received` `cchc.dossier_event/1` with `fields` replaced or added."""
     return {**DOSSIER_EVENT, **fields}
+
+
+def examples(strategy: SearchStrategy[T], n: int) -> list[T]:
+    """n examples of `strategy`, for a test that pushes them all at once to the real stack
+    (generation only: no shrinking, no example database, no per-example deadline)."""
+    drawn: list[T] = []
+
+    @settings(
+        max_examples=n,
+        phases=[Phase.generate],
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(example: T) -> None:
+        drawn.append(example)
+
+    collect()
+    return drawn

@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 import pytest
 from cchc_shared.dlq import DeadLetter
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests import events
@@ -101,24 +100,6 @@ ITEMS = st.one_of(
 )
 
 
-def draw_items(n: int) -> list[Any]:
-    drawn: list[Any] = []
-
-    @settings(
-        max_examples=n,
-        phases=[Phase.generate],
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(ITEMS)
-    def collect(item: Any) -> None:
-        drawn.append(item)
-
-    collect()
-    return drawn
-
-
 def body_lines(n: int) -> list[bytes]:
     """n distinct lines that a JSON-lines body keeps as they are; a good event first."""
     lines: list[bytes] = []
@@ -126,7 +107,7 @@ def body_lines(n: int) -> list[bytes]:
     first = events.report(
         province="Lâm Đồng", period="2024-Q1", reported_at="2024-03-28T09:00:00+07:00"
     )
-    for i, item in enumerate([first, *draw_items(n)]):
+    for i, item in enumerate([first, *events.examples(ITEMS, n)]):
         if isinstance(item, dict):
             item = {**item, "event_id": f"p68-{i}"}
             if item.get("schema") == "cchc.dossier_event/1":

@@ -13,10 +13,10 @@ import orjson
 import pytest
 from cchc_ingest.steps.validate import Accepted, validate
 from cchc_shared.provinces import default_registry
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import RunningStack, wait_until
+from tests.events import examples
 from tests.integration.ingest_support import (
     letters_from,
     metric,
@@ -69,27 +69,8 @@ messages = st.one_of(
 )
 
 
-def draw_messages(n: int) -> list[bytes]:
-    """n examples from Hypothesis (bounded: no shrinking, one push for all of them)."""
-    drawn: list[bytes] = []
-
-    @settings(
-        max_examples=n,
-        phases=[Phase.generate],
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(messages)
-    def collect(message: bytes) -> None:
-        drawn.append(message)
-
-    collect()
-    return drawn
-
-
 def test_every_message_is_accepted_or_dead_lettered_once(stack: RunningStack) -> None:
-    payloads = draw_messages(50)
+    payloads = examples(messages, 50)
     registry = default_registry()
     expected = [validate(p, PROVINCE, registry) for p in payloads]
     ingest = stack.stack.services["ingest"]

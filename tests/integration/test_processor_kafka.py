@@ -69,14 +69,16 @@ def processor(
     top_up_ms: int = 0,
     max_records: int = 500,
     batch_timeout_ms: int = 20,
+    group: str | None = None,
+    name: str = "ingest",
 ) -> StreamProcessor:
+    """A processor running `step` over `topic`, in its own group unless `group` is given."""
     kafka = KafkaSettings(bootstrap_servers=bootstrap, session_timeout_ms=2000)
-    metrics = CoreMetrics.create("ingest")
-    consumer = Consumer(
-        "ingest", kafka, [topic], f"g-{uuid.uuid4().hex[:8]}", metrics, check_contiguity=check
-    )
+    metrics = CoreMetrics.create(name)
+    group = group or f"g-{uuid.uuid4().hex[:8]}"
+    consumer = Consumer(name, kafka, [topic], group, metrics, check_contiguity=check)
     return StreamProcessor(
-        "ingest",
+        name,
         consumer,
         Output(bootstrap, client_id="test"),
         step,
@@ -226,19 +228,9 @@ async def test_an_outage_is_retried_in_place_and_a_bug_stops_before_the_commit(
     for value, partition in ((b"A", 0), (b"B", 1), (b"C", 0)):
         await send(stack.bootstrap, topic, value, partition)
 
-    def kafka() -> KafkaSettings:
-        return KafkaSettings(bootstrap_servers=stack.bootstrap, session_timeout_ms=2000)
-
     def member(step: Recorder) -> StreamProcessor:
-        metrics = CoreMetrics.create("aggregate")
-        return StreamProcessor(
-            "aggregate",
-            Consumer("aggregate", kafka(), [topic], group, metrics),
-            Output(stack.bootstrap, client_id="test"),
-            step,
-            metrics,
-            max_records=500,
-            batch_timeout_ms=200,
+        return processor(
+            stack.bootstrap, topic, step, group=group, name="aggregate", batch_timeout_ms=200
         )
 
     class Flaky(SlowSink):
@@ -292,17 +284,7 @@ async def test_members_joining_and_leaving_under_load_miss_nothing(stack: Runnin
     group = f"g-{uuid.uuid4().hex[:8]}"
 
     def member(step: Recorder) -> StreamProcessor:
-        kafka = KafkaSettings(bootstrap_servers=stack.bootstrap, session_timeout_ms=2000)
-        metrics = CoreMetrics.create("ingest")
-        return StreamProcessor(
-            "ingest",
-            Consumer("ingest", kafka, [topic], group, metrics),
-            Output(stack.bootstrap, client_id="test"),
-            step,
-            metrics,
-            max_records=200,
-            batch_timeout_ms=20,
-        )
+        return processor(stack.bootstrap, topic, step, group=group, max_records=200)
 
     async def spread(producers: int, seconds: float) -> int:
         """Like `race`, over all four partitions (keyed)."""
@@ -354,17 +336,8 @@ async def test_a_member_joining_while_the_first_idles_in_a_fetch_stalls_nobody(
     group = f"g-{uuid.uuid4().hex[:8]}"
 
     def member(step: Recorder) -> StreamProcessor:
-        kafka = KafkaSettings(bootstrap_servers=stack.bootstrap, session_timeout_ms=2000)
-        metrics = CoreMetrics.create("ingest")
-        return StreamProcessor(
-            "ingest",
-            Consumer("ingest", kafka, [topic], group, metrics),
-            Output(stack.bootstrap, client_id="test"),
-            step,
-            metrics,
-            max_records=500,
-            batch_timeout_ms=200,
-            top_up_ms=top_up_ms,
+        return processor(
+            stack.bootstrap, topic, step, group=group, batch_timeout_ms=200, top_up_ms=top_up_ms
         )
 
     first, second = Recorder(), Recorder()
