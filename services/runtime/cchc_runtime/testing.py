@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from cchc_shared import dlq
 
+from cchc_runtime.dlq import envelope
 from cchc_runtime.records import Outgoing, Record
 from cchc_runtime.stage import Result, Sink, Stage
 
@@ -38,18 +39,9 @@ def run(step: Stage | Sink, batch: Sequence[Record]) -> Result:
 
 
 def letters(result: Result, stage: str) -> list[dlq.DeadLetter]:
-    """The dead letters the runtime would write for `result`'s rejects."""
+    """The dead letters the runtime would write for `result`'s rejects (its own envelopes)."""
     return [
-        dlq.dead_letter(
-            stage=stage,  # type: ignore[arg-type]
-            reason=r.reason,
-            errors=r.errors,
-            topic=r.record.topic,
-            partition=r.record.partition,
-            offset=r.record.offset,
-            key=r.record.key,
-            payload=r.record.value,
-        )
+        dlq.DeadLetter.model_validate_json(envelope(stage, r.record, r.reason, r.errors).value)
         for r in result.rejects
     ]
 
