@@ -87,6 +87,7 @@ def read_topic(
                 records[tp.partition].extend(recs[verdict.start : verdict.stop])
                 if verdict.seek_to is not None:
                     consumer.seek(tp, verdict.seek_to)
+                    time.sleep(verdict.retry_in_s)  # the hole's batch is being stored: wait
                 if verdict.given_up:
                     log.error(
                         "%s/%d: %d records never arrived", topic, tp.partition, verdict.given_up
