@@ -36,10 +36,10 @@ def letter(offset: int, payload: bytes = b"{broken") -> bytes:
     )
 
 
-def dlq_records(values: list[bytes], start: int = 0) -> list[Record]:
-    return [
-        Record("cchc.dlq", 1, start + i, b"k", v, 1_750_000_000_000) for i, v in enumerate(values)
-    ]
+def dlq_records(
+    values: list[bytes], start: int = 0, timestamp_ms: int = 1_750_000_000_000
+) -> list[Record]:
+    return [Record("cchc.dlq", 1, start + i, b"k", v, timestamp_ms) for i, v in enumerate(values)]
 
 
 def rows(db: Store) -> list[tuple[Any, ...]]:
@@ -64,7 +64,7 @@ def test_a_mixed_batch_stores_both_and_rejects_nothing_from_the_dlq(db: Store) -
     # read again after a crash before the commit: stored once (without FINAL: the token)
     sink.write(batch)
     assert len(rows(db)) == 2
-    # a restarted embedded broker hands out offsets 0 and 1 again, for other dead letters:
+    # a restarted embedded broker hands out offsets 0 and 1 again, for later dead letters:
     # they are new rows, not dropped and not replacing the old ones
-    sink.write(dlq_records([letter(8), letter(9)]))
+    sink.write(dlq_records([letter(8), letter(9)], timestamp_ms=1_760_000_000_000))
     assert len(db.query("SELECT * FROM dead_letters FINAL")[1]) == 4

@@ -10,8 +10,8 @@ from cchc_aggregate.sink.dead_letters import (
     DEAD_LETTER_COLUMNS,
     dead_letter_columns,
     dead_letter_row,
-    dead_letter_token,
 )
+from cchc_aggregate.sink.tokens import dedup_token
 from cchc_runtime.testing import records
 from cchc_shared import dlq
 from cchc_shared.dlq import PAYLOAD_LIMIT, ErrorDetail, Reason
@@ -103,7 +103,8 @@ def test_columns_and_tokens() -> None:
     columns = dead_letter_columns(batch)
     assert set(columns) == set(DEAD_LETTER_COLUMNS)
     assert columns["stage"] == ["normalize", "unreadable"]
-    # the same records give the same token; others at the same offsets (a restarted embedded
-    # broker starts again at 0) do not
-    assert dead_letter_token(batch) == dead_letter_token(list(batch))
-    assert dead_letter_token(batch) != dead_letter_token(records("cchc.dlq", [b"y", b"x"]))
+    # the same records give the same token; later ones at the same offsets (a restarted
+    # embedded broker starts again at 0) do not: their push times differ
+    later = records("cchc.dlq", [b"y", b"x"], timestamp_ms=1_800_000_000_000)
+    assert dedup_token(batch) == dedup_token(list(batch))
+    assert dedup_token(batch) != dedup_token(later)

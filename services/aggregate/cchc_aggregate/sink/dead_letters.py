@@ -19,8 +19,6 @@ from cchc_shared.dlq import MAX_ERRORS, MAX_LOC_CHARS, MAX_MSG_CHARS, PAYLOAD_LI
 from cchc_shared.topics import Topic, province_of_raw_topic
 from pydantic import ValidationError
 
-from cchc_aggregate.sink.tokens import dedup_token
-
 UNREADABLE = "unreadable"
 """stage and reason of a record of cchc.dlq that is not an envelope."""
 
@@ -47,19 +45,6 @@ def dead_letter_columns(records: Sequence[Record]) -> dict[str, list[Any]]:
         for name in DEAD_LETTER_COLUMNS:
             columns[name].append(row[name])
     return columns
-
-
-def dead_letter_token(records: Sequence[Record]) -> str:
-    """The insert's deduplication token: the batch's offsets and a hash of its bytes.
-
-    The offsets alone would collide after the embedded broker restarts (its topics start empty,
-    offsets from 0, while ClickHouse remembers the tokens), and drop new dead letters.
-    """
-    digest = hashlib.sha256()
-    for r in records:
-        digest.update(len(r.value).to_bytes(8, "big"))
-        digest.update(r.value)
-    return f"{dedup_token(records)}#l:{digest.hexdigest()[:32]}"
 
 
 def dead_letter_row(record: Record) -> dict[str, Any]:
