@@ -20,11 +20,9 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import orjson
 import typer
-from cchc_runtime.kafka_read import read_topic
 from cchc_runtime.tokens import Role
 from cchc_shared.dlq import DeadLetter, Reason, replay_topic
 from cchc_shared.provinces import Era, default_registry
-from cchc_shared.topics import Topic
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from pydantic import ValidationError
@@ -82,35 +80,6 @@ class Entry:
     def key(self) -> bytes | None:
         """The source key exactly as it was received."""
         return self.letter().source.original_key()
-
-
-@dataclass(frozen=True)
-class TopicEntry:
-    """One envelope read from cchc.dlq itself, and where it sits there."""
-
-    partition: int
-    offset: int
-    letter: DeadLetter
-
-
-def read_dead_letters(bootstrap_servers: str) -> tuple[list[TopicEntry], int]:
-    """Every envelope on cchc.dlq (the topic, not ClickHouse), and how many records were not.
-
-    For tests and debugging: `dlq list` and `dlq replay` read ClickHouse, which keeps the dead
-    letters across restarts of the memory-only embedded broker."""
-    entries, unreadable = [], 0
-    try:
-        records = read_topic(bootstrap_servers, Topic.DLQ, security=kafka_python_security())
-    except LookupError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    for record in records:
-        try:
-            letter = DeadLetter.model_validate_json(record.value)
-        except ValidationError:
-            unreadable += 1
-            continue
-        entries.append(TopicEntry(record.partition, record.offset, letter))
-    return entries, unreadable
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -403,4 +372,4 @@ def _producer(bootstrap: str) -> KafkaProducer:
     )
 
 
-__all__ = ["Entry", "TopicEntry", "app", "parse_since", "read_dead_letters"]
+__all__ = ["Entry", "app", "parse_since"]

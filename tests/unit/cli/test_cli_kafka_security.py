@@ -33,21 +33,6 @@ def test_push_and_replay_producers_get_the_security_kwargs(monkeypatch: pytest.M
     assert built[0]["enable_idempotence"] is True  # push keeps its own settings
 
 
-@pytest.mark.usefixtures("sasl_env")
-def test_dlq_reader_gets_the_security_kwargs(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake_read_topic(bootstrap: str, topic: str, **kw: Any) -> list[Any]:
-        seen.update(kw, bootstrap=bootstrap, topic=topic)
-        return []
-
-    monkeypatch.setattr(dlq, "read_topic", fake_read_topic)
-    assert dlq.read_dead_letters("kafka.example:9094") == ([], 0)
-    assert seen["topic"] == "cchc.dlq"
-    assert seen["security"]["security_protocol"] == "SASL_SSL"
-    assert seen["security"]["sasl_plain_username"] == "province-01"
-
-
 def test_without_settings_the_tools_speak_plaintext(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CCHC_KAFKA_SECURITY_PROTOCOL", raising=False)
     built: list[dict[str, Any]] = []
