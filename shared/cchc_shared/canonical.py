@@ -72,7 +72,9 @@ class Observation(_Record):
     province: str = Field(description="current (2025) province code the unit belongs to")
     level: str = "all"
     agency: str = ""
-    value: float
+    value: float | None = Field(
+        default=None, description="null only for a rank without a score (rank/rank_of given)"
+    )
     numerator: float | None = None
     denominator: float | None = None
     unit: str

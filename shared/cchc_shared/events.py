@@ -50,7 +50,10 @@ class IndicatorReport(_Event):
 
     # The cross-field rules, for the exported JSON Schema (`cchc schema export`) too.
     model_config = ConfigDict(
-        json_schema_extra={"dependentRequired": {"rank": ["rank_of"], "rank_of": ["rank"]}}
+        json_schema_extra={
+            "dependentRequired": {"rank": ["rank_of"], "rank_of": ["rank"]},
+            "anyOf": [{"required": ["value"]}, {"required": ["rank", "rank_of"]}],
+        }
     )
 
     schema_: Literal["cchc.indicator_report/1"] = Field(alias="schema")
@@ -58,7 +61,8 @@ class IndicatorReport(_Event):
     province: ProvinceRef
     indicator: str = Field(min_length=1, max_length=256)
     period: str = Field(min_length=1, max_length=32)
-    value: Number
+    # Optional only for a rank without a score ("xếp hạng 50/63"): docs/contract.md "Raw events".
+    value: Number | None = None
     unit: str | None = Field(default=None, max_length=64)
     numerator: Number | None = None
     denominator: Number | None = None
@@ -77,6 +81,8 @@ class IndicatorReport(_Event):
             raise ValueError("rank and rank_of go together")
         if self.rank is not None and self.rank_of is not None and self.rank > self.rank_of:
             raise ValueError("rank must be ≤ rank_of")
+        if self.value is None and self.rank is None:
+            raise ValueError("value is required unless rank and rank_of are given")
         return self
 
 

@@ -15,6 +15,9 @@ ROLES: dict[str, Role] = {
     "/v1/provinces": Role.ANALYST,
     "/v1/service-index": Role.ANALYST,
     "/v1/sql": Role.ANALYST,
+    "/v1/quality": Role.ANALYST,
+    "/v1/reporting": Role.ANALYST,
+    "/v1/targets": Role.ANALYST,
     "/v1/pipeline": Role.OPERATOR,
     "/v1/dead-letters": Role.OPERATOR,
     # A province token reads its own province's data only (query/mine.py); no other role may.

@@ -54,6 +54,24 @@ def parse_question(
     return ind, whole, boundary
 
 
+def parse_any_period(period: str) -> Period:
+    """A period of any kind; raises :class:`ApiError` (400) on a bad one."""
+    try:
+        return parse_period(period)
+    except PeriodError as exc:
+        raise ApiError(400, exc.reason, str(exc)) from None
+
+
+def parse_province(province: str | None, registry: ProvinceRegistry) -> str | None:
+    """One of the 34 current (2025) province codes, or None; raises :class:`ApiError` (404)."""
+    if province is None:
+        return None
+    code = province.strip().zfill(2)
+    if registry.get(code, Era.POST_2025) is None:
+        raise ApiError(404, "unknown_province", f"{code!r} is not one of the 34 current provinces")
+    return code
+
+
 def parse_service_question(
     period: str,
     province: str | None,

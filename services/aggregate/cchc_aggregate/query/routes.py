@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from cchc_runtime.lag import LagMonitor
 from cchc_shared.catalogue import Catalogue, default_catalogue
-from cchc_shared.provinces import ProvinceRegistry, default_registry
+from cchc_shared.provinces import Era, ProvinceRegistry, default_registry
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,7 +23,8 @@ from fastapi.responses import JSONResponse
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query.errors import ApiError, clickhouse_error
-from cchc_aggregate.query.fetch.national import fetch_reports
+from cchc_aggregate.query.fetch.national import fetch_history, fetch_reports
+from cchc_aggregate.query.fetch.quality import fetch_period
 from cchc_aggregate.query.fetch.service_index import fetch_groups, fetch_index
 from cchc_aggregate.query.limits import BodyLimit
 from cchc_aggregate.query.requests import (
@@ -34,10 +35,13 @@ from cchc_aggregate.query.requests import (
     OrderParam,
     PeriodParam,
     ProvinceParam,
+    parse_any_period,
+    parse_province,
     parse_question,
     parse_service_question,
 )
 from cchc_aggregate.query.rules import national as rules
+from cchc_aggregate.query.rules import quality
 from cchc_aggregate.query.schemas import (
     NationalFigure,
     PipelineResponse,
@@ -74,6 +78,7 @@ def install(
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
     now = clock or (lambda: dt.datetime.now(dt.UTC))
+    names = {u.key: f"{u.code} {u.name}" for era in Era for u in registry.units(era)}
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -118,8 +123,38 @@ def install(
     ) -> NationalFigure:
         """The national figure of an indicator for a period, and how complete it is."""
         ind, whole, bound = parse_question(indicator, period, boundary, catalogue)
-        reports = await asyncio.to_thread(fetch_reports, store, rules.indicators_needed(ind), whole)
-        return rules.national(ind, whole, bound, reports, catalogue, registry)
+        needed = rules.indicators_needed(ind)
+        checks = [r for r in quality.default_rules(catalogue) if set(r.indicators) & set(needed)]
+        partners = sorted({c for r in checks for c in r.indicators} - set(needed))
+
+        def load() -> tuple[list[rules.Report], list[rules.Report]]:
+            return (
+                fetch_reports(store, needed + partners, whole, catalogue),
+                fetch_history(store, needed, whole),
+            )
+
+        reports, history = await asyncio.to_thread(load)
+        own = [r for r in reports if r.indicator in needed]
+        findings = quality.rule_findings(reports, checks, names) + quality.outliers(
+            own, history, names
+        )
+        return rules.national(ind, whole, bound, own, catalogue, registry, findings)
+
+    @app.get("/v1/quality", response_model=quality.QualityReport, tags=["query"])
+    async def quality_route(
+        period: PeriodParam, province: ProvinceParam = None
+    ) -> quality.QualityReport:
+        """Validation rules broken and outliers among the reports of one period (docs/analysts.md
+        "Data quality"). Findings never reject data."""
+        whole = parse_any_period(period)
+        code = parse_province(province, registry)
+        current, earlier = await asyncio.to_thread(fetch_period, store, whole, code)
+        checks = quality.default_rules(catalogue)
+        findings = quality.rule_findings(current, checks, names) + quality.outliers(
+            current, earlier, names
+        )
+        findings.sort(key=lambda f: (f.province, f.unit_key, f.kind, f.rule or f.indicator or ""))
+        return quality.QualityReport(whole.text, code, len(checks), findings)
 
     @app.get("/v1/provinces", response_model=ProvinceRanking, tags=["query"])
     async def provinces(
@@ -127,7 +162,9 @@ def install(
     ) -> ProvinceRanking:
         """Every province's figure, best first (competition ranks: 1, 2, 2, 4)."""
         ind, whole, bound = parse_question(indicator, period, boundary, catalogue)
-        reports = await asyncio.to_thread(fetch_reports, store, rules.indicators_needed(ind), whole)
+        reports = await asyncio.to_thread(
+            fetch_reports, store, rules.indicators_needed(ind), whole, catalogue
+        )
         return rules.provinces(ind, whole, bound, reports, catalogue, registry)
 
     @app.get(

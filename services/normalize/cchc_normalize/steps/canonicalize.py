@@ -13,9 +13,9 @@ What an indicator report goes through, in this order (the first failure is the r
    2025 merger, docs/domain.md "Provinces and the 2025 merger") → ``unknown_province``;
 4. value: JSON numbers as they are, strings in Vietnamese format → ``bad_number``; the unit
    (alias, multiplier) converted to the indicator's canonical unit → ``bad_unit``;
-5. ranges: counts and money ≥ 0, percentages 0–100, scores within their scale; ranks only on
-   ``index.*`` indicators with 1 ≤ rank ≤ rank_of ≤ the number of provinces of the time
-   → ``out_of_range``;
+5. ranks only on ``index.*`` indicators with 1 ≤ rank ≤ rank_of ≤ the number of provinces of
+   the time → ``out_of_range`` (a rank may come without a value: "xếp hạng 50/63"); ranges:
+   counts and money ≥ 0, percentages 0–100, scores within their scale → ``out_of_range``;
 6. numerator/denominator (rates only): 0 ≤ numerator ≤ denominator, denominator > 0
    → ``out_of_range``; the value must agree with numerator / denominator within the rounding of
    the digits the province wrote → ``inconsistent_ratio``.
@@ -40,7 +40,7 @@ from cchc_shared.catalogue import Catalogue, Indicator
 from cchc_shared.dlq import Reason
 from cchc_shared.events import RAW_EVENT, DossierEvent, IndicatorReport
 from cchc_shared.numbers import NumberError, parse_number
-from cchc_shared.periods import Period, PeriodError, parse_period
+from cchc_shared.periods import Period, PeriodError, parse_period, reporting_window
 from cchc_shared.provinces import VIETNAM_TZ, ProvinceRegistry, Unit
 from cchc_shared.validation import Rejected, pydantic_errors
 from pydantic import ValidationError
@@ -232,6 +232,18 @@ def _resolve_province(ref: Reference, province: str | int, on: date) -> Unit:
     return unit
 
 
+def _status(event: IndicatorReport, period: Period) -> str:
+    """The figure's status: as the province states it; when it states none, ``provisional`` for
+    a report dated (Vietnam time) before its period's data end, else ``final``
+    (docs/domain.md "Reporting and data quality"). A periodic report's data end at the Decree
+    09/2019 cut-off, the 14th of the period's last month (:func:`reporting_window`): a yearly
+    report of 21/12 is final, seed 000's report of 24/05/2020 on the 2016–2020 phase is not."""
+    if "status" in event.model_fields_set:
+        return event.status
+    reported_on = event.reported_at.astimezone(VIETNAM_TZ).date()
+    return "provisional" if reported_on < reporting_window(period)[1] else "final"
+
+
 def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observation:
     indicator = ref.catalogue.resolve(event.indicator)
     if indicator is None:
@@ -246,13 +258,20 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
     # A period that ends on or before 2025-06-30 is read against the old list
     # (docs/domain.md "Provinces and the 2025 merger").
     unit = _resolve_province(ref, event.province, period.end)
-    value = _quantity(event.value, event.unit, indicator)
-    _check_range(value, indicator)
     _check_rank(event, indicator, period, ref)
+    value: float | None = None
+    if event.value is not None:
+        value = _quantity(event.value, event.unit, indicator)
+        _check_range(value, indicator)
+    elif event.rank is None:
+        # The model requires one of them; checked again for producers that bypass ingest.
+        raise _Reject(Reason.SCHEMA_VIOLATION, "value", "value is required without a rank")
     numerator = denominator = None
     if (event.numerator is None) != (event.denominator is None):
         raise _Reject(Reason.SCHEMA_VIOLATION, "numerator", "numerator and denominator go together")
     if event.numerator is not None and event.denominator is not None:
+        if event.value is None or value is None:
+            raise _Reject(Reason.SCHEMA_VIOLATION, "value", "a ratio's components need its value")
         numerator = _number(event.numerator, "numerator")
         denominator = _number(event.denominator, "denominator")
         _check_ratio(value, event.value, numerator, denominator, indicator)
@@ -276,7 +295,7 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
         numerator=numerator,
         denominator=denominator,
         unit=indicator.unit,
-        status=event.status,
+        status=_status(event, period),
         revision=event.revision,
         reported_at=event.reported_at,
         rank=event.rank,

@@ -18,10 +18,10 @@ NOW = dt.datetime(2025, 7, 16, 5, tzinfo=dt.UTC)
 
 NATIONAL = [
     "indicator", "period", "unit", "aggregation", "value", "numerator", "denominator",
-    "provinces_reported", "provinces_expected", "boundary", "notes",
+    "provinces_reported", "provinces_expected", "boundary", "notes", "provisional", "estimated",
 ]  # fmt: skip
 PROVINCES = ["indicator", "period", "boundary", "rows", "notes"]
-PROVINCE_ROW = ["province", "name", "value", "rank"]
+PROVINCE_ROW = ["province", "name", "value", "rank", "reported_rank"]
 FIGURES = [
     "received", "received_online", "resolved", "resolved_on_time", "resolved_late",
     "resolved_unclassified", "on_time_rate", "late_rate", "online_rate", "overdue_in_progress",
@@ -39,11 +39,15 @@ class FakeStore:
 
     def query(self, sql: str, parameters: Any = None, **_: Any) -> tuple[list[str], list[Any]]:
         self.sql.append(sql)
+        if "FROM observations FINAL" in sql and "period_end < {before" in sql:
+            return [], []  # no history: no outliers
         if "FROM observations FINAL" in sql:
             return [], [
-                ("dossiers.received", "2024", "2004:14", "14", 3.0, None, None),
-                ("dossiers.received", "2024", "2004:01", "01", 2.0, None, None),
-            ]
+                ("dossiers.received", "2024", "2004:14", "14", 3.0, None, None, "final", None,
+                 None, "all"),
+                ("dossiers.received", "2024", "2004:01", "01", 2.0, None, None, "final", None,
+                 None, "all"),
+            ]  # fmt: skip
         if "dossier_open" in sql:
             key = "1.004227" if "procedure_code AS key" in sql else ""
             return [], [("counts", key, 4, 1, 3, 2, 1, 0), ("open", key, 0, 0, 0, 0, 0, 1)]
@@ -92,7 +96,13 @@ def test_national_and_provinces_json_fields_in_order(http: TestClient) -> None:
     assert keys(provinces) == PROVINCES
     first = provinces.json()["rows"][0]
     assert list(first) == PROVINCE_ROW
-    assert first == {"province": "14", "name": "Sơn La", "value": 3.0, "rank": 1}
+    assert first == {
+        "province": "14",
+        "name": "Sơn La",
+        "value": 3.0,
+        "rank": 1,
+        "reported_rank": None,
+    }
 
 
 def test_service_index_json_fields_in_order(http: TestClient) -> None:
