@@ -189,3 +189,57 @@ def sql(
     """Run read-only SQL through the API."""
     body = _call("POST", f"{api}/v1/sql", json={"sql": statement})
     _emit(body["columns"], body["rows"], fmt, body, f"{len(body['rows'])} rows")
+
+
+def _gaps(row: dict[str, Any]) -> str:
+    """What a province still owes: its missing indicators, else those that came late."""
+    if row["missing_indicators"]:
+        return ", ".join(row["missing_indicators"])
+    return ", ".join(f"late: {c}" for c in row["late_indicators"])
+
+
+@query_app.command()
+def reporting(
+    period: Annotated[str, typer.Argument(help="A quarter, half or year: 2026-Q3, 2026-H1, 2026.")],
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every province, not only those missing or late.")
+    ] = False,
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Who has not sent the period's report, or sent it late, and what is missing."""
+    body = _call("GET", f"{api}/v1/reporting", params={"period": period})
+    columns = ["province", "name", "status", "on_time", "first_received_at", "missing"]
+    rows = [
+        [p["province"], p["name"], p["status"], p["on_time"], p["first_received_at"], _gaps(p)]
+        for p in body["provinces"]
+        if show_all or fmt is not Format.TABLE or not p["on_time"]
+    ]
+    if fmt is Format.TABLE:
+        _out.print(
+            f"{body['report']} {body['period']}: deadline {body['deadline']}, "
+            f"{body['complete']}/{body['expected']} complete ({body['reporting_rate']} %), "
+            f"{body['partial']} partial, {body['missing']} missing, "
+            f"{body['on_time']} on time ({body['on_time_rate']} %)",
+            highlight=False,
+        )
+    title = "every province" if show_all else "missing, partial or late"
+    _emit(columns, rows, fmt, body, f"{body['period']}: {title}")
+    if fmt is Format.TABLE:
+        for note in body.get("notes", []):
+            _out.print(f"• {note}", highlight=False)
+
+
+@query_app.command()
+def quality(
+    period: Annotated[str, typer.Argument(help="Period: 2026-Q3, 2026 …")],
+    province: Annotated[str | None, typer.Option(help="2025 province code.")] = None,
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Validation rules broken and outliers among a period's reports."""
+    params = {"period": period} | ({"province": province} if province else {})
+    body = _call("GET", f"{api}/v1/quality", params=params)
+    columns = ["kind", "province", "name", "period", "rule", "indicator", "detail"]
+    rows = [[f[c] for c in columns] for f in body["findings"]]
+    _emit(columns, rows, fmt, body, f"{len(rows)} finding(s), {body['rules']} rules checked")

@@ -91,6 +91,12 @@ class AggregateSettings(ServiceSettings):
     sql_max_concurrent: int = Field(
         default=2, ge=1, description="analyst queries running at once; more are answered 429"
     )
+    reporting_calendar: Path | None = Field(
+        default=None,
+        description="YAML reporting calendar replacing the packaged one (required indicators "
+        "per quarterly, six-monthly and yearly report; deadline day, default the 20th of the "
+        'period\'s last month): docs/analysts.md "Reporting"',
+    )
     max_request_bytes: int = Field(
         default=1024 * 1024,
         ge=1,

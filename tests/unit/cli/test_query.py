@@ -90,3 +90,48 @@ def test_without_a_token_the_error_says_where_to_get_one(
     assert "cchc up" in result.output
     assert "Traceback" not in result.output
     assert calls == []
+
+
+def test_reporting_prints_who_is_missing_what(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The body is the rules' own answer, serialised as the API serialises it.
+    import datetime as dt
+
+    from cchc_aggregate.query.rules.reporting import (
+        Receipt,
+        ReportingRate,
+        default_calendar,
+        reporting,
+    )
+    from cchc_shared.catalogue import default_catalogue
+    from cchc_shared.periods import parse_period
+    from cchc_shared.provinces import VIETNAM_TZ, default_registry
+    from pydantic import TypeAdapter
+
+    calendar = default_calendar(default_catalogue())
+    required = calendar.reports["quarter"].indicators
+    on_time = dt.datetime(2026, 9, 1, tzinfo=VIETNAM_TZ)
+    late = dt.datetime(2026, 10, 1, tzinfo=VIETNAM_TZ)
+    receipts = [Receipt("2025:01", c, on_time) for c in required]
+    receipts += [Receipt("2025:79", c, late if c == required[0] else on_time) for c in required]
+    receipts += [Receipt("2025:92", required[0], on_time)]
+    answer = reporting(parse_period("2026-Q3"), calendar, receipts, default_registry())
+    body = TypeAdapter(ReportingRate).dump_json(answer)
+    seen: list[Any] = []
+
+    def fake(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        seen.append((url, kwargs["params"]))
+        return httpx.Response(200, content=body)
+
+    monkeypatch.setattr(query.httpx, "request", fake)
+    monkeypatch.setenv("CCHC_TOKEN", "cchc_test-token")
+    result = CliRunner().invoke(app, ["query", "reporting", "2026-Q3"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert seen == [("http://127.0.0.1:8080/v1/reporting", {"period": "2026-Q3"})]
+    out = result.stdout
+    assert "2/34 complete (5.88 %), 1 partial, 31 missing, 1 on time (2.94 %)" in out
+    assert "late: dossiers.received" in out  # 79 complete but late
+    assert "Cần Thơ" in out  # 92 partial
+    assert "dossiers.received_online" in out
+    assert "Hà Nội" not in out  # complete and on time: not listed without --all
+    every = CliRunner().invoke(app, ["query", "reporting", "2026-Q3", "--all", "-f", "csv"])
+    assert every.stdout.count("\n") == 35  # header + 34 provinces

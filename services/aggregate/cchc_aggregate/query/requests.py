@@ -23,6 +23,9 @@ IndicatorParam = Annotated[
 PeriodParam = Annotated[
     str, Query(description="2022, 2022-H1, 2022-Q3, 2022-03, 2022-9M, 2016/2020", examples=["2024"])
 ]
+OptionalPeriodParam = Annotated[
+    str | None, Query(description="a period (2023, 2016/2020 …); omitted: every period")
+]
 BoundaryParam = Annotated[
     str, Query(description="current (34 provinces, default) or historical (units as they were)")
 ]

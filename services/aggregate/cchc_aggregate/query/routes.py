@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from cchc_runtime.lag import LagMonitor
 from cchc_shared.catalogue import Catalogue, default_catalogue
-from cchc_shared.provinces import Era, ProvinceRegistry, default_registry
+from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry, default_registry
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,6 +25,7 @@ from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query.errors import ApiError, clickhouse_error
 from cchc_aggregate.query.fetch.national import fetch_history, fetch_reports
 from cchc_aggregate.query.fetch.quality import fetch_period
+from cchc_aggregate.query.fetch.reporting import fetch_receipts
 from cchc_aggregate.query.fetch.service_index import fetch_groups, fetch_index
 from cchc_aggregate.query.limits import BodyLimit
 from cchc_aggregate.query.requests import (
@@ -32,6 +33,7 @@ from cchc_aggregate.query.requests import (
     DayPeriodParam,
     GroupByParam,
     IndicatorParam,
+    OptionalPeriodParam,
     OrderParam,
     PeriodParam,
     ProvinceParam,
@@ -41,7 +43,7 @@ from cchc_aggregate.query.requests import (
     parse_service_question,
 )
 from cchc_aggregate.query.rules import national as rules
-from cchc_aggregate.query.rules import quality
+from cchc_aggregate.query.rules import quality, reporting, targets
 from cchc_aggregate.query.schemas import (
     NationalFigure,
     PipelineResponse,
@@ -139,6 +141,79 @@ def install(
             own, history, names
         )
         return rules.national(ind, whole, bound, own, catalogue, registry, findings)
+
+    @app.get("/v1/reporting", response_model=reporting.ReportingRate, tags=["query"])
+    async def reporting_route(period: PeriodParam) -> reporting.ReportingRate:
+        """Who sent the periodic report of a period, completely and on time (docs/analysts.md
+        "Reporting")."""
+        whole = parse_any_period(period)
+        calendar = reporting.default_calendar(catalogue, settings.reporting_calendar)
+        due = calendar.due(whole)
+        if due is None:
+            raise ApiError(
+                400,
+                "no_report_due",
+                f"{whole.text} is a {whole.type.value}: periodic reports are due for quarters "
+                "(2026-Q3), halves (2026-H1) and years (2026)",
+            )
+        receipts = await asyncio.to_thread(fetch_receipts, store, whole, list(due.indicators))
+        return reporting.reporting(whole, calendar, receipts, registry)
+
+    @app.get("/v1/targets", response_model=targets.TargetsAnswer, tags=["query"])
+    async def targets_route(
+        period: OptionalPeriodParam = None, province: ProvinceParam = None
+    ) -> targets.TargetsAnswer:
+        """Targets (data, with their sources) and each one's progress (docs/analysts.md
+        "Targets")."""
+        whole = parse_any_period(period) if period is not None else None
+        code = parse_province(province, registry)
+        chosen = [
+            t
+            for t in targets.default_targets(catalogue, registry)
+            if (whole is None or parse_any_period(t.period) == whole)
+            and (code is None or (t.unit is not None and _successor(t.unit) == code))
+        ]
+        rows = await asyncio.to_thread(lambda: [_progress(t) for t in chosen])
+        return targets.answer(whole.text if whole else None, code, rows)
+
+    def _successor(unit_key: str) -> str:
+        era, code = unit_key.split(":")
+        unit = registry.get(code, Era(era))
+        assert unit is not None  # load_targets checked it
+        return registry.successor(unit).code
+
+    def _progress(t: targets.Target) -> targets.TargetProgress:
+        ind = catalogue.get(t.indicator)
+        assert ind is not None  # load_targets checked it
+        whole = parse_any_period(t.period)
+        reports = fetch_reports(store, rules.indicators_needed(ind), whole, catalogue)
+        if t.unit is None:
+            fig = rules.national(ind, whole, "current", reports, catalogue, registry)
+            return targets.progress(t, "national", None, fig.value, None, fig.notes)
+        era, unit_code = t.unit.split(":")
+        historical = era == Era.PRE_2025.value and whole.end < MERGER_DATE
+        ranking = rules.provinces(
+            ind, whole, "historical" if historical else "current", reports, catalogue, registry
+        )
+        row = next((r for r in ranking.rows if r.province == unit_code), None)
+        notes = []
+        if row is None:
+            notes.append(f"{t.unit} is not a unit of {whole.text}'s answer (the 2025 merger)")
+        statuses = {
+            r.status
+            for r in reports
+            if r.unit_key == t.unit and r.indicator == ind.code and r.period == whole.text
+        } - {"final"}
+        if statuses and row is not None and row.value is not None:
+            notes.append(f"the figure is not final: {', '.join(sorted(statuses))}")
+        return targets.progress(
+            t,
+            names.get(t.unit, t.unit),
+            _successor(t.unit),
+            row.value if row else None,
+            row.reported_rank if row else None,
+            notes,
+        )
 
     @app.get("/v1/quality", response_model=quality.QualityReport, tags=["query"])
     async def quality_route(
