@@ -1,7 +1,9 @@
 """The first arrival of each unit's province-wide reports for a period (`GET /v1/reporting`).
 
-Every version of a report counts (no FINAL): the first one to reach the pipeline — the Kafka
-record's timestamp, ``kafka_ts`` — is when the province sent it, whatever revisions followed.
+Every version of a report counts: the first one to reach the pipeline — the Kafka record's
+timestamp — is when the province sent it, whatever revisions followed. ``observations`` keeps
+only the latest version, so the first receipt is kept apart, in ``report_receipts``
+(deploy/clickhouse/0011).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.query.rules.reporting import Receipt
 
 RECEIPTS_SQL = """
-SELECT unit_key, indicator, min(kafka_ts)
-FROM observations
+SELECT unit_key, indicator, min(first_received_at)
+FROM report_receipts
 WHERE period = {period:String}
   AND indicator IN {indicators:Array(String)}
   AND level = 'all'
