@@ -62,7 +62,9 @@ def write(db: Store, rows: list[tuple[dict[str, Any], dt.datetime]]) -> None:
     assert not result.rejects, result.rejects
 
 
-def obs(event_id: str, indicator: str, period: str, unit_key: str, value: float | None, **kw: Any):  # type: ignore[no-untyped-def]
+def obs(
+    event_id: str, indicator: str, period: str, unit_key: str, value: float | None, **kw: Any
+) -> dict[str, Any]:
     return observation(
         event_id, indicator=indicator, period=period, unit_key=unit_key, value=value,
         unit=UNITS[indicator], **kw,
