@@ -141,6 +141,9 @@ class Row:
     restarts: float | None = None
     rss_bytes: float | None = None
     uptime_seconds: float | None = None
+    quiet_provinces: list[tuple[str, float]] = field(default_factory=list)
+    """(province, seconds since its last event) beyond the quiet period (aggregate only)."""
+    quiet_threshold_seconds: float | None = None
 
 
 def rows(
@@ -177,6 +180,19 @@ def rows(
             row.rss_bytes = m.sum("process_resident_memory_bytes")
             started = m.sum("process_start_time_seconds")
             row.uptime_seconds = None if started is None else max(now - started, 0.0)
+            row.quiet_threshold_seconds = m.sum("cchc_province_quiet_threshold_seconds")
+            if row.quiet_threshold_seconds is not None:
+                last = m.by_label(
+                    "cchc_province_last_event_timestamp_seconds", "province", service=service
+                )
+                row.quiet_provinces = sorted(
+                    (
+                        (p, now - t)
+                        for p, t in last.items()
+                        if now - t > row.quiet_threshold_seconds
+                    ),
+                    key=lambda x: (-x[1], x[0]),
+                )
         out.append(row)
     return out
 
@@ -301,6 +317,16 @@ def render(view: list[Row], title: str) -> Group:
                     f"{row.service}: dead-letter limit pausing province(s) "
                     + ", ".join(row.paused_provinces),
                     style="bold red",
+                )
+            )
+    for row in view:
+        if row.quiet_provinces:
+            quiet = ", ".join(f"{p} ({_uptime(seconds)})" for p, seconds in row.quiet_provinces)
+            parts.append(
+                Text(
+                    f"province(s) silent for over {_uptime(row.quiet_threshold_seconds)} "
+                    f"(ProvinceSilent): {quiet}",
+                    style="bold yellow",
                 )
             )
     return Group(*parts)

@@ -220,3 +220,40 @@ def test_a_target_met_and_one_missed(clean: Store, http: TestClient) -> None:
     assert {t["code"] for t in only_2023["targets"]} == {
         "lao-cai-2023-late-rate-below-2pct", "lao-cai-2023-service-index-top-10",
     }  # fmt: skip
+
+
+def test_last_event_per_province_is_exported_and_survives_a_restart(clean: Store) -> None:
+    from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
+    from prometheus_client import CollectorRegistry
+
+    def last(registry: CollectorRegistry, province: str) -> float | None:
+        return registry.get_sample_value(
+            "cchc_province_last_event_timestamp_seconds",
+            {"service": "aggregate", "province": province},
+        )
+
+    early, later = AT, AT + dt.timedelta(hours=5)
+    registry = CollectorRegistry()
+    writer = ClickHouseSink(clean, SinkMetrics.create(registry, quiet_s=3600))
+    records = [
+        Record("cchc.normalized", 0, i, p["event_id"].encode(), orjson.dumps(p),
+               int(at.timestamp() * 1000))
+        for i, (p, at) in enumerate([
+            (obs("e1", "dossiers.received", "2026-Q3", "2025:15", 1.0), later),
+            (obs("e2", "dossiers.resolved", "2026-Q3", "2025:15", 1.0), early),
+            (obs("e3", "dossiers.received", "2026-Q3", "2025:01", 1.0), early),
+        ])
+    ]  # fmt: skip
+    assert not writer.write(records).rejects
+    assert last(registry, "15") == later.timestamp()
+    assert last(registry, "01") == early.timestamp()
+    assert (
+        registry.get_sample_value("cchc_province_quiet_threshold_seconds", {"service": "aggregate"})
+        == 3600
+    )
+    # A restarted aggregate reads the same times back from ClickHouse.
+    fresh = CollectorRegistry()
+    ClickHouseSink(clean, SinkMetrics.create(fresh)).load_last_events()
+    assert last(fresh, "15") == later.timestamp()
+    assert last(fresh, "01") == early.timestamp()
+    assert last(fresh, "79") is None  # never heard from: no series, no alert

@@ -45,7 +45,11 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     metrics = CoreMetrics.create(
         SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
     )
-    sink = ClickHouseSink(db, SinkMetrics.create(metrics.registry))
+    sink = ClickHouseSink(db, SinkMetrics.create(metrics.registry, settings.province_quiet_s))
+    try:
+        sink.load_last_events()
+    except Exception:  # the gauges fill again with the next batches; never a reason not to start
+        log.exception("could not read the provinces' last events from ClickHouse")
     processor = kafka_processor(
         SERVICE,
         kafka,

@@ -91,6 +91,13 @@ class AggregateSettings(ServiceSettings):
     sql_max_concurrent: int = Field(
         default=2, ge=1, description="analyst queries running at once; more are answered 429"
     )
+    province_quiet_s: float = Field(
+        default=3 * 86_400,
+        gt=0,
+        description="a province that sends nothing for this long is silent (ProvinceSilent, "
+        "docs/runbook.md): exported as cchc_province_quiet_threshold_seconds; the default, 3 "
+        "days, outlasts a weekend without dossiers",
+    )
     reporting_calendar: Path | None = Field(
         default=None,
         description="YAML reporting calendar replacing the packaged one (required indicators "

@@ -169,3 +169,25 @@ def test_render_shows_states_reasons_and_paused_provinces() -> None:
     assert "pausing province(s) 15" in text
     assert "64 MiB" in text
     assert "1m01s" in text
+
+
+def test_provinces_gone_quiet_are_shown() -> None:
+    # The exposition as aggregate's sink writes it: province 15 last heard 4 days ago,
+    # province 01 a minute ago, with the default quiet period of 3 days.
+    from cchc_aggregate.sink.writer import SERVICE, SinkMetrics
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    now = 2_000_000_000.0
+    registry = CollectorRegistry()
+    metrics = SinkMetrics.create(registry)
+    metrics.province_last_event.labels(service=SERVICE, province="15").set(now - 4 * 86_400)
+    metrics.province_last_event.labels(service=SERVICE, province="01").set(now - 60)
+    text = generate_latest(registry).decode()
+    (aggregate,) = rows({"aggregate": _scrape("aggregate", now, text)}, None, now=now)
+    assert aggregate.quiet_threshold_seconds == 3 * 86_400
+    assert aggregate.quiet_provinces == [("15", 4 * 86_400)]
+    console = Console(width=220, record=True, color_system=None)
+    console.print(render([aggregate], "cchc top"))
+    assert "province(s) silent for over 72h00m (ProvinceSilent): 15 (96h00m)" in (
+        console.export_text()
+    )
