@@ -243,3 +243,30 @@ def quality(
     columns = ["kind", "province", "name", "period", "rule", "indicator", "detail"]
     rows = [[f[c] for c in columns] for f in body["findings"]]
     _emit(columns, rows, fmt, body, f"{len(rows)} finding(s), {body['rules']} rules checked")
+
+
+@query_app.command()
+def targets(
+    period: Annotated[str | None, typer.Argument(help="Only targets for this period.")] = None,
+    province: Annotated[str | None, typer.Option(help="2025 province code.")] = None,
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Targets and how far each province (and the nation) is from them."""
+    params = ({"period": period} if period else {}) | ({"province": province} if province else {})
+    body = _call("GET", f"{api}/v1/targets", params=params)
+    columns = ["status", "name", "indicator", "period", "comparison", "target", "actual", "gap"]
+    rows = [
+        [t["status"], t["name"], t["indicator"], t["period"], t["comparison"], t["target"],
+         t["actual_text"], t["gap"]]
+        for t in body["targets"]
+    ]  # fmt: skip
+    title = (
+        f"targets: {body['met']} met, {body['missed']} missed, {body['no_data']} without data, "
+        f"{body['not_measurable']} not measurable"
+    )
+    _emit(columns, rows, fmt, body, title)
+    if fmt is Format.TABLE:
+        for t in body["targets"]:
+            for note in t["notes"]:
+                _out.print(f"• {t['code']}: {note}", highlight=False)
