@@ -127,8 +127,10 @@ def _demo(stack: Stack, config: StackConfig) -> None:
     r = httpx.post(
         f"{config.api_url}/v1/sql",
         json={
-            "sql": "SELECT province, unit_code, indicator, period, value, unit "
-            "FROM observations FINAL ORDER BY province, indicator, period"
+            # A rank without a score shows as "50/63"; tiers (level) beside province-wide.
+            "sql": "SELECT province, unit_code, indicator, period, level, value, "
+            "if(rank IS NULL, '', concat(toString(rank), '/', toString(rank_of))) AS rank, "
+            "unit, status FROM observations FINAL ORDER BY province, indicator, period, level"
         },
         headers=stack.auth(Role.ANALYST),
         timeout=10,
@@ -140,7 +142,12 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         table.add_column(column, overflow="fold")
     for row in body["rows"]:
         table.add_row(
-            *(f"{v:,.2f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v) for v in row)
+            *(
+                f"{v:,.2f}".rstrip("0").rstrip(".")
+                if isinstance(v, float)
+                else ("—" if v is None else str(v))
+                for v in row
+            )
         )
     # Wide enough for indicator codes even when stdout is not a terminal (rich assumes 80).
     Console(width=max(out.width, 120)).print(table)
