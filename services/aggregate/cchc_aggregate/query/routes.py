@@ -229,7 +229,10 @@ def install(
             current, earlier, names
         )
         findings.sort(key=lambda f: (f.province, f.unit_key, f.kind, f.rule or f.indicator or ""))
-        return quality.QualityReport(whole.text, code, len(checks), findings)
+        broken = sum(1 for f in findings if f.kind == "rule")
+        return quality.QualityReport(
+            whole.text, code, len(checks), broken, len(findings) - broken, findings
+        )
 
     @app.get("/v1/provinces", response_model=ProvinceRanking, tags=["query"])
     async def provinces(

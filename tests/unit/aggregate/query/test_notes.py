@@ -209,3 +209,19 @@ def test_outlier_note_on_the_national_figure() -> None:
     # A finding about another period or unit is not noted.
     other = ask("dossiers.received", "2022", history, findings=found)
     assert "outlier" not in joined(other)
+
+
+def test_a_percentage_left_out_of_a_weighted_rate_is_not_counted_as_reported() -> None:
+    # Old Nam Định gives components, old Hà Nam only a percentage: Hà Nam is not in the value,
+    # so the new Ninh Bình still lacks it.
+    reports = [
+        rep("documents.signed_rate", "2020", "2004:36", 50.0, numerator=50.0, denominator=100.0),
+        rep("documents.signed_rate", "2020", "2004:35", 90.0),
+    ]
+    fig = ask("documents.signed_rate", "2020", reports)
+    assert fig.value == pytest.approx(50.0)
+    assert "37 Ninh Bình lacks old 35 Hà Nam, old 37 Ninh Bình" in joined(fig)
+    # Alone, percentages are the value (unweighted), and Hà Nam is in it.
+    alone = ask("documents.signed_rate", "2020", reports[1:])
+    assert alone.value == pytest.approx(90.0)
+    assert "37 Ninh Bình lacks old 36 Nam Định, old 37 Ninh Bình" in joined(alone)

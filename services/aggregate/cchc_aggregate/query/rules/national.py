@@ -359,6 +359,11 @@ class _Computed:
     series_of: dict[str, list[_Series]] = field(default_factory=dict)
     """group key → every series in it, reported value or not."""
 
+    @property
+    def weighted(self) -> bool:
+        """Whether some unit's rate could be weighted (then percentage-only units are out)."""
+        return any(g.of("weighted") for g in self.groups.values())
+
     def label(self, s: _Series) -> str:
         """How a note names a series: "02 Hà Giang", "08 Tuyên Quang"."""
         if self.plan.by_province:
@@ -533,8 +538,11 @@ def national(
     )
 
 
-def _counted(group: _Group) -> list[tuple[_Series, _Result]]:
-    return [(s, r) for s, r in group.results if r.kind in ("value", "weighted", "percent")]
+def _counted(group: _Group, c: _Computed) -> list[tuple[_Series, _Result]]:
+    """The group's results that are in the value: a percentage-only unit is, only when no unit
+    of the answer could be weighted (rule 3)."""
+    kinds = ("value", "weighted") if c.weighted else ("value", "weighted", "percent")
+    return [(s, r) for s, r in group.results if r.kind in kinds]
 
 
 def _partial_groups(c: _Computed, whole: Period) -> str:
@@ -559,7 +567,7 @@ def _partial_groups(c: _Computed, whole: Period) -> str:
         if c.plan.by_province:
             # Spanning the merger: one series per 2025 province; its pre-merger reports are
             # the old units' (added up), so look at who is in each of them.
-            for s, r in _counted(group):
+            for s, r in _counted(group, c):
                 for code, period in r.used:
                     if stored_period(period).end >= MERGER_DATE:
                         continue
@@ -568,7 +576,7 @@ def _partial_groups(c: _Computed, whole: Period) -> str:
                         gaps.setdefault(period, set()).update(not_in)
         else:
             # A pre-merger period: one series per old unit.
-            counted = {s.unit_key for s, _ in _counted(group)}
+            counted = {s.unit_key for s, _ in _counted(group, c)}
             absent = expected - counted
             gaps = {whole.text: set(absent)} if counted and absent else {}
         if not gaps:
@@ -612,7 +620,7 @@ def _status_counts(c: _Computed) -> tuple[int, int, str]:
     marked: dict[str, list[str]] = {"provisional": [], "estimated": []}
     for key, group in c.groups.items():
         statuses: set[str] = set()
-        for s, r in _counted(group):
+        for s, r in _counted(group, c):
             for used in r.used:
                 statuses |= s.statuses.get(used, set())
         for status in marked:
@@ -635,7 +643,7 @@ def _tier_note(c: _Computed) -> str:
     """A note naming units whose figure is the sum of their tier figures."""
     summed: list[str] = []
     for group in c.groups.values():
-        for s, r in _counted(group):
+        for s, r in _counted(group, c):
             tiers = sorted({t for used in r.used for t in s.tiers.get(used, ())})
             if tiers:
                 summed.append(f"{c.label(s)} ({' + '.join(tiers)})")
@@ -651,7 +659,7 @@ def _rank_only(c: _Computed, whole: Period) -> list[tuple[str, str, str]]:
     """(group key, label, "r/N") of the units that reported only a rank for ``whole``."""
     out = []
     for key, group in c.groups.items():
-        if any(True for _ in _counted(group)):
+        if any(True for _ in _counted(group, c)):
             continue
         for s in c.series_of.get(key, ()):
             if whole.text in s.ranks:
@@ -667,7 +675,7 @@ def quality_notes(findings: Sequence[Finding], c: _Computed) -> list[str]:
     """
     used: set[tuple[str, str, str]] = set()
     for group in c.groups.values():
-        for s, r in _counted(group):
+        for s, r in _counted(group, c):
             for code, period in r.used:
                 for unit_key in s.units.get((code, period), ()):
                     used.add((unit_key, code, period))

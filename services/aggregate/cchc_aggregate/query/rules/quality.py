@@ -137,6 +137,8 @@ class QualityReport:
     period: str
     province: str | None
     rules: int = field(metadata=doc("rules checked (data/validation_rules.yaml)"))
+    broken: int = field(metadata=doc("findings of kind rule"))
+    outliers: int = field(metadata=doc("findings of kind outlier"))
     findings: list[Finding]
 
 
