@@ -3,7 +3,9 @@
 -- agency. observations cannot tell: it keeps only the latest version (ReplacingMergeTree
 -- collapses a revision onto the first one, already within one insert), so a province that sent
 -- on time and revised after the deadline would look late. The view sees every inserted row.
--- min() makes retried and duplicate inserts harmless.
+-- One row per version received (indicator reports are few; a plain MergeTree, an engine the
+-- production writer may create); readers take min(), so retried and duplicate inserts are
+-- harmless.
 CREATE TABLE IF NOT EXISTS report_receipts
 (
     period            LowCardinality(String),
@@ -11,14 +13,14 @@ CREATE TABLE IF NOT EXISTS report_receipts
     indicator         LowCardinality(String),
     level             LowCardinality(String),
     agency            String,
-    first_received_at SimpleAggregateFunction(min, DateTime64(3, 'UTC'))
+    received_at       DateTime64(3, 'UTC') COMMENT 'Kafka timestamp of one version'
 )
-ENGINE = AggregatingMergeTree
+ENGINE = MergeTree
 ORDER BY (period, unit_key, indicator, level, agency)
-COMMENT 'First Kafka timestamp of each report (every version counted): GET /v1/reporting';
+COMMENT 'Kafka timestamp of every version of every report; min() is its first receipt: GET /v1/reporting';
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS report_receipts_mv TO report_receipts AS
-SELECT period, unit_key, indicator, level, agency, kafka_ts AS first_received_at
+SELECT period, unit_key, indicator, level, agency, kafka_ts AS received_at
 FROM observations;
 
 -- Reports stored before this migration: the earliest version still held.

@@ -16,7 +16,7 @@ from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.query.rules.reporting import Receipt
 
 RECEIPTS_SQL = """
-SELECT unit_key, indicator, min(first_received_at)
+SELECT unit_key, indicator, min(received_at)
 FROM report_receipts
 WHERE period = {period:String}
   AND indicator IN {indicators:Array(String)}
