@@ -66,7 +66,7 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         ready = [line for line in lines if line.startswith("ready:")]
         assert len(ready) == 1
         assert f"127.0.0.1:{kafka_port}" in ready[0]
-        assert any("(30 rows, dlq 0)" in line for line in lines), "".join(lines)
+        assert any("(32 rows, dlq 0)" in line for line in lines), "".join(lines)
         # First start: one token per role, owner-only, announced; `cchc query` finds it there.
         secrets = tmp_path / "var" / "secrets"
         for role in ("analyst", "operator"):

@@ -127,7 +127,7 @@ def test_a_rule_broken_by_one_province_is_noted_on_the_national_figure(
     assert "1 input(s) break a validation rule" in notes
     assert "79 Hồ Chí Minh 2026-Q3: online_services.integrated ≤ online_services.total" in notes
     quality = http.get("/v1/quality", params={"period": "2026-Q3"}).json()
-    assert (quality["rules"], quality["broken"], quality["outliers"]) == (6, 1, 0)
+    assert (quality["rules"], quality["broken"], quality["outliers"]) == (7, 1, 0)
     (finding,) = quality["findings"]
     assert (finding["kind"], finding["rule"], finding["province"]) == (
         "rule", "integrated_le_total", "79",

@@ -202,6 +202,20 @@ SEED_FIGURES: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [
          "2004:12", "12"),
     ),
     (
+        "004 trong đó: cấp trưởng 70",
+        {"province": "Lai Châu", "indicator": "Giảm lãnh đạo cấp trưởng", "period": "2018",
+         "value": 70, "unit": "người"},
+        ("org.heads_cut", 70, "person", ("year", date(2018, 1, 1), date(2018, 12, 31)),
+         "2004:12", "12"),
+    ),
+    (
+        "004 cấp phó 46",
+        {"province": "Lai Châu", "indicator": "Giảm lãnh đạo cấp phó", "period": "2018",
+         "value": 46, "unit": "người"},
+        ("org.deputies_cut", 46, "person", ("year", date(2018, 1, 1), date(2018, 12, 31)),
+         "2004:12", "12"),
+    ),
+    (
         "004 năm 2018 giảm 596 biên chế",
         {"province": "Lai Châu", "indicator": "Giảm biên chế", "period": "2018", "value": 596,
          "unit": "biên chế"},
