@@ -37,7 +37,7 @@ UNITS = {
 
 @pytest.fixture
 def clean(db: Store) -> Store:
-    for table in ("observations", "dossier_events"):
+    for table in ("observations", "dossier_events", "report_receipts"):
         db.client.command(f"TRUNCATE TABLE {table}")
     return db
 
@@ -196,7 +196,7 @@ def test_a_tier_only_province_adds_up_and_never_on_top(clean: Store, http: TestC
     body = http.get("/v1/national", params={"indicator": "org.units_cut", "period": "2018"}).json()
     assert body["value"] == 140.0  # 130 + (7 + 3)
     assert body["provinces_reported"] == 2
-    assert any("14 Sơn La (district + province)" in n for n in body["notes"])
+    assert any("14 Sơn La (province + district)" in n for n in body["notes"])
 
 
 def test_a_target_met_and_one_missed(clean: Store, http: TestClient) -> None:

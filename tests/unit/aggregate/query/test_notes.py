@@ -157,7 +157,7 @@ def test_tier_figures_stand_for_a_missing_province_wide_one_never_on_top() -> No
     fig = ask("org.units_cut", "2018", reports)
     assert fig.value == 140.0  # 130 + (7 + 3), never 130 + 65 + 65
     assert "1 unit(s) gave no province-wide figure" in joined(fig)
-    assert "14 Sơn La (district + province)" in joined(fig)
+    assert "14 Sơn La (province + district)" in joined(fig)
     only_wide = ask("org.units_cut", "2018", [by_unit["2004:12"]])
     assert "tier" not in joined(only_wide)
 

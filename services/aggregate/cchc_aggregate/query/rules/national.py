@@ -32,6 +32,13 @@ The rules, in the order they apply (docs/analysts.md has the worked examples):
    the percentages, and a note says so.
 4. **Completeness.** ``provinces_reported`` counts the units (of the boundary) whose figure is
    in the value; ``provinces_expected`` is 34, or 63 for historical units.
+
+Before rule 1, :func:`province_wide` keeps one report per unit: the province-wide one, else the
+sum of its tiers (counts and money only). Rank-only index reports (no value) are shown as
+reported ("50/63") and never enter a value. Every note states only what is true of the answer
+(docs/analysts.md "Notes"): which units were derived, left out, partly reported (old units of a
+merged province, never after 1/7/2025), summed from tiers, above 100 %, not final, or touched
+by a validation finding (:mod:`.quality`).
 """
 
 from __future__ import annotations
@@ -644,7 +651,8 @@ def _tier_note(c: _Computed) -> str:
     summed: list[str] = []
     for group in c.groups.values():
         for s, r in _counted(group, c):
-            tiers = sorted({t for used in r.used for t in s.tiers.get(used, ())})
+            levels = {t for used in r.used for t in s.tiers.get(used, ())}
+            tiers = [t for t in _TIER_ORDER if t in levels]
             if tiers:
                 summed.append(f"{c.label(s)} ({' + '.join(tiers)})")
     if not summed:
