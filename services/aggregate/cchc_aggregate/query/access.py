@@ -14,6 +14,7 @@ ROLES: dict[str, Role] = {
     "/v1/national": Role.ANALYST,
     "/v1/provinces": Role.ANALYST,
     "/v1/service-index": Role.ANALYST,
+    "/v1/scoreboard": Role.ANALYST,
     "/v1/sql": Role.ANALYST,
     "/v1/pipeline": Role.OPERATOR,
     "/v1/dead-letters": Role.OPERATOR,
