@@ -140,9 +140,7 @@ def test_valid_events_pass(schema: str, event: dict[str, Any]) -> None:
         pytest.param(
             "cchc.dossier_event/1", {**DOSSIER, "satisfied": True}, id="satisfied-not-rated"
         ),
-        pytest.param(
-            "cchc.dossier_event/1", {**DOSSIER, "fee_required": "yes"}, id="fee-not-bool"
-        ),
+        pytest.param("cchc.dossier_event/1", {**DOSSIER, "fee_required": "yes"}, id="fee-not-bool"),
         pytest.param(
             "cchc.feedback_event/1",
             {k: v for k, v in events.feedback_event().items() if k != "due_at"},
