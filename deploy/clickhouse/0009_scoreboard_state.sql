@@ -521,3 +521,22 @@ SELECT province, procedure_code, assumeNotNull(received_at), count(),
 FROM dossier_scores
 WHERE received_at IS NOT NULL
 GROUP BY province, procedure_code, received_at;
+
+-- The scoring table (services/aggregate/cchc_aggregate/query/rules/scoreboard_766.json), loaded
+-- by `migrate` with the other reference data, so that SQL (the Grafana dashboard "Bộ chỉ số
+-- 766") scores with the same maxima as GET /v1/scoreboard.
+CREATE TABLE IF NOT EXISTS scoreboard_criteria
+(
+    code        String,
+    group_code  LowCardinality(String),
+    group_name  String,
+    name        String,
+    name_en     String,
+    max         Float64,
+    assumption  Bool COMMENT 'this project''s split of its group, not the ministry''s',
+    source      String,
+    position    UInt8 COMMENT 'order in the table'
+)
+ENGINE = MergeTree
+ORDER BY position
+COMMENT 'Bộ chỉ số 766 criteria, groups and maxima (reference data)';

@@ -52,6 +52,7 @@ ANALYST_TABLES = frozenset(
         "scoreboard_receipts",
         "feedback_state",
         "feedback_daily",
+        "scoreboard_criteria",
         "v_observations_latest",
         "v_province_figures",
         "v_national_sum",

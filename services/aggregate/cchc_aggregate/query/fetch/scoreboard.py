@@ -31,105 +31,134 @@ Every part is one ``GROUP BY province``; the whole answer is one round trip.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cchc_shared.periods import Period
 
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.query.rules.scoreboard import COUNTERS, CRITERIA, GROUP_CODES
 
-__all__ = ["fetch_counters", "scoreboard_sql"]
+__all__ = ["counters_sql", "dashboard_sql", "fetch_counters", "scoreboard_sql", "scores_sql"]
 
 TZ = "Asia/Ho_Chi_Minh"
 
+# Each part: rows of (bucket, province, [(counter, value)…]). `{b:…}` is the bucket of a day
+# (the API: one bucket, ''; the dashboard's trend: the month), `{start}` `{end}` the period's
+# first and last day, `{pf}` the province filter.
 _DOSSIERS = """
-SELECT province, [
+SELECT {b:day} AS bucket, province, [
     ('received', sum(received)), ('r_synced', sum(r_synced)), ('r_fee', sum(r_fee)),
     ('r_fee_paid', sum(r_fee_paid)), ('r_digitized', sum(r_digitized)),
     ('r_reused', sum(r_reused)), ('resolved', sum(resolved)),
     ('res_electronic', sum(res_electronic)), ('res_unsatisfied', sum(res_unsatisfied)),
     ('res_timed', sum(res_timed)), ('res_seconds', sum(res_seconds))] AS c
 FROM scoreboard_province_daily
-WHERE day BETWEEN {{start:Date}} AND {{end:Date}}{pf}
-GROUP BY province"""
+WHERE day BETWEEN {start} AND {end}{pf}
+GROUP BY bucket, province"""
 
 _PROGRESS = """
-SELECT province, [('res_on_time', sum(resolved_on_time)), ('res_late', sum(resolved_late))] AS c
+SELECT {b:day} AS bucket, province,
+       [('res_on_time', sum(resolved_on_time)), ('res_late', sum(resolved_late))] AS c
 FROM service_province_daily
-WHERE day BETWEEN {{start:Date}} AND {{end:Date}}{pf}
-GROUP BY province"""
+WHERE day BETWEEN {start} AND {end}{pf}
+GROUP BY bucket, province"""
 
 _FEEDBACK = """
-SELECT province, [('fb_classified', sum(classified)), ('fb_on_time', sum(on_time)),
-                  ('fb_ok', sum(ok))] AS c
+SELECT {b:day} AS bucket, province, [('fb_classified', sum(classified)),
+                  ('fb_on_time', sum(on_time)), ('fb_ok', sum(ok))] AS c
 FROM feedback_daily
-WHERE day BETWEEN {{start:Date}} AND {{end:Date}}{pf}
-GROUP BY province"""
+WHERE day BETWEEN {start} AND {end}{pf}
+GROUP BY bucket, province"""
 
 # Each act once: an act re-sent under another event id collapses; two events of one act that
 # disagree keep the one with the greatest event id (deterministic whatever the arrival order).
-_ACTS = f"""
+_ACTS = """
 SELECT province, unit_key, procedure_code, action, occurred_at,
-       argMax(due_at, event_id) AS due, argMax(complete, event_id) AS done,
-       argMax(online, event_id) AS offer
+       argMax(due_at, event_id) AS due, argMax(complete, event_id) AS done
 FROM procedure_events
-WHERE toDate(occurred_at, '{TZ}') BETWEEN {{{{start:Date}}}} AND {{{{end:Date}}}}{{pf}}
+WHERE toDate(occurred_at, 'TZ') BETWEEN {start} AND {end}{pf}
 GROUP BY province, unit_key, procedure_code, action, occurred_at"""
 
-_PROCEDURES = f"""
-SELECT province, [
+_PROCEDURES = """
+SELECT {b:toDate(occurred_at, 'TZ')} AS bucket, province, [
     ('t1_announced', countIf(action = 'announced')),
     ('t1_on_time', countIf(action = 'announced' AND occurred_at <= due)),
     ('t2_published', countIf(action = 'published')),
     ('t2_on_time', countIf(action = 'published' AND occurred_at <= due)),
     ('t3_complete', countIf(action = 'published' AND ifNull(done, false)))] AS c
-FROM ({_ACTS})
-GROUP BY province"""
+FROM (ACTS)
+GROUP BY bucket, province"""
 
 # The province's latest publication of each procedure before an instant: the offer (o1).
-_PUBS = f"""
+_PUBS = """
 SELECT province, procedure_code, occurred_at AS at, argMax(online, event_id) AS offer
 FROM procedure_events
-WHERE action = 'published' AND toDate(occurred_at, '{TZ}') <= {{{{end:Date}}}}{{pf}}
+WHERE action = 'published' AND toDate(occurred_at, 'TZ') <= {end}{pf}
 GROUP BY province, procedure_code, occurred_at"""
 
-_ONLINE = f"""
-SELECT r.province AS province,
+_ONLINE = """
+SELECT {b:toDate(r.t, 'TZ')} AS bucket, r.province AS province,
        [('o1_offered', sum(r.received)), ('o1_full_online', sum(r.full))] AS c
 FROM
 (
-    SELECT province, procedure_code, toTimeZone(toDateTime64(day, 3, '{TZ}'), 'UTC') AS t,
+    SELECT province, procedure_code, toTimeZone(toDateTime64(day, 3, 'TZ'), 'UTC') AS t,
            received, r_full_online AS full
     FROM scoreboard_procedure_daily
-    WHERE day BETWEEN {{{{start:Date}}}} AND {{{{end:Date}}}}{{pf}}
+    WHERE day BETWEEN {start} AND {end}{pf}
       AND (province, procedure_code, day) NOT IN
-          (SELECT province, procedure_code, toDate(at, '{TZ}') FROM ({_PUBS}))
+          (SELECT province, procedure_code, toDate(at, 'TZ') FROM (PUBS))
     UNION ALL
     SELECT province, procedure_code, received_at AS t, received, r_full_online AS full
     FROM scoreboard_receipts
-    WHERE toDate(received_at, '{TZ}') BETWEEN {{{{start:Date}}}} AND {{{{end:Date}}}}{{pf}}
-      AND (province, procedure_code, toDate(received_at, '{TZ}')) IN
-          (SELECT province, procedure_code, toDate(at, '{TZ}') FROM ({_PUBS}))
+    WHERE toDate(received_at, 'TZ') BETWEEN {start} AND {end}{pf}
+      AND (province, procedure_code, toDate(received_at, 'TZ')) IN
+          (SELECT province, procedure_code, toDate(at, 'TZ') FROM (PUBS))
 ) AS r
-ASOF INNER JOIN ({_PUBS}) AS p
+ASOF INNER JOIN (PUBS) AS p
     ON r.province = p.province AND r.procedure_code = p.procedure_code AND r.t > p.at
 WHERE p.offer = 'full'
-GROUP BY r.province"""
+GROUP BY bucket, province"""
+
+_BUCKET = re.compile(r"\{b:([^}]*)\}")
 
 
-def scoreboard_sql(province: bool) -> str:
-    """The one query of every counter, per province (of one province when True): rows of
-    (province, counter, value)."""
-    pf = "\n  AND province = {province:String}" if province else ""
-    parts = [template.format(pf=pf) for template in (_DOSSIERS, _PROGRESS, _FEEDBACK, _PROCEDURES)]
-    parts.append(_ONLINE.format(pf=pf))
+def counters_sql(
+    start: str = "{start:Date}",
+    end: str = "{end:Date}",
+    province: str | None = None,
+    bucket: str = "''",
+) -> str:
+    """Every counter per bucket and province: rows of (bucket, province, counter, value).
+
+    ``start``/``end`` are SQL expressions of the period's first and last day (the API binds
+    parameters; the dashboard writes Grafana variables); ``province`` one of a province filter;
+    ``bucket`` an expression of a day ``{d}`` — ``''`` for one bucket over the period,
+    ``toStartOfMonth({d})`` for a trend by month.
+    """
+    pf = f"\n  AND province = {province}" if province else ""
+
+    def fill(template: str) -> str:
+        text = template.replace("(ACTS)", f"({_ACTS})").replace("(PUBS)", f"({_PUBS})")
+        text = _BUCKET.sub(lambda m: bucket.replace("{d}", m.group(1)), text)
+        text = text.replace("'TZ'", f"'{TZ}'")
+        return text.replace("{start}", start).replace("{end}", end).replace("{pf}", pf)
+
+    parts = [fill(t) for t in (_DOSSIERS, _PROGRESS, _FEEDBACK, _PROCEDURES, _ONLINE)]
     union = "\nUNION ALL\n".join(
-        f"SELECT province, arrayMap(x -> (x.1, toInt64(x.2)), c) AS c FROM ({part})"
+        f"SELECT bucket, province, arrayMap(x -> (x.1, toInt64(x.2)), c) AS c FROM ({part})"
         for part in parts
     )
     return (
-        "SELECT province, kv.1 AS counter, toInt64(kv.2) AS value\n"
+        "SELECT bucket, province, kv.1 AS counter, toInt64(kv.2) AS value\n"
         f"FROM ({union})\nARRAY JOIN c AS kv"
     )
+
+
+def scoreboard_sql(province: bool) -> str:
+    """The API's one query of every counter, per province (of one province when True): rows of
+    (bucket '', province, counter, value)."""
+    return counters_sql(province="{province:String}" if province else None)
 
 
 def fetch_counters(
@@ -142,7 +171,85 @@ def fetch_counters(
         params["province"] = province
     _, rows = store.query(scoreboard_sql(province is not None), params, readonly=False)
     out: dict[str, dict[str, int]] = {}
-    for code, counter, value in rows:
+    for _, code, counter, value in rows:
         if value:
             out.setdefault(str(code), {})[str(counter)] = int(value)
     return out
+
+
+# --- the same figures in SQL, for the Grafana dashboard "Bộ chỉ số 766" ---------------------------
+
+
+def scores_sql(start: str, end: str, bucket: str = "''") -> str:
+    """Every criterion's (numerator, denominator, points) per bucket and province, scored with
+    the maxima of ``scoreboard_criteria`` (the packaged scoring table, loaded by `migrate`):
+    rows of (bucket, province, group_code, code, numerator, denominator, max, points).
+
+    The same counters and the same rules as :func:`cchc_aggregate.query.rules.scoreboard.
+    build_scoreboard` (CRITERIA gives each criterion's numerator and denominator).
+    """
+    wide = ",\n        ".join(f"sumIf(value, counter = '{name}') AS {name}" for name in COUNTERS)
+    pairs = ", ".join(f"('{code}', {num}, {den})" for code, (num, den) in CRITERIA.items())
+    return f"""SELECT w.bucket AS bucket, w.province AS province, m.group_code AS group_code,
+       w.c.1 AS code, w.c.2 AS numerator, w.c.3 AS denominator, m.max AS max,
+       if(w.c.3 > 0, round(m.max * w.c.2 / w.c.3, 2), NULL) AS points
+FROM
+(
+    SELECT bucket, province, c
+    FROM
+    (
+        SELECT bucket, province,
+        {wide},
+        res_on_time + res_late AS res_classified,
+        resolved - res_unsatisfied AS res_satisfied
+        FROM ({counters_sql(start, end, None, bucket)})
+        GROUP BY bucket, province
+    )
+    ARRAY JOIN [{pairs}] AS c
+) AS w
+INNER JOIN scoreboard_criteria AS m ON m.code = w.c.1"""
+
+
+def dashboard_sql() -> dict[str, str]:
+    """The dashboard's panel queries (deploy/grafana/dashboards/cchc-scoreboard.json), by panel:
+    ``ranking`` and ``groups`` for the month ``${month}``, ``trend`` by month over the time
+    range. tests/integration/test_scoreboard_dashboard.py keeps the file equal to these and
+    runs them on chDB against GET /v1/scoreboard."""
+    month_start = "toDate('${month}-01')"
+    month_end = "toLastDayOfMonth(toDate('${month}-01'))"
+    month = scores_sql(month_start, month_end)
+    totals = (
+        "SELECT province, round(sum(points), 2) AS total, "
+        "sumIf(max, points IS NOT NULL) AS max_available\n"
+        f"FROM ({month})\nGROUP BY province\nHAVING max_available > 0"
+    )
+    ranking = (
+        "SELECT rank() OVER (ORDER BY t.total DESC) AS `Hạng`, t.province AS `Mã`,\n"
+        "       p.name AS `Tỉnh, thành phố`, t.total AS `Tổng điểm`,\n"
+        "       t.max_available AS `Tối đa có dữ liệu`\n"
+        f"FROM ({totals}) AS t\n"
+        "LEFT JOIN provinces AS p ON p.key = concat('2025:', t.province)\n"
+        "ORDER BY t.total DESC, t.province"
+    )
+    groups = ",\n       ".join(
+        f"if(countIf(group_code = '{g}' AND points IS NOT NULL) > 0, "
+        f"round(sumIf(points, group_code = '{g}'), 2), NULL) AS `{g}`"
+        for g in GROUP_CODES
+    )
+    by_group = (
+        f"SELECT s.province AS province, any(p.name) AS name,\n       {groups},\n"
+        "       round(sum(points), 2) AS total\n"
+        f"FROM ({month}) AS s\n"
+        "LEFT JOIN provinces AS p ON p.key = concat('2025:', s.province)\n"
+        "GROUP BY s.province\n"
+        "HAVING countIf(points IS NOT NULL) > 0\n"
+        "ORDER BY total DESC, province"
+    )
+    trend = (
+        "SELECT toDateTime(bucket) AS time, province, round(sum(points), 2) AS total\n"
+        f"FROM ({scores_sql('toDate($__fromTime)', 'toDate($__toTime)', 'toStartOfMonth({d})')})\n"
+        "GROUP BY time, province\n"
+        "HAVING countIf(points IS NOT NULL) > 0\n"
+        "ORDER BY time, province"
+    )
+    return {"ranking": ranking, "groups": by_group, "trend": trend}
