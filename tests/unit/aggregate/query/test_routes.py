@@ -50,11 +50,11 @@ class FakeStore:
         self.sql.append(sql)
         if "ARRAY JOIN c AS kv" in sql:  # the scoreboard's counters
             return [], [
-                ("01", "res_on_time", 3),
-                ("01", "res_late", 1),
-                ("01", "resolved", 4),
-                ("79", "res_on_time", 1),
-                ("79", "resolved", 1),
+                ("", "01", "res_on_time", 3),
+                ("", "01", "res_late", 1),
+                ("", "01", "resolved", 4),
+                ("", "79", "res_on_time", 1),
+                ("", "79", "resolved", 1),
             ]
         if "FROM observations FINAL" in sql:
             return [], [
