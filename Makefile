@@ -60,7 +60,7 @@ bench: setup ## throughput and latency vs the broker's ceiling → bench/results
 	$(BIN)/python -m cchc_bench $(BENCH_ARGS)
 
 BENCH_DOSSIER_EVENTS ?= 50000000
-bench-dossiers: setup ## service index at scale: N dossier events into chDB → bench/results/dossier_scale.json
+bench-dossiers: setup ## service index and 766 scoreboard at scale: N events into chDB → bench/results/dossier_scale.json
 	$(BIN)/python bench/dossier_scale.py --events $(BENCH_DOSSIER_EVENTS)
 
 lock: | $(UV) ## re-pin dependencies after editing a pyproject.toml

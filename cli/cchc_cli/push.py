@@ -84,7 +84,7 @@ def push(
             continue
         key = None
         if isinstance(event, dict):
-            k = event.get("dossier_id") or event.get("event_id")
+            k = event.get("dossier_id") or event.get("feedback_id") or event.get("event_id")
             key = str(k).encode() if k is not None else None
         try:
             future = producer.send(topic, value=line, key=key)

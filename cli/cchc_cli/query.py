@@ -1,4 +1,4 @@
-"""`cchc query national|provinces|service-index|sql`: ask the query API.
+"""`cchc query national|provinces|service-index|scoreboard|sql`: ask the query API.
 
 The routes and their answers: docs/contract.md "Query API".
 
@@ -178,6 +178,104 @@ def service_index(
     rows = [[r[c] for c in columns] for r in body["rows"]]
     title = f"service index {body['period']} province {body['province']} by {body['group_by']}"
     _emit(columns, rows, fmt, body, title)
+
+
+# The scoreboard's table is for Vietnamese analysts: its labels are Vietnamese (docs/analysts.md
+# "Bộ chỉ số 766" gives the English); JSON and CSV keep the API's field names.
+_SCORE_COLUMNS = ["Nhóm / tiêu chí", "Tử số", "Mẫu số", "Tỷ lệ (%)", "Điểm", "Tối đa"]
+_SCORE_CSV = [
+    "period",
+    "province",
+    "group",
+    "code",
+    "name",
+    "numerator",
+    "denominator",
+    "rate",
+    "points",
+    "max",
+]
+
+
+def _score_rows(body: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for group in body["groups"]:
+        rows.append([f"[bold]{group['name']}[/]", None, None, None, group["points"], group["max"]])
+        for c in group["criteria"]:
+            rows.append(
+                [
+                    f"  {c['code'][: c['code'].index('_')]}. {c['name']}",
+                    c["numerator"],
+                    c["denominator"],
+                    c["rate"],
+                    c["points"],
+                    c["max"],
+                ]
+            )
+    return rows
+
+
+@query_app.command()
+def scoreboard(
+    period: Annotated[
+        str, typer.Argument(help="A month, quarter, half or year: 2026-10, 2026-Q3.")
+    ],
+    province: Annotated[
+        str | None, typer.Option(help="2025 province code; none = national.")
+    ] = None,
+    api: ApiOption = DEFAULT_API,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Bộ chỉ số 766: every criterion, group points, the total and the ranking."""
+    params = {"period": period, "province": province}
+    body = _call(
+        "GET", f"{api}/v1/scoreboard", params={k: v for k, v in params.items() if v is not None}
+    )
+    if fmt is not Format.TABLE:
+        rows = [
+            [
+                body["period"],
+                body["province"] or "",
+                g["code"],
+                c["code"],
+                c["name"],
+                c["numerator"],
+                c["denominator"],
+                c["rate"],
+                c["points"],
+                c["max"],
+            ]
+            for g in body["groups"]
+            for c in g["criteria"]
+        ]
+        _emit(_SCORE_CSV, rows, fmt, body, "")
+        return
+    where = f"{body['province']} {body['name']}" if body["province"] else body["name"]
+    title = f"Bộ chỉ số 766 — {where} — kỳ {body['period']}"
+    _emit(_SCORE_COLUMNS, _score_rows(body), fmt, body, title)
+    _out.print(
+        f"Tổng điểm: {_cell(body['total'])} / {_cell(body['max'])} "
+        f"(tối đa của các tiêu chí có dữ liệu: {_cell(body['max_available'])})",
+        highlight=False,
+    )
+    if body["province"]:
+        rank = f"{body['rank']}/{body['rank_of']}" if body["rank"] else "—"
+        _out.print(f"Xếp hạng: {rank}", highlight=False)
+    else:
+        _out.print(f"Bình quân điểm các tỉnh: {_cell(body['province_mean'])}", highlight=False)
+    _out.print(
+        f"Thời gian giải quyết bình quân (giờ): {_cell(body['avg_resolution_hours'])}",
+        highlight=False,
+    )
+    if not body["province"] and body["provinces"]:
+        table = Table(title="Xếp hạng các tỉnh, thành phố")
+        for column in ("Hạng", "Mã", "Tỉnh, thành phố", "Tổng điểm"):
+            table.add_column(column)
+        for p in body["provinces"]:
+            table.add_row(str(p["rank"]), p["province"], p["name"], _cell(p["total"]))
+        _out.print(table)
+    for note in body.get("notes", []):
+        _out.print(f"• {note}", highlight=False)
 
 
 @query_app.command()

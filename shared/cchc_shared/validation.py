@@ -21,7 +21,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from cchc_shared.dlq import ErrorDetail, Reason
-from cchc_shared.events import SCHEMAS, DossierEvent, IndicatorReport
+from cchc_shared.events import (
+    SCHEMAS,
+    AnyEvent,
+    DossierEvent,
+    FeedbackEvent,
+    IndicatorReport,
+    ProcedureEvent,
+)
 from cchc_shared.periods import PeriodError, parse_period
 from cchc_shared.provinces import MERGER_DATE, ProvinceRegistry, Unit
 
@@ -82,17 +89,18 @@ def _period_end(period: str) -> date | None:
         return None
 
 
-def event_date(event: IndicatorReport | DossierEvent | Mapping[str, Any]) -> date | None:
+def event_date(event: AnyEvent | Mapping[str, Any]) -> date | None:
     """The date an event's province is read against; ``None`` when it cannot be read.
 
-    An indicator report is dated by the end of its period, a dossier event by ``occurred_at``.
+    An indicator report is dated by the end of its period; a dossier, feedback or procedure
+    event by ``occurred_at``.
     ``occurred_at`` stays a datetime: the registry converts it to Vietnam time, since the merger
     took effect at local midnight (20:00 UTC on 2025-06-30 is already the new era).
 
     A plain mapping (an event not validated yet, as ``cchc push`` reads it) is dated the same
     way from its ``period`` string, else its ``occurred_at`` string.
     """
-    if isinstance(event, DossierEvent):
+    if isinstance(event, DossierEvent | FeedbackEvent | ProcedureEvent):
         occurred: datetime = event.occurred_at
         return occurred
     if isinstance(event, IndicatorReport):

@@ -67,6 +67,14 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         assert len(ready) == 1
         assert f"127.0.0.1:{kafka_port}" in ready[0]
         assert any("(32 rows, dlq 0)" in line for line in lines), "".join(lines)
+        # The dossier demo ends with the month's Bộ chỉ số 766 ranking of its three provinces.
+        while not any("Toàn quốc (gộp số liệu)" in line for line in lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+        assert any("Bộ chỉ số 766" in line for line in lines), "".join(lines)
+        for name in ("01 Hà Nội", "48 Đà Nẵng", "79 Hồ Chí Minh"):
+            assert any(name in line for line in lines), "".join(lines)
         # First start: one token per role, owner-only, announced; `cchc query` finds it there.
         secrets = tmp_path / "var" / "secrets"
         for role in ("analyst", "operator"):

@@ -103,6 +103,7 @@ def test_migrations_are_idempotent_and_reference_tables_are_loaded(db: Store) ->
         "provinces": 97,
         "province_lineage": 97,
         "indicators": 39,
+        "scoreboard_criteria": 13,
     }
     assert count(db, "SELECT count() FROM provinces") == 97
     assert db.query(

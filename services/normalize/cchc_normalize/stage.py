@@ -7,7 +7,7 @@ from datetime import date
 
 from cchc_runtime.records import Outgoing, Record
 from cchc_runtime.stage import Reject, Result
-from cchc_shared.canonical import Observation
+from cchc_shared.canonical import AnyRecord, DossierRecord, FeedbackRecord, Observation
 from cchc_shared.topics import Topic
 
 from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize, vietnam_today
@@ -42,11 +42,7 @@ class NormalizeStage:
                 rejects.append(Reject(record, canonical.reason, canonical.errors))
                 continue
             # Key: the events of one dossier, or the versions of one figure, stay in order.
-            natural = (
-                f"{canonical.indicator}|{canonical.period}|{canonical.unit_key}"
-                if isinstance(canonical, Observation)
-                else f"{canonical.province}|{canonical.dossier_id}"
-            )
+            natural = _key(canonical)
             out.append(
                 Outgoing(
                     Topic.NORMALIZED,
@@ -58,3 +54,15 @@ class NormalizeStage:
                 )
             )
         return result
+
+
+def _key(canonical: AnyRecord) -> str:
+    """The output key: the events of one dossier or one feedback, the versions of one figure,
+    the events of one procedure of a province stay in one partition, in order."""
+    if isinstance(canonical, Observation):
+        return f"{canonical.indicator}|{canonical.period}|{canonical.unit_key}"
+    if isinstance(canonical, DossierRecord):
+        return f"{canonical.province}|{canonical.dossier_id}"
+    if isinstance(canonical, FeedbackRecord):
+        return f"{canonical.province}|feedback|{canonical.feedback_id}"
+    return f"{canonical.province}|procedure|{canonical.procedure_code}"

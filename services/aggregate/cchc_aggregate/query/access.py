@@ -14,6 +14,7 @@ ROLES: dict[str, Role] = {
     "/v1/national": Role.ANALYST,
     "/v1/provinces": Role.ANALYST,
     "/v1/service-index": Role.ANALYST,
+    "/v1/scoreboard": Role.ANALYST,
     "/v1/sql": Role.ANALYST,
     "/v1/quality": Role.ANALYST,
     "/v1/reporting": Role.ANALYST,

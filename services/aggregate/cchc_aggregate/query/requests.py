@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cchc_shared.catalogue import Catalogue, Indicator
-from cchc_shared.periods import Period, PeriodError, parse_period
+from cchc_shared.periods import Period, PeriodError, PeriodType, parse_period
 from cchc_shared.provinces import Era, ProvinceRegistry
 from fastapi import Query
 
@@ -35,6 +35,11 @@ DayPeriodParam = Annotated[
 ProvinceParam = Annotated[str | None, Query(description="2025 province code; omitted = national")]
 GroupByParam = Annotated[str | None, Query(description="procedure | commune (needs province)")]
 OrderParam = Annotated[str, Query(description="best | worst on-time rate first")]
+ScorePeriodParam = Annotated[
+    str, Query(description="a month, quarter, half or year: 2026-10, 2026-Q3, 2026-H2, 2026")
+]
+
+SCORE_PERIODS = (PeriodType.MONTH, PeriodType.QUARTER, PeriodType.HALF, PeriodType.YEAR)
 
 
 def parse_question(
@@ -109,3 +114,31 @@ def parse_service_question(
     if order not in service_index.ORDERS:
         raise ApiError(400, "bad_order", f"order must be one of {list(service_index.ORDERS)}")
     return whole, province, grouping, "best" if order == "best" else "worst"
+
+
+def _current_province(province: str | None, registry: ProvinceRegistry) -> str | None:
+    if province is None:
+        return None
+    code = province.strip().zfill(2)
+    if registry.get(code, Era.POST_2025) is None:
+        raise ApiError(404, "unknown_province", f"{code!r} is not one of the 34 current provinces")
+    return code
+
+
+def parse_score_question(
+    period: str, province: str | None, registry: ProvinceRegistry
+) -> tuple[Period, str | None]:
+    """Validate a scoreboard question: a month, quarter, half or year, and a current province
+    (None: national). Raises :class:`ApiError` (4xx) on bad input."""
+    try:
+        whole = parse_period(period)
+    except PeriodError as exc:
+        raise ApiError(400, exc.reason, str(exc)) from None
+    if whole.type not in SCORE_PERIODS or whole.ytd:
+        raise ApiError(
+            400,
+            "bad_period",
+            f"the scoreboard is for a month, quarter, half or year (2026-10, 2026-Q3, 2026-H2, "
+            f"2026), not {whole.text!r}",
+        )
+    return whole, _current_province(province, registry)

@@ -26,6 +26,7 @@ from cchc_aggregate.query.errors import ApiError, clickhouse_error
 from cchc_aggregate.query.fetch.national import fetch_history, fetch_reports
 from cchc_aggregate.query.fetch.quality import fetch_period
 from cchc_aggregate.query.fetch.reporting import fetch_receipts
+from cchc_aggregate.query.fetch.scoreboard import fetch_counters
 from cchc_aggregate.query.fetch.service_index import fetch_groups, fetch_index
 from cchc_aggregate.query.limits import BodyLimit
 from cchc_aggregate.query.requests import (
@@ -37,17 +38,22 @@ from cchc_aggregate.query.requests import (
     OrderParam,
     PeriodParam,
     ProvinceParam,
+    ScorePeriodParam,
     parse_any_period,
     parse_province,
     parse_question,
+    parse_score_question,
     parse_service_question,
 )
 from cchc_aggregate.query.rules import national as rules
 from cchc_aggregate.query.rules import quality, reporting, targets
+from cchc_aggregate.query.rules.scoreboard import ScoringTable, build_scoreboard
 from cchc_aggregate.query.schemas import (
     NationalFigure,
+    NationalScoreboard,
     PipelineResponse,
     ProvinceRanking,
+    ProvinceScoreboard,
     ServiceIndex,
     ServiceIndexGroups,
     SqlRequest,
@@ -67,12 +73,14 @@ def install(
     registry: ProvinceRegistry | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     sandbox: SqlSandbox | None = None,
+    scoring: ScoringTable | None = None,
 ) -> None:
     """Add the query routes, the JSON error handlers and the body-size limit to `app`.
 
     ``lag`` may be None (tests without Kafka): /v1/pipeline then answers 503. ``clock`` gives
     "now" for the overdue figure of /v1/service-index (tests pass a fixed one). ``sandbox`` runs
     POST /v1/sql on a path of its own (never `store`, the writer's); without one it answers 503.
+    ``scoring`` is the Bộ chỉ số 766 scoring table (default: the packaged one).
     """
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     sql_slots = asyncio.Semaphore(settings.sql_max_concurrent)
@@ -81,6 +89,8 @@ def install(
     registry = registry or default_registry()
     now = clock or (lambda: dt.datetime.now(dt.UTC))
     names = {u.key: f"{u.code} {u.name}" for era in Era for u in registry.units(era)}
+    table = scoring or ScoringTable.load()
+    province_names = {u.code: u.name for u in registry.units(Era.POST_2025)}
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -267,6 +277,21 @@ def install(
         return ServiceIndexGroups(
             period=whole.text, province=code, group_by=grouping, order=ordering, rows=rows
         )
+
+    @app.get(
+        "/v1/scoreboard",
+        response_model=NationalScoreboard | ProvinceScoreboard,
+        tags=["query"],
+    )
+    async def scoreboard(
+        period: ScorePeriodParam, province: ProvinceParam = None
+    ) -> NationalScoreboard | ProvinceScoreboard:
+        """Bộ chỉ số 766 of a province or the nation over a month, quarter, half or year
+        (docs/analysts.md "Bộ chỉ số 766")."""
+        whole, code = parse_score_question(period, province, registry)
+        # Every province's counters, also for one province: its rank is among all of them.
+        counters = await asyncio.to_thread(fetch_counters, store, whole)
+        return build_scoreboard(table, whole.text, counters, province_names, code)
 
     @app.get("/v1/pipeline", response_model=PipelineResponse, tags=["operations"])
     async def pipeline() -> PipelineResponse:

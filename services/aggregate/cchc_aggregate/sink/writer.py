@@ -41,6 +41,13 @@ from cchc_aggregate.sink.tokens import dedup_token
 log = logging.getLogger(__name__)
 
 SERVICE = "aggregate"
+# The table behind each insert's token suffix.
+_TABLES = {
+    "o": "observations",
+    "d": "dossier_events",
+    "f": "feedback_events",
+    "p": "procedure_events",
+}
 _LATENCY = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -172,6 +179,10 @@ class ClickHouseSink:
         try:
             refused = self._insert(columns.observations, columns.observation_records, token, "o")
             refused += self._insert(columns.dossiers, columns.dossier_records, token, "d")
+            if columns.feedback_records:
+                refused += self._insert(columns.feedback, columns.feedback_records, token, "f")
+            if columns.procedure_records:
+                refused += self._insert(columns.procedures, columns.procedure_records, token, "p")
         except Exception:
             self.metrics.insert_errors.labels(service=SERVICE).inc()
             raise
@@ -188,7 +199,7 @@ class ClickHouseSink:
         self, rows: dict[str, list[Any]], origin: list[int], token: str, suffix: str
     ) -> list[tuple[int, str]]:
         """Insert one table's rows; ``(record index, error)`` of the rows it refused."""
-        table = "observations" if suffix == "o" else "dossier_events"
+        table = _TABLES[suffix]
         refused = insert_isolating(
             len(origin), self._range_inserter(table, rows, f"{token}#{suffix}"), is_data_error
         )

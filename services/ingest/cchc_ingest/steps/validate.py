@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 from cchc_shared.dlq import Reason
-from cchc_shared.events import RAW_EVENT, SCHEMAS, DossierEvent, IndicatorReport
+from cchc_shared.events import RAW_EVENT, SCHEMAS, AnyEvent
 from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
 from cchc_shared.validation import (
     LAST_DAY_BEFORE_MERGER,
@@ -50,7 +50,7 @@ _PREVIEW = 80  # characters of an offending value quoted in an error message
 class Accepted:
     """A valid event, and the current (2025) province that wrote it."""
 
-    event: IndicatorReport | DossierEvent
+    event: AnyEvent
     province: str
 
 

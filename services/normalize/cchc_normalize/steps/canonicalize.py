@@ -22,7 +22,9 @@ What an indicator report goes through, in this order (the first failure is the r
 
 A dossier event gets its province read against ``occurred_at`` (in Vietnam time) and its commune
 checked against the current commune list of that province → ``unknown_province`` /
-``unknown_commune``.
+``unknown_commune``. Feedback and procedure events (the Bộ chỉ số 766 inputs, docs/contract.md)
+get their province read the same way; a feedback received with an answer deadline before its
+own receipt is ``out_of_range``, as a dossier's is.
 
 Every canonical record carries both the historical unit that reported it (``unit_key``, e.g.
 "2004:10" for the old Lào Cai) and the current province it belongs to (``province``, "15").
@@ -35,10 +37,22 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cchc_shared import units as unit_table
-from cchc_shared.canonical import DossierRecord, Observation
+from cchc_shared.canonical import (
+    AnyRecord,
+    DossierRecord,
+    FeedbackRecord,
+    Observation,
+    ProcedureRecord,
+)
 from cchc_shared.catalogue import Catalogue, Indicator
 from cchc_shared.dlq import Reason
-from cchc_shared.events import RAW_EVENT, DossierEvent, IndicatorReport
+from cchc_shared.events import (
+    RAW_EVENT,
+    DossierEvent,
+    FeedbackEvent,
+    IndicatorReport,
+    ProcedureEvent,
+)
 from cchc_shared.numbers import NumberError, parse_number
 from cchc_shared.periods import Period, PeriodError, parse_period, reporting_window
 from cchc_shared.provinces import VIETNAM_TZ, ProvinceRegistry, Unit
@@ -362,12 +376,61 @@ def _dossier(event: DossierEvent, ref: Reference) -> DossierRecord:
         paid_online=event.paid_online,
         digitized=event.digitized,
         result_electronic=event.result_electronic,
+        fee_required=event.fee_required,
+        synced_national=event.synced_national,
+        reused_data=event.reused_data,
+        satisfied=event.satisfied,
     )
 
 
-def canonicalize(
-    payload: bytes, ref: Reference, today: date
-) -> Observation | DossierRecord | Rejected:
+def _feedback(event: FeedbackEvent, ref: Reference) -> FeedbackRecord:
+    """A feedback event with its province resolved (read against ``occurred_at``, Vietnam time).
+
+    Aggregate assembles each feedback on ``(province, unit_key, feedback_id)``, as dossiers.
+    """
+    unit = _resolve_province(ref, event.province, event.occurred_at)
+    if event.due_at is not None and event.due_at < event.occurred_at:
+        raise _Reject(
+            Reason.OUT_OF_RANGE,
+            "due_at",
+            f"due_at {event.due_at.isoformat()} is before occurred_at "
+            f"{event.occurred_at.isoformat()}",
+        )
+    return FeedbackRecord.trusted(
+        event_id=event.event_id,
+        unit_key=unit.key,
+        province=ref.provinces.successor(unit).code,
+        feedback_id=event.feedback_id,
+        status=event.status,
+        occurred_at=event.occurred_at,
+        due_at=event.due_at,
+        satisfied=event.satisfied,
+        procedure_code=event.procedure_code,
+        agency=event.agency,
+    )
+
+
+def _procedure(event: ProcedureEvent, ref: Reference) -> ProcedureRecord:
+    """A procedure announcement or publication with its province resolved.
+
+    ``occurred_at`` after ``due_at`` is not an error: it is a late announcement or publication,
+    which is what criteria t1 and t2 count (docs/analysts.md "Bộ chỉ số 766").
+    """
+    unit = _resolve_province(ref, event.province, event.occurred_at)
+    return ProcedureRecord.trusted(
+        event_id=event.event_id,
+        unit_key=unit.key,
+        province=ref.provinces.successor(unit).code,
+        procedure_code=event.procedure_code,
+        action=event.action,
+        occurred_at=event.occurred_at,
+        due_at=event.due_at,
+        complete=event.complete,
+        online=event.online,
+    )
+
+
+def canonicalize(payload: bytes, ref: Reference, today: date) -> AnyRecord | Rejected:
     """One validated raw event (the bytes ingest forwarded) → a canonical record or a rejection.
 
     ``today`` decides ``future_period`` (the service passes :func:`vietnam_today`). Never raises
@@ -382,6 +445,10 @@ def canonicalize(
     try:
         if isinstance(event, IndicatorReport):
             return _observation(event, ref, today)
+        if isinstance(event, FeedbackEvent):
+            return _feedback(event, ref)
+        if isinstance(event, ProcedureEvent):
+            return _procedure(event, ref)
         return _dossier(event, ref)
     except _Reject as rejection:
         return rejection.rejected
