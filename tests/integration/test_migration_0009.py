@@ -75,7 +75,7 @@ def test_0009_backfills_the_scoreboard_from_stored_dossiers(at_0007: Store) -> N
         dossier("A", "resolved", "2025-11-05T09:00:00+07:00", result_electronic=True),
     )
     done = migrate(db.client, MIGRATIONS)
-    assert done == ["0008_scoreboard_events.sql", "0009_scoreboard_state.sql"]
+    assert done[:2] == ["0008_scoreboard_events.sql", "0009_scoreboard_state.sql"]
     # A: received, digitised, resolved after 48 h with an electronic result; B: received.
     assert counters(db) == {
         "received": 2,
