@@ -46,7 +46,7 @@ browser: ## install Debian's chromium for the browser tests when it is missing (
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
-	@chromium --version
+	@chromium --version 2>/dev/null
 
 promtool: ## check the Prometheus config and rules, run the alert unit tests
 	deploy/prometheus/ensure-promtool.sh

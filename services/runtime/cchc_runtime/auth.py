@@ -80,9 +80,10 @@ class BearerAuth:
             return
         page = self.cookie is not None and path in self.cookie.paths
         principal = self._principal(scope)
-        if principal is None and page and scope.get("method") in ("GET", "HEAD"):
+        header = any(name == b"authorization" for name, _ in scope.get("headers", []))
+        if page and not header and scope.get("method") in ("GET", "HEAD"):
             principal = self._cookie_principal(scope)
-        if principal is None and page:
+        if principal is None and page and not header:
             assert self.cookie is not None
             target = quote(scope.get("path", "/"), safe="/")
             await RedirectResponse(f"{self.cookie.login_path}?next={target}", status_code=303)(

@@ -3,6 +3,8 @@ province last pushed something (what GET /v1/pipeline and GET /v1/dead-letters s
 
 from __future__ import annotations
 
+import datetime as dt
+
 from cchc_runtime.tokens import Role
 
 from cchc_aggregate.query.console import data
@@ -73,9 +75,7 @@ def build(ctx: Context) -> View:
     return view
 
 
-def _today():
-    import datetime as dt
-
+def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
