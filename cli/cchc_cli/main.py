@@ -85,11 +85,12 @@ def up(
             console.print(stack.start_prometheus())
         stack.wait_ready()
         ports = config.ports()
+        secrets_dir = (config.data_dir / "secrets").resolve()
         out.print(
-            f"ready: kafka {config.bootstrap} · api {config.api_url} "
-            f"(ingest :{ports['ingest']}, normalize :{ports['normalize']}) · "
-            f"data {config.data_dir.resolve()} · "
-            f"tokens {(config.data_dir / 'secrets').resolve()}/{{analyst,operator}}.token",
+            f"ready: console {config.api_url}/ (sign in with the token in "
+            f"{secrets_dir}/analyst.token, or operator.token) · kafka {config.bootstrap} · "
+            f"api {config.api_url} (ingest :{ports['ingest']}, normalize :{ports['normalize']}) · "
+            f"data {config.data_dir.resolve()}",
             highlight=False,
             soft_wrap=True,
         )

@@ -7,15 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import pytest
-from cchc_cli import push as pushing
-from cchc_shared.provinces import default_registry
 from playwright.sync_api import Browser, sync_playwright
-
-from tests.conftest import RunningStack
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "test-output" / "screenshots"
 VIEWPORTS = {"desktop": (1366, 768), "phone": (390, 844)}
@@ -36,22 +31,6 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
         yield launched
         launched.close()
-
-
-@pytest.fixture(scope="session")
-def demo(stack: RunningStack) -> RunningStack:
-    """The stack with the demo data `make run` pushes (cli/cchc_cli/data/demo_events.jsonl)."""
-    demo_file = resources.files("cchc_cli.data").joinpath("demo_events.jsonl")
-    with demo_file.open("rb") as stream:
-        lines = list(pushing.read_lines("demo_events.jsonl", stream))
-    producer = pushing.producer(stack.bootstrap)
-    try:
-        report = pushing.push(lines, producer, default_registry())
-    finally:
-        producer.close()
-    assert not report.failures, report.failures
-    stack.drained(120)
-    return stack
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import RunningStack, free_port_block
@@ -47,6 +48,9 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
     stack: RunningStack, tmp_path: Path
 ) -> None:
     kafka_port, api_port = free_port_block(1), free_port_block(3)
+    # Other tests of the session (tests/browser) may have pushed the demo into the first stack.
+    seeds = "SELECT count() FROM observations WHERE event_id LIKE 'seed-%'"
+    seeds_before = stack.sql(seeds)
     cchc = Path(sys.executable).with_name("cchc")
     proc = subprocess.Popen(
         [str(cchc), "up", "--data-dir", str(tmp_path / "var"),
@@ -66,6 +70,13 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         ready = [line for line in lines if line.startswith("ready:")]
         assert len(ready) == 1
         assert f"127.0.0.1:{kafka_port}" in ready[0]
+        # The line says where the console is and which token signs in.
+        assert f"console http://127.0.0.1:{api_port}/ " in ready[0]
+        assert f"{(tmp_path / 'var' / 'secrets').resolve()}/analyst.token" in ready[0]
+        console_page = httpx.get(f"http://127.0.0.1:{api_port}/", follow_redirects=True, timeout=30)
+        assert console_page.status_code == 200
+        assert 'lang="vi"' in console_page.text
+        assert 'action="/dang-nhap"' in console_page.text
         assert any("(25 rows, dlq 0)" in line for line in lines), "".join(lines)
         # First start: one token per role, owner-only, announced; `cchc query` finds it there.
         secrets = tmp_path / "var" / "secrets"
@@ -82,7 +93,7 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         assert asked.returncode == 0, asked.stderr
         assert "97" in asked.stdout
         # The first stack is untouched by the second's demo data.
-        assert stack.sql("SELECT count() FROM observations WHERE event_id LIKE 'seed-%'") == [[0]]
+        assert stack.sql(seeds) == seeds_before
         children = _children(proc.pid)
         assert len(children) >= 4  # broker + three services
     finally:
