@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,13 +22,13 @@ from rich.table import Table
 
 from cchc_cli import credentials
 from cchc_cli.credentials import DataDirOption, TokenFileOption
+from cchc_cli.options import DEFAULT_API, ApiOption, Format, FormatOption, ProvinceOption, fail
 
 query_app = typer.Typer(
     help="Ask the query API: national figures, province rankings, read-only SQL.",
     no_args_is_help=True,
 )
 _out = Console()
-_err = Console(stderr=True)
 _auth: dict[str, Path | None] = {"token_file": None, "data_dir": Path("var")}
 
 
@@ -39,20 +38,10 @@ def _credentials(token_file: TokenFileOption = None, data_dir: DataDirOption = P
     _auth.update(token_file=token_file, data_dir=data_dir)
 
 
-class Format(StrEnum):
-    """Output format."""
-
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
-
-ApiOption = Annotated[str, typer.Option("--api", envvar="CCHC_API", help="Query API base URL.")]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
 BoundaryOption = Annotated[
     str, typer.Option(help="current (34 provinces) or historical (units as they were).")
 ]
-DEFAULT_API = "http://127.0.0.1:8080"
+__all__ = ["DEFAULT_API", "ApiOption", "Format", "FormatOption", "query_app"]
 
 
 def _call(method: str, url: str, **kwargs: Any) -> Any:
@@ -62,14 +51,15 @@ def _call(method: str, url: str, **kwargs: Any) -> Any:
     try:
         response = httpx.request(method, url, timeout=30, headers=auth, **kwargs)
     except httpx.HTTPError as exc:
-        _err.print(f"[red]error:[/] cannot reach the query API at {url}: {exc}")
-        raise typer.Exit(2) from exc
-    body = response.json() if response.content else {}
+        fail(f"cannot reach the query API at {url}: {exc or type(exc).__name__}", 2)
+    try:
+        body = response.json() if response.content else {}
+    except ValueError:
+        body = {}
     if response.is_error:
         error = body.get("error", response.status_code) if isinstance(body, dict) else body
         detail = body.get("detail", "") if isinstance(body, dict) else ""
-        _err.print(f"[red]{error}:[/] {detail}")
-        raise typer.Exit(1)
+        fail(f"{error}: {detail}", 1)
     return body
 
 
@@ -149,9 +139,7 @@ def provinces(
 @query_app.command("service-index")
 def service_index(
     period: Annotated[str, typer.Argument(help="2025-07-15, 2025-07, 2025-Q3, 2025 …")],
-    province: Annotated[
-        str | None, typer.Option(help="2025 province code; none = national.")
-    ] = None,
+    province: ProvinceOption = None,
     group_by: Annotated[
         str | None, typer.Option(help="procedure or commune (needs --province).")
     ] = None,
