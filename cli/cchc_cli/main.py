@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -14,14 +14,16 @@ import httpx
 import typer
 from cchc_devstack.stack import Stack, StackConfig
 from cchc_runtime.tokens import Role
-from cchc_shared.provinces import Era, default_registry
+from cchc_shared.provinces import default_registry
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from cchc_cli import dlq, schema
 from cchc_cli import push as pushing
 from cchc_cli import simulate as simulation
+from cchc_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption, fail, province_code, require_kafka
 from cchc_cli.query import query_app
 from cchc_cli.token import token_app
 from cchc_cli.top import top
@@ -34,6 +36,28 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"cchc {metadata.version('cchc-cli')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """CCHC Pipeline: Vietnam's administrative-reform figures, province → Kafka → ClickHouse.
+
+    Every command spells its options the same way: --api URL (CCHC_API), --bootstrap
+    (CCHC_KAFKA_BOOTSTRAP_SERVERS), --format/-f table|json|csv, --province 1 or 01, --token-file
+    or CCHC_TOKEN; a stack that cannot be reached is one line of error and exit 2.
+    """
+
 
 DEMO_FILE = "demo_events.jsonl"
 
@@ -123,7 +147,7 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         report = pushing.push(lines, producer, default_registry())
     finally:
         producer.close()
-    console.print(f"demo: pushed {report.sent} events from the seed reports")
+    console.print(f"demo: pushed {report.sent} events from the seed reports ({report.kinds()})")
     state = stack.wait_drained()
     r = httpx.post(
         f"{config.api_url}/v1/sql",
@@ -136,7 +160,12 @@ def _demo(stack: Stack, config: StackConfig) -> None:
     )
     r.raise_for_status()
     body = r.json()
-    table = Table(title=f"landed in ClickHouse ({len(body['rows'])} rows, dlq {state['dlq']})")
+    dossiers = report.schemas.get("cchc.dossier_event/1", 0)
+    table = Table(
+        title=f"landed in ClickHouse ({len(body['rows'])} rows, dlq {state['dlq']}): "
+        "the indicator reports, in observations"
+        + (f"; the {dossiers} dossier events are in dossier_events (below)" if dossiers else "")
+    )
     for column in body["columns"]:
         table.add_column(column, overflow="fold")
     for row in body["rows"]:
@@ -153,18 +182,17 @@ def _demo(stack: Stack, config: StackConfig) -> None:
 @app.command()
 def push(
     files: Annotated[list[str], typer.Argument(help="JSON-lines files; '-' reads stdin.")],
-    bootstrap: Annotated[
-        str, typer.Option(envvar="CCHC_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
-    ] = "127.0.0.1:9092",
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     province: Annotated[
         str | None,
-        typer.Option(help="Send everything to cchc.raw.NN (as province NN's system would)."),
+        typer.Option(
+            callback=province_code,
+            help="Send everything to cchc.raw.NN (as province NN's system would); 1 or 01.",
+        ),
     ] = None,
 ) -> None:
     """Send events to their province's cchc.raw.NN topic; exits 1 if any line failed."""
     registry = default_registry()
-    if province is not None and registry.get(province, Era.POST_2025) is None:
-        raise typer.BadParameter(f"{province} is not a 2025 province code", param_hint="--province")
     lines: list[tuple[str, int, bytes]] = []
     for name in files:
         if name == "-":
@@ -175,11 +203,11 @@ def push(
             raise typer.BadParameter(f"no such file: {name}", param_hint="FILES")
         with path.open("rb") as stream:
             lines.extend(pushing.read_lines(name, stream))
+    require_kafka(bootstrap)
     try:
         producer = pushing.producer(bootstrap)
     except Exception as exc:
-        console.print(f"[red]error:[/] cannot reach Kafka at {bootstrap}: {exc}")
-        raise typer.Exit(2) from exc
+        fail(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}: {exc}", 2)
     with Progress(
         TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as progress:
@@ -195,8 +223,9 @@ def push(
         finally:
             producer.close()
     for f in report.failures:
-        console.print(f"[red]{f.source}:{f.line}[/]: {f.reason}")
-    console.print(f"sent {report.sent}, failed {len(report.failures)}")
+        console.print(f"[red]{f.source}:{f.line}[/]: {escape(f.reason)}", highlight=False)
+    kinds = f" ({report.kinds()})" if report.sent else ""
+    console.print(f"sent {report.sent}{kinds}, failed {len(report.failures)}", highlight=False)
     if report.failures:
         raise typer.Exit(1)
 

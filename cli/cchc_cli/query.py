@@ -41,7 +41,6 @@ def _credentials(token_file: TokenFileOption = None, data_dir: DataDirOption = P
 BoundaryOption = Annotated[
     str, typer.Option(help="current (34 provinces) or historical (units as they were).")
 ]
-__all__ = ["DEFAULT_API", "ApiOption", "Format", "FormatOption", "query_app"]
 
 
 def _call(method: str, url: str, **kwargs: Any) -> Any:

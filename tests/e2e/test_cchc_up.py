@@ -78,6 +78,13 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         assert 'lang="vi"' in console_page.text
         assert 'action="/dang-nhap"' in console_page.text
         assert any("(25 rows, dlq 0)" in line for line in lines), "".join(lines)
+        # The two numbers differ, and the output says why.
+        said = "".join(lines)
+        assert (
+            "pushed 27 events from the seed reports (25 indicator reports, 2 dossier events)"
+            in said
+        )
+        assert "the 2 dossier events are in dossier_events" in said
         # First start: one token per role, owner-only, announced; `cchc query` finds it there.
         secrets = tmp_path / "var" / "secrets"
         for role in ("analyst", "operator"):
