@@ -160,11 +160,9 @@ def _demo(stack: Stack, config: StackConfig) -> None:
     )
     r.raise_for_status()
     body = r.json()
-    dossiers = report.schemas.get("cchc.dossier_event/1", 0)
     table = Table(
         title=f"landed in ClickHouse ({len(body['rows'])} rows, dlq {state['dlq']}): "
-        "the indicator reports, in observations"
-        + (f"; the {dossiers} dossier events are in dossier_events (below)" if dossiers else "")
+        "the indicator reports"
     )
     for column in body["columns"]:
         table.add_column(column, overflow="fold")
@@ -174,6 +172,14 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         )
     # Wide enough for indicator codes even when stdout is not a terminal (rich assumes 80).
     Console(width=max(out.width, 120)).print(table)
+    dossiers = report.schemas.get("cchc.dossier_event/1", 0)
+    if dossiers:
+        out.print(
+            f"the {dossiers} dossier events are in dossier_events, not observations "
+            "(the service index below counts them)",
+            highlight=False,
+            soft_wrap=True,
+        )
     simulation.demo_stream(
         config.bootstrap, config.api_url, stack.wait_drained, stack.auth(Role.ANALYST)
     )

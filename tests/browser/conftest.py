@@ -25,8 +25,10 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Playwright's sync API runs an event loop of its own in this thread while it lives: it
+    stops with the module, before any asyncio test of the session needs the thread's loop."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
         yield launched

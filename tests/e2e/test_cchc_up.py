@@ -84,7 +84,7 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
             "pushed 27 events from the seed reports (25 indicator reports, 2 dossier events)"
             in said
         )
-        assert "the 2 dossier events are in dossier_events" in said
+        assert "the 2 dossier events are in dossier_events, not observations" in said
         # First start: one token per role, owner-only, announced; `cchc query` finds it there.
         secrets = tmp_path / "var" / "secrets"
         for role in ("analyst", "operator"):
