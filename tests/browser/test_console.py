@@ -140,7 +140,7 @@ def test_every_table_downloads_as_csv_with_a_bom_and_as_xlsx(analyst: Session) -
     assert data.startswith(b"\xef\xbb\xbf"), data[:10]
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == ["Hạng", "Mã", "Tỉnh, thành phố", "Giá trị", "Đơn vị"]
-    assert ["1", "12", "Lai Châu", "596", "person"] in rows
+    assert ["1", "12", "Lai Châu", "596", "người"] in rows
     assert len(rows) == 35
 
     with page.expect_download() as info:
@@ -149,7 +149,7 @@ def test_every_table_downloads_as_csv_with_a_bom_and_as_xlsx(analyst: Session) -
     assert sheet is not None
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[0] == ["Hạng", "Mã", "Tỉnh, thành phố", "Giá trị", "Đơn vị"]
-    assert [1, "12", "Lai Châu", 596, "person"] in values
+    assert [1, "12", "Lai Châu", 596, "người"] in values
 
     page = analyst.open(OVERVIEW)
     with page.expect_download() as info:

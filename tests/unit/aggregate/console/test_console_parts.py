@@ -92,3 +92,13 @@ def test_every_page_and_its_download_has_the_page_role_in_the_access_table() -> 
     assert not {p for p in console.OPEN_PATHS if p in ROLES}
     assert console.cookie_auth().paths == frozenset(console.roles())
     assert not any(p.startswith("/v1") for p in console.cookie_auth().paths)
+
+
+def test_every_catalogue_unit_has_a_name_in_both_languages() -> None:
+    from cchc_aggregate.query.console.i18n import UNITS, unit_name
+    from cchc_shared.catalogue import default_catalogue
+
+    for indicator in default_catalogue().all():
+        assert indicator.unit in UNITS, indicator.unit
+    assert unit_name("procedure", "vi") == "thủ tục"
+    assert unit_name("person", "en") == "people"

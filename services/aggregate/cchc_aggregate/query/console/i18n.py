@@ -134,6 +134,25 @@ MESSAGES: dict[str, dict[Lang, str]] = {
 }
 
 
+UNITS: dict[str, dict[Lang, str]] = {
+    "procedure": {"vi": "thủ tục", "en": "procedures"},
+    "person": {"vi": "người", "en": "people"},
+    "dossier": {"vi": "hồ sơ", "en": "dossiers"},
+    "service": {"vi": "dịch vụ", "en": "services"},
+    "unit": {"vi": "đơn vị", "en": "units"},
+    "VND": {"vi": "đồng", "en": "VND"},
+    "point": {"vi": "điểm", "en": "points"},
+    "score": {"vi": "điểm", "en": "score"},
+    "percent": {"vi": "%", "en": "%"},
+}
+"""The catalogue's canonical units in words."""
+
+
+def unit_name(unit: str, lang: Lang) -> str:
+    """The canonical ``unit`` as people of ``lang`` say it ("thủ tục"), or the code itself."""
+    return UNITS.get(unit, {}).get(lang, unit)
+
+
 def text(key: str, lang: Lang, **values: object) -> str:
     """The message ``key`` in ``lang``, with ``{name}`` fields filled in."""
     message = MESSAGES[key][lang]

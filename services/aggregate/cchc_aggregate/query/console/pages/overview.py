@@ -7,6 +7,7 @@ from cchc_runtime.tokens import Role
 from cchc_shared.periods import parse_period
 
 from cchc_aggregate.query.console import charts
+from cchc_aggregate.query.console.i18n import unit_name
 from cchc_aggregate.query.console.page import Column, Context, Page, Table, View
 from cchc_aggregate.query.console.pages.common import ask
 from cchc_aggregate.query.fetch.national import fetch_reports
@@ -42,7 +43,7 @@ def build(ctx: Context) -> View:
         )
         trend.append(answer)
     points = [(a.period, a.value) for a in trend if a.value is not None]
-    unit_label = "%" if figure.unit == "percent" else figure.unit
+    unit_label = unit_name(figure.unit, ctx.lang)
     view.values.update(
         figure=figure,
         value_text=ctx.n(figure.value, figure.unit),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from cchc_runtime.tokens import Role
 
 from cchc_aggregate.query.console import charts
+from cchc_aggregate.query.console.i18n import unit_name
 from cchc_aggregate.query.console.page import Column, Context, Page, Table, View
 from cchc_aggregate.query.console.pages.common import ask
 from cchc_aggregate.query.fetch.national import fetch_reports
@@ -26,7 +27,7 @@ def build(ctx: Context) -> View:
         ctx.catalogue,
         ctx.registry,
     )
-    unit_label = "%" if ind.unit == "percent" else ind.unit
+    unit_label = unit_name(ind.unit, ctx.lang)
     view.values.update(
         ranking=ranking,
         polarity=ctx.t("best_first_high" if ind.higher_is_better else "best_first_low"),
