@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from tests.browser.conftest import VIEWPORTS
-from tests.conftest import RunningStack
+from tests.conftest import RunningStack, wait_until
 
 pytestmark = pytest.mark.connected
 
@@ -174,13 +174,29 @@ def test_english_is_one_click_away(analyst: Session) -> None:
 def test_the_system_page_is_for_operators_only(
     operator: Session, analyst: Session, demo: RunningStack
 ) -> None:
+    # A line that is not JSON, from Lào Cai's topic: a dead letter the page must count.
+    demo.send("cchc.raw.15", [b"{not json: console test"], key=b"console-test")
+    wait_until(
+        lambda: httpx.get(
+            f"{demo.api}/v1/dead-letters",
+            params={"province": "15", "reason": "malformed_json"},
+            headers=demo.headers(Role.OPERATOR),
+            timeout=30,
+        ).json()["matched"],
+        timeout_s=90,
+    )
     page = operator.open("/he-thong")
     expect(
         page.get_by_role("heading", name="Độ trễ theo khâu (số bản tin chưa xử lý)")
     ).to_be_visible()
     expect(page.locator("table").first).to_contain_text("aggregate")
+    letters = page.get_by_role("region", name="Bản tin lỗi (dead letters) theo lý do và tỉnh")
+    expect(letters.locator("tr", has_text="malformed_json")).to_contain_text("Lào Cai")
     events = page.get_by_role("region", name="Sự kiện gần nhất của mỗi tỉnh")
-    expect(events).to_contain_text("Lào Cai")
+    expect(events.locator("tbody tr")).to_have_count(34)  # who never pushed shows too
+    lao_cai = events.locator("tr", has_text="Lào Cai").locator("td")
+    expect(lao_cai.last).to_have_text("2")  # the demo's two dossier events
+    expect(events.locator("tr", has_text="Cà Mau").locator("td").nth(2)).to_have_text("—")
     expect(page.get_by_role("navigation")).to_contain_text("Hệ thống")
 
     page = analyst.open(OVERVIEW)

@@ -43,8 +43,9 @@ def build(ctx: Context) -> View:
     )
     last = data.last_events(ctx.store)
     rows = []
-    for code in sorted(last):
-        kinds = last[code]
+    # Every 2025 province, those that never pushed anything included (they show "—").
+    for code in sorted({*names, *last}):
+        kinds = last.get(code, {})
         report = kinds.get("reports")
         dossier = kinds.get("dossiers")
         rows.append(
