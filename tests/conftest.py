@@ -103,19 +103,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 
 @pytest.fixture(scope="session")
-def demo(stack: RunningStack) -> RunningStack:
-    """The stack with the demo data `make run` pushes (cli/cchc_cli/data/demo_events.jsonl)."""
-    demo_file = resources.files("cchc_cli.data").joinpath("demo_events.jsonl")
-    with demo_file.open("rb") as stream:
-        lines = list(pushing.read_lines("demo_events.jsonl", stream))
-    producer = pushing.producer(stack.bootstrap)
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A second stack, as `make run` leaves it: the demo data (cli/cchc_cli/data/demo_events.jsonl)
+    pushed and landed. Its own, so that the demo's figures never mix with what the tests push
+    into `stack` (and theirs never change the demo's)."""
+    running = start_stack(tmp_path_factory.mktemp("demo"))
     try:
-        report = pushing.push(lines, producer, default_registry())
+        demo_file = resources.files("cchc_cli.data").joinpath("demo_events.jsonl")
+        with demo_file.open("rb") as stream:
+            lines = list(pushing.read_lines("demo_events.jsonl", stream))
+        producer = pushing.producer(running.bootstrap)
+        try:
+            report = pushing.push(lines, producer, default_registry())
+        finally:
+            producer.close()
+        assert not report.failures, report.failures
+        running.drained(120)
+        yield running
     finally:
-        producer.close()
-    assert not report.failures, report.failures
-    stack.drained(120)
-    return stack
+        running.stack.stop()
 
 
 def wait_until(predicate: Any, timeout_s: float = 30, interval_s: float = 0.2) -> Any:
