@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup run test lint typecheck unit promtool deploy-lint bench bench-dossiers lock clean
+.PHONY: help setup run test lint typecheck unit browser promtool deploy-lint bench bench-dossiers lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,8 +37,16 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy shared services devstack cli bench
 
-unit: setup
+unit: setup browser
 	$(BIN)/pytest
+
+# The console's browser tests (tests/browser) drive Debian's chromium through Playwright for
+# Python (a dev dependency, in the venv); Playwright's own browser download is never used.
+browser: ## install Debian's chromium for the browser tests when it is missing (apt-get, as root)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
+	@chromium --version 2>/dev/null
 
 promtool: ## check the Prometheus config and rules, run the alert unit tests
 	deploy/prometheus/ensure-promtool.sh

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -14,14 +14,16 @@ import httpx
 import typer
 from cchc_devstack.stack import Stack, StackConfig
 from cchc_runtime.tokens import Role
-from cchc_shared.provinces import Era, default_registry
+from cchc_shared.provinces import default_registry
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from cchc_cli import dlq, schema
 from cchc_cli import push as pushing
 from cchc_cli import simulate as simulation
+from cchc_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption, fail, province_code, require_kafka
 from cchc_cli.query import query_app
 from cchc_cli.token import token_app
 from cchc_cli.top import top
@@ -34,6 +36,28 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"cchc {metadata.version('cchc-cli')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """CCHC Pipeline: Vietnam's administrative-reform figures, province → Kafka → ClickHouse.
+
+    Every command spells its options the same way: --api URL (CCHC_API), --bootstrap
+    (CCHC_KAFKA_BOOTSTRAP_SERVERS), --format/-f table|json|csv, --province 1 or 01, --token-file
+    or CCHC_TOKEN; a stack that cannot be reached is one line of error and exit 2.
+    """
+
 
 DEMO_FILE = "demo_events.jsonl"
 
@@ -85,11 +109,12 @@ def up(
             console.print(stack.start_prometheus())
         stack.wait_ready()
         ports = config.ports()
+        secrets_dir = (config.data_dir / "secrets").resolve()
         out.print(
-            f"ready: kafka {config.bootstrap} · api {config.api_url} "
-            f"(ingest :{ports['ingest']}, normalize :{ports['normalize']}) · "
-            f"data {config.data_dir.resolve()} · "
-            f"tokens {(config.data_dir / 'secrets').resolve()}/{{analyst,operator}}.token",
+            f"ready: console {config.api_url}/ (sign in with the token in "
+            f"{secrets_dir}/analyst.token, or operator.token) · kafka {config.bootstrap} · "
+            f"api {config.api_url} (ingest :{ports['ingest']}, normalize :{ports['normalize']}) · "
+            f"data {config.data_dir.resolve()}",
             highlight=False,
             soft_wrap=True,
         )
@@ -122,7 +147,7 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         report = pushing.push(lines, producer, default_registry())
     finally:
         producer.close()
-    console.print(f"demo: pushed {report.sent} events from the seed reports")
+    console.print(f"demo: pushed {report.sent} events from the seed reports ({report.kinds()})")
     state = stack.wait_drained()
     r = httpx.post(
         f"{config.api_url}/v1/sql",
@@ -137,7 +162,10 @@ def _demo(stack: Stack, config: StackConfig) -> None:
     )
     r.raise_for_status()
     body = r.json()
-    table = Table(title=f"landed in ClickHouse ({len(body['rows'])} rows, dlq {state['dlq']})")
+    table = Table(
+        title=f"landed in ClickHouse ({len(body['rows'])} rows, dlq {state['dlq']}): "
+        "the indicator reports"
+    )
     for column in body["columns"]:
         table.add_column(column, overflow="fold")
     for row in body["rows"]:
@@ -151,6 +179,14 @@ def _demo(stack: Stack, config: StackConfig) -> None:
         )
     # Wide enough for indicator codes even when stdout is not a terminal (rich assumes 80).
     Console(width=max(out.width, 120)).print(table)
+    dossiers = report.schemas.get("cchc.dossier_event/1", 0)
+    if dossiers:
+        out.print(
+            f"the {dossiers} dossier events are in dossier_events, not observations "
+            "(the service index below counts them)",
+            highlight=False,
+            soft_wrap=True,
+        )
     simulation.demo_stream(
         config.bootstrap, config.api_url, stack.wait_drained, stack.auth(Role.ANALYST)
     )
@@ -159,18 +195,17 @@ def _demo(stack: Stack, config: StackConfig) -> None:
 @app.command()
 def push(
     files: Annotated[list[str], typer.Argument(help="JSON-lines files; '-' reads stdin.")],
-    bootstrap: Annotated[
-        str, typer.Option(envvar="CCHC_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
-    ] = "127.0.0.1:9092",
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     province: Annotated[
         str | None,
-        typer.Option(help="Send everything to cchc.raw.NN (as province NN's system would)."),
+        typer.Option(
+            callback=province_code,
+            help="Send everything to cchc.raw.NN (as province NN's system would); 1 or 01.",
+        ),
     ] = None,
 ) -> None:
     """Send events to their province's cchc.raw.NN topic; exits 1 if any line failed."""
     registry = default_registry()
-    if province is not None and registry.get(province, Era.POST_2025) is None:
-        raise typer.BadParameter(f"{province} is not a 2025 province code", param_hint="--province")
     lines: list[tuple[str, int, bytes]] = []
     for name in files:
         if name == "-":
@@ -181,11 +216,11 @@ def push(
             raise typer.BadParameter(f"no such file: {name}", param_hint="FILES")
         with path.open("rb") as stream:
             lines.extend(pushing.read_lines(name, stream))
+    require_kafka(bootstrap)
     try:
         producer = pushing.producer(bootstrap)
     except Exception as exc:
-        console.print(f"[red]error:[/] cannot reach Kafka at {bootstrap}: {exc}")
-        raise typer.Exit(2) from exc
+        fail(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}: {exc}", 2)
     with Progress(
         TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as progress:
@@ -201,8 +236,9 @@ def push(
         finally:
             producer.close()
     for f in report.failures:
-        console.print(f"[red]{f.source}:{f.line}[/]: {f.reason}")
-    console.print(f"sent {report.sent}, failed {len(report.failures)}")
+        console.print(f"[red]{f.source}:{f.line}[/]: {escape(f.reason)}", highlight=False)
+    kinds = f" ({report.kinds()})" if report.sent else ""
+    console.print(f"sent {report.sent}{kinds}, failed {len(report.failures)}", highlight=False)
     if report.failures:
         raise typer.Exit(1)
 

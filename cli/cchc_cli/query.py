@@ -1,4 +1,5 @@
-"""`cchc query national|provinces|service-index|scoreboard|sql`: ask the query API.
+"""`cchc query …`: ask the query API (national, provinces, service-index, scoreboard,
+reporting, quality, targets, sql).
 
 The routes and their answers: docs/contract.md "Query API".
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,13 +23,13 @@ from rich.table import Table
 
 from cchc_cli import credentials
 from cchc_cli.credentials import DataDirOption, TokenFileOption
+from cchc_cli.options import DEFAULT_API, ApiOption, Format, FormatOption, ProvinceOption, fail
 
 query_app = typer.Typer(
     help="Ask the query API: national figures, province rankings, read-only SQL.",
     no_args_is_help=True,
 )
 _out = Console()
-_err = Console(stderr=True)
 _auth: dict[str, Path | None] = {"token_file": None, "data_dir": Path("var")}
 
 
@@ -39,20 +39,9 @@ def _credentials(token_file: TokenFileOption = None, data_dir: DataDirOption = P
     _auth.update(token_file=token_file, data_dir=data_dir)
 
 
-class Format(StrEnum):
-    """Output format."""
-
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
-
-ApiOption = Annotated[str, typer.Option("--api", envvar="CCHC_API", help="Query API base URL.")]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
 BoundaryOption = Annotated[
     str, typer.Option(help="current (34 provinces) or historical (units as they were).")
 ]
-DEFAULT_API = "http://127.0.0.1:8080"
 
 
 def _call(method: str, url: str, **kwargs: Any) -> Any:
@@ -62,14 +51,15 @@ def _call(method: str, url: str, **kwargs: Any) -> Any:
     try:
         response = httpx.request(method, url, timeout=30, headers=auth, **kwargs)
     except httpx.HTTPError as exc:
-        _err.print(f"[red]error:[/] cannot reach the query API at {url}: {exc}")
-        raise typer.Exit(2) from exc
-    body = response.json() if response.content else {}
+        fail(f"cannot reach the query API at {url}: {exc or type(exc).__name__}", 2)
+    try:
+        body = response.json() if response.content else {}
+    except ValueError:
+        body = {}
     if response.is_error:
         error = body.get("error", response.status_code) if isinstance(body, dict) else body
         detail = body.get("detail", "") if isinstance(body, dict) else ""
-        _err.print(f"[red]{error}:[/] {detail}")
-        raise typer.Exit(1)
+        fail(f"{error}: {detail}", 1)
     return body
 
 
@@ -149,9 +139,7 @@ def provinces(
 @query_app.command("service-index")
 def service_index(
     period: Annotated[str, typer.Argument(help="2025-07-15, 2025-07, 2025-Q3, 2025 …")],
-    province: Annotated[
-        str | None, typer.Option(help="2025 province code; none = national.")
-    ] = None,
+    province: ProvinceOption = None,
     group_by: Annotated[
         str | None, typer.Option(help="procedure or commune (needs --province).")
     ] = None,
@@ -220,9 +208,7 @@ def scoreboard(
     period: Annotated[
         str, typer.Argument(help="A month, quarter, half or year: 2026-10, 2026-Q3.")
     ],
-    province: Annotated[
-        str | None, typer.Option(help="2025 province code; none = national.")
-    ] = None,
+    province: ProvinceOption = None,
     api: ApiOption = DEFAULT_API,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
@@ -331,7 +317,7 @@ def reporting(
 @query_app.command()
 def quality(
     period: Annotated[str, typer.Argument(help="Period: 2026-Q3, 2026 …")],
-    province: Annotated[str | None, typer.Option(help="2025 province code.")] = None,
+    province: ProvinceOption = None,
     api: ApiOption = DEFAULT_API,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
@@ -346,7 +332,7 @@ def quality(
 @query_app.command()
 def targets(
     period: Annotated[str | None, typer.Argument(help="Only targets for this period.")] = None,
-    province: Annotated[str | None, typer.Option(help="2025 province code.")] = None,
+    province: ProvinceOption = None,
     api: ApiOption = DEFAULT_API,
     fmt: FormatOption = Format.TABLE,
 ) -> None:

@@ -52,6 +52,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cchc_cli import push as pushing
+from cchc_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption, fail, require_kafka
 
 __all__ = [
     "PROCEDURES",
@@ -523,9 +524,7 @@ def simulate_command(
         float | None, typer.Option(min=1, help="At most this many events per second.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same stream (until 'now' moves).")] = 766,
-    bootstrap: Annotated[
-        str, typer.Option(envvar="CCHC_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
-    ] = "127.0.0.1:9092",
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
 ) -> None:
     """Push a realistic stream of dossier, feedback and procedure events to cchc.raw.NN."""
     registry = default_registry()
@@ -548,11 +547,11 @@ def simulate_command(
         codes, feedback_per_day(dossiers_per_day), days, first, seed=seed, now=now
     )
     events = merge_streams(others, dossiers)
+    require_kafka(bootstrap)
     try:
         producer = pushing.producer(bootstrap)
     except Exception as exc:
-        _console.print(f"[red]error:[/] cannot reach Kafka at {bootstrap}: {exc}")
-        raise typer.Exit(2) from exc
+        fail(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}: {exc}", 2)
     began = time.monotonic()
     with Progress(
         TextColumn("simulating"),

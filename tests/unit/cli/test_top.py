@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
-from cchc_cli.top import Exposition, Scrape, counter_delta, mean_duration, rate, render, rows
+from cchc_cli.options import Format
+from cchc_cli.top import (
+    Exposition,
+    Scrape,
+    counter_delta,
+    export,
+    mean_duration,
+    rate,
+    render,
+    rows,
+)
 from rich.console import Console
 
 INGEST_T0 = """\
@@ -191,3 +205,38 @@ def test_provinces_gone_quiet_are_shown() -> None:
     assert "province(s) silent for over 72h00m (ProvinceSilent): 15 (96h00m)" in (
         console.export_text()
     )
+
+
+def test_at_80_columns_every_header_is_whole_and_zero_rejects_are_not_listed() -> None:
+    current = {
+        "ingest": _scrape("ingest", 11.0, INGEST_T0),
+        "normalize": _scrape("normalize", 11.0, None),
+        "aggregate": _scrape("aggregate", 11.0, AGGREGATE, ready=False),
+    }
+    view = rows(current, None, now=1.0e9 + 61)
+    view[0].rejects_by_reason["unknown_indicator"] = 0.0
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render(view, "cchc top", console.width))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, text
+    assert "…" not in text, text
+    header = next(line for line in lines if "ingest" in line and "normalize" in line)
+    assert "aggregate" in header
+    for name in ("state", "msg/s", "consumed", "accepted", "rejected", "lag", "push→query",
+                 "dlq pauses", "restarts", "rss", "uptime"):  # fmt: skip
+        assert any(line.startswith(f"│ {name} ") for line in lines), (name, text)
+    assert "malformed_json" in text
+    assert "unknown_indicator" not in text  # a zero is not a reject
+
+
+def test_export_json_and_csv_for_scripts() -> None:
+    current = {"ingest": _scrape("ingest", 11.0, INGEST_T0)}
+    view = rows(current, None, now=1.0e9 + 61)
+    records = json.loads(export(view, Format.JSON))
+    assert records[0]["service"] == "ingest"
+    assert records[0]["rejects_by_reason"]["malformed_json"] > 0
+    table = list(csv.reader(io.StringIO(export(view, Format.CSV))))
+    assert table[0][0] == "service"
+    assert table[1][0] == "ingest"
+    assert "malformed_json=" in ",".join(table[1])

@@ -8,7 +8,10 @@ table, so a new route cannot slip in unprotected.
 
 from __future__ import annotations
 
+from cchc_runtime import auth as runtime_auth
 from cchc_runtime.tokens import Role
+
+from cchc_aggregate.query import console
 
 ROLES: dict[str, Role] = {
     "/v1/national": Role.ANALYST,
@@ -24,4 +27,10 @@ ROLES: dict[str, Role] = {
     # A province token reads its own province's data only (query/mine.py); no other role may.
     "/v1/my/summary": Role.PROVINCE,
     "/v1/my/dead-letters": Role.PROVINCE,
+    # The web console (docs/console.md): `/`, each page and its downloads, with the page's role.
+    **console.roles(),
 }
+
+OPEN_PATHS: frozenset[str] = runtime_auth.OPEN_PATHS | console.OPEN_PATHS
+"""Open on this app: the runtime's (health, metrics, API docs) and the console's sign-in,
+sign-out and stylesheet."""
