@@ -77,7 +77,7 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         # The two numbers differ, and the output says why.
         said = "".join(lines)
         assert (
-            "pushed 27 events from the seed reports (25 indicator reports, 2 dossier events)"
+            "pushed 34 events from the seed reports (32 indicator reports, 2 dossier events)"
             in said
         )
         assert "the 2 dossier events are in dossier_events, not observations" in said
