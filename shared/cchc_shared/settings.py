@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from typing import Any, Literal
 
@@ -117,4 +118,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     restarts: int = Field(
         default=0, ge=0, description="set by the supervisor: how often it restarted this service"
+    )
+    instance: str = Field(
+        default_factory=socket.gethostname,
+        min_length=1,
+        max_length=100,
+        description="which instance of the service this process is (the `instance` label of "
+        "its metrics, its Kafka client id); `cchc up --instances` sets ingest, ingest-2, …; "
+        "default: the host name (a container's is unique)",
     )

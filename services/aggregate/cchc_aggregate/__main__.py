@@ -43,7 +43,10 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     """Consume cchc.normalized and cchc.dlq into ClickHouse; serve the query API until stopped."""
     db = Store(connect(settings.clickhouse_dsn()))
     metrics = CoreMetrics.create(
-        SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
+        SERVICE,
+        restarts=settings.restarts,
+        reasons=STAGE_REASONS[SERVICE],
+        instance=settings.instance,
     )
     sink = ClickHouseSink(db, SinkMetrics.create(metrics.registry))
     processor = kafka_processor(

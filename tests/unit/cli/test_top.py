@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from cchc_cli.top import Exposition, Scrape, counter_delta, mean_duration, rate, render, rows
+from cchc_cli.top import (
+    Exposition,
+    Scrape,
+    counter_delta,
+    layout,
+    mean_duration,
+    rate,
+    render,
+    rows,
+)
 from rich.console import Console
 
 INGEST_T0 = """\
@@ -169,3 +180,32 @@ def test_render_shows_states_reasons_and_paused_provinces() -> None:
     assert "pausing province(s) 15" in text
     assert "64 MiB" in text
     assert "1m01s" in text
+
+
+def test_each_instance_is_a_row_with_its_own_rates_and_the_group_lag_once(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stack.json").write_text(
+        '{"instances": {"ingest": {"service": "ingest", "port": 8081},'
+        ' "ingest-2": {"service": "ingest", "port": 8084},'
+        ' "aggregate": {"service": "aggregate", "port": 8080}}}'
+    )
+    assert layout(tmp_path, 8080) == {
+        "ingest": ("ingest", 8081),
+        "ingest-2": ("ingest", 8084),
+        "aggregate": ("aggregate", 8080),
+    }
+    assert layout(tmp_path, 9080)["ingest"] == ("ingest", 9081)  # another stack: defaults
+    previous = {
+        "ingest": _scrape("ingest", 10.0, INGEST_T0),
+        "ingest-2": _scrape("ingest", 10.0, INGEST_T0),
+        "aggregate": _scrape("aggregate", 10.0, AGGREGATE),
+    }
+    current = {
+        "ingest": _scrape("ingest", 11.0, _ingest_t1(1100, 10, 0.5)),
+        "ingest-2": _scrape("ingest", 11.0, _ingest_t1(1300, 10, 0.5)),
+        "aggregate": _scrape("aggregate", 11.0, AGGREGATE),
+    }
+    first, second, _ = rows(current, previous, now=1.0e9)
+    assert (first.service, first.consume_rate, first.lag) == ("ingest", 100, 40)
+    assert (second.service, second.consume_rate, second.lag) == ("ingest-2", 300, None)
