@@ -70,7 +70,11 @@ def test_instances_join_leave_and_die_during_a_load_and_totals_stay_exact(
         # One joins: it is given partitions taken from the others (a rebalance) and consumes.
         joined = stack.add_instance("normalize")
         assert joined == "normalize-3"
-        wait_until(lambda: stack.supervise_once() or _consumed(running, joined), 90)
+        def joined_consumes() -> float:
+            stack.supervise_once()
+            return _consumed(running, joined)
+
+        wait_until(joined_consumes, 90)
 
         # One leaves cleanly (SIGTERM: finishes its batch, commits, leaves the group).
         stack.stop_instance("normalize-2")
