@@ -28,7 +28,7 @@ def test_instances_parse_and_get_ports_three_apart() -> None:
 
 @pytest.mark.parametrize("text", ["ingest", "ingest=0", "query=2", "ingest=two"])
 def test_a_malformed_layout_is_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="SERVICE=N|at least one"):
+    with pytest.raises(ValueError, match=r"SERVICE=N|at least one"):
         parse_instances(text)
 
 
