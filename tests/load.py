@@ -93,10 +93,11 @@ class Pusher:
 
 
 def landed(stack: object, prefix: str) -> tuple[int, int]:
-    """(rows after deduplication, distinct event ids) of the run `prefix` in dossier_events."""
+    """(rows after deduplication, distinct event ids) of the run `prefix` in dossier_events
+    (every run's with an empty prefix)."""
+    where = f"WHERE startsWith(event_id, '{prefix}-')" if prefix else ""
     rows = stack.sql(  # type: ignore[attr-defined]
-        "SELECT count(), uniqExact(event_id) FROM dossier_events FINAL "
-        f"WHERE startsWith(event_id, '{prefix}-')"
+        f"SELECT count(), uniqExact(event_id) FROM dossier_events FINAL {where}"
     )
     count, distinct = rows[0]
     return int(count), int(distinct)

@@ -70,6 +70,7 @@ def test_instances_join_leave_and_die_during_a_load_and_totals_stay_exact(
         # One joins: it is given partitions taken from the others (a rebalance) and consumes.
         joined = stack.add_instance("normalize")
         assert joined == "normalize-3"
+
         def joined_consumes() -> float:
             stack.supervise_once()
             return _consumed(running, joined)
