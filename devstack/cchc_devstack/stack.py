@@ -26,7 +26,8 @@ from cchc_shared.provinces import Era, default_registry
 from cchc_shared.topics import Topic, raw_topics
 
 from cchc_devstack import broker, migrations, prometheus, secrets, topics
-from cchc_devstack.ports import HOST, port_is_free
+from cchc_devstack.ports import HOST, free_port_block, port_is_free
+from cchc_devstack.proxy import BrokerProxy
 from cchc_devstack.supervisor import Managed
 
 __all__ = ["HOST", "Stack", "StackConfig", "parse_instances"]
@@ -73,6 +74,9 @@ class StackConfig:
     """Processes per service (default 1). Instance n of a service listens on its port + 3(n−1)."""
     drain_timeout_s: float = 30.0
     """On stop, how long to wait for the services to consume what the broker holds."""
+    broker_proxy: bool = False
+    """Put a TCP proxy (`cchc_devstack.proxy`) on the Kafka port, the broker behind it on a
+    free port: fault tests take the broker off the network and back without losing it."""
 
     @property
     def bootstrap(self) -> str:
@@ -145,6 +149,7 @@ class Stack:
         self.say = say
         self.stopping = threading.Event()
         self.broker: Managed | None = None
+        self.proxy: BrokerProxy | None = None
         self.services: dict[str, Managed] = {}
         self.prometheus: Managed | None = None
         self.tokens: dict[Role, str] = {}
@@ -193,7 +198,14 @@ class Stack:
 
     def start_broker(self) -> None:
         """Start Tansu on 127.0.0.1 and wait until it accepts connections."""
-        self.broker = broker.start(HOST, self.config.kafka_port, self.logs / "broker.log")
+        port = self.config.kafka_port
+        if not self.config.broker_proxy:
+            self.broker = broker.start(HOST, port, self.logs / "broker.log")
+            return
+        behind = free_port_block(HOST)
+        self.broker = broker.start(HOST, behind, self.logs / "broker.log", advertised_port=port)
+        self.proxy = BrokerProxy(HOST, port, HOST, behind)
+        self.proxy.start()
 
     def create_topics(self) -> int:
         """The 34 raw topics and the internal ones; returns how many were created."""
@@ -401,6 +413,8 @@ class Stack:
                 managed.stop()
         if self.broker is not None:
             self.broker.stop(timeout_s=5)
+        if self.proxy is not None:
+            self.proxy.stop()
 
     def pipeline(self) -> dict[str, object]:
         """aggregate's /v1/pipeline."""
