@@ -143,7 +143,15 @@ def up(
             _drain(stack)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.stop()
+        left = stack.stop(count_left=drain)
+        if left is not None and any(left.values()):
+            detail = ", ".join(f"{service} {n}" for service, n in left.items() if n)
+            console.print(
+                f"[yellow]{sum(left.values())} events were left unconsumed in the broker "
+                f"({detail}) and are lost with it (memory-only)[/]"
+            )
+        elif left is not None:
+            console.print("nothing was left in the broker")
         console.print("stopped")
     raise typer.Exit(code)
 
@@ -162,10 +170,9 @@ def _drain(stack: Stack) -> None:
     elif any(v < 0 for v in left.values()):
         console.print("[yellow]drain: the broker did not answer; events left unknown[/]")
     else:
-        detail = ", ".join(f"{service} {n}" for service, n in left.items() if n)
         console.print(
-            f"[yellow]not drained after {timeout:.0f}s: {sum(left.values())} events left "
-            f"unconsumed ({detail}); the embedded broker is memory-only, they are lost[/]"
+            f"[yellow]not drained after {timeout:.0f}s ({sum(left.values())} unconsumed); "
+            "stopping: each service finishes its batch in hand[/]"
         )
 
 

@@ -402,19 +402,30 @@ class Stack:
         finally:
             monitor.close()
 
-    def stop(self) -> None:
+    def stop(self, *, count_left: bool = False) -> dict[str, int] | None:
         """Stop services in pipeline order (each instance finishes its batch), then the
-        broker."""
+        broker.
+
+        `count_left`: measure, between the two, what each service's group left unconsumed in
+        the broker — memory-only, so that is what its stop loses (None if it did not answer).
+        """
         self.stopping.set()
         if self.prometheus is not None:
             self.prometheus.stop(timeout_s=10)
         for service in self.SERVICE_ORDER:
             for managed in self.instances_of(service).values():
                 managed.stop()
+        left = None
+        if count_left and self.broker is not None and self.broker.exited() is None:
+            try:
+                left = self.lag()
+            except Exception:  # the broker is away: nothing to count
+                left = None
         if self.broker is not None:
             self.broker.stop(timeout_s=5)
         if self.proxy is not None:
             self.proxy.stop()
+        return left
 
     def pipeline(self) -> dict[str, object]:
         """aggregate's /v1/pipeline."""
