@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup run test lint typecheck unit promtool deploy-lint bench bench-dossiers lock clean
+.PHONY: help setup run test lint typecheck unit promtool deploy-lint bench bench-dossiers chaos lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ deploy-lint: setup ## docker-compose.yml against the compose-spec schema and com
 	$(BIN)/hadolint --config .hadolint.yaml $(DOCKERFILES)
 
 test: lint typecheck promtool deploy-lint unit ## ruff, mypy, promtool, deploy lint and every test (real broker and chDB included)
+
+CHAOS_MINUTES ?= 5
+chaos: setup ## random kills and faults for CHAOS_MINUTES against a load, then exact totals (CCHC_CHAOS_SEED replays)
+	CCHC_CHAOS_SECONDS=$$(( $(CHAOS_MINUTES) * 60 )) $(BIN)/pytest -q -s -o timeout=0 tests/chaos
 
 bench: setup ## throughput and latency vs the broker's ceiling → bench/results/ (bench/README.md)
 	$(BIN)/python -m cchc_bench $(BENCH_ARGS)
