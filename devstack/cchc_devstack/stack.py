@@ -439,7 +439,10 @@ class Stack:
         deadline = time.monotonic() + timeout_s
         while True:
             self.supervise_once()
-            state = self.pipeline()
+            try:
+                state = self.pipeline()
+            except httpx.HTTPError as exc:  # aggregate restarting: wait for it
+                state = {"lag": None, "error": str(exc)}
             lag = state["lag"]
             if isinstance(lag, dict) and not any(lag.values()):
                 return state
