@@ -23,6 +23,12 @@ class KafkaSettings(BaseSettings):
     max_records: int = Field(default=5000, ge=1, description="batch size cap")
     batch_timeout_ms: int = Field(default=200, ge=1, description="max wait to fill a batch")
     linger_ms: int = Field(default=5, ge=0)
+    idempotence: bool = Field(
+        default=False,
+        description="idempotent producers (with acks=all): on for Apache Kafka "
+        "(deploy/cluster sets it); the embedded broker answers aiokafka's InitProducerId with "
+        "an error (docs/platform.md \"Idempotent producers\")",
+    )
     # How long a fetch may wait for data: every hop can add this much latency (Tansu may hold
     # a fetch this long), so it is short; an idle consumer then fetches ~20 times a second.
     fetch_max_wait_ms: int = Field(default=50, ge=1)

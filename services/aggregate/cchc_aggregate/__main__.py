@@ -31,7 +31,7 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
     """Apply pending migrations, then reload the reference tables from the shared data."""
     client = connect(settings.clickhouse_dsn())
     try:
-        applied = migrate(client, settings.migrations_dir)
+        applied = migrate(client, settings.migrations_dir, cluster=settings.cluster)
         counts = sync_reference(client)
         log.info("reference data loaded: %s", counts)
         return applied
@@ -41,7 +41,7 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     """Consume cchc.normalized and cchc.dlq into ClickHouse; serve the query API until stopped."""
-    db = Store(connect(settings.clickhouse_dsn()))
+    db = Store(connect(settings.clickhouse_dsn()), settings.cluster_insert_settings())
     metrics = CoreMetrics.create(
         SERVICE,
         restarts=settings.restarts,
