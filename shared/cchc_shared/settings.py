@@ -27,7 +27,7 @@ class KafkaSettings(BaseSettings):
         default=False,
         description="idempotent producers (with acks=all): on for Apache Kafka "
         "(deploy/cluster sets it); the embedded broker answers aiokafka's InitProducerId with "
-        "an error (docs/platform.md \"Idempotent producers\")",
+        'an error (docs/platform.md "Idempotent producers")',
     )
     # How long a fetch may wait for data: every hop can add this much latency (Tansu may hold
     # a fetch this long), so it is short; an idle consumer then fetches ~20 times a second.

@@ -1,4 +1,5 @@
-"""`python -m cchc_aggregate [serve|migrate]`: run the aggregate service, or apply migrations."""
+"""`python -m cchc_aggregate [serve|migrate|cluster-sql]`: run the aggregate service, apply
+migrations, or print their cluster flavour."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
 
 from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.cluster import Cluster, generate, render
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
@@ -96,9 +98,15 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m cchc_aggregate", description=__doc__)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate", "cluster-sql"]
+    )
     args = parser.parse_args(argv)
     settings = AggregateSettings()
+    if args.command == "cluster-sql":  # what `migrate` applies with CCHC_AGGREGATE_CLUSTER
+        flavour = Cluster(settings.cluster or "cchc", "cchc")
+        print(render(generate(settings.migrations_dir, flavour)), end="")
+        return
     logs.configure("aggregate", settings.log_level, settings.log_format)
     if args.command == "migrate":
         applied = run_migrations(settings)
