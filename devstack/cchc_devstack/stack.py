@@ -125,9 +125,14 @@ class StackConfig:
                 "path); several need a ClickHouse server (CCHC_AGGREGATE_DSN=http://…)"
             )
 
-    def scrape_targets(self) -> dict[str, str]:
-        """host:port Prometheus scrapes for each service (its first instance)."""
-        return {name: f"{HOST}:{port}" for name, port in self.ports().items()}
+    def scrape_targets(self) -> dict[str, list[str]]:
+        """host:port Prometheus scrapes for each service, one per instance."""
+        return {
+            service: [
+                f"{HOST}:{self.port_of(service, n)}" for n in range(1, self.count(service) + 1)
+            ]
+            for service in self.ports()
+        }
 
     def groups(self) -> dict[str, Group]:
         """Each service's consumer group and the topics it reads (the services' defaults)."""

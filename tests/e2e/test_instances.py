@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cchc_cli.top import Exposition
+from cchc_cli.top import Exposition, layout
 
 from tests.conftest import RunningStack, start_stack, wait_until
 from tests.load import Pusher, dossier_events, landed
@@ -45,13 +45,10 @@ def test_instances_join_leave_and_die_during_a_load_and_totals_stay_exact(
     said: list[str] = []
     stack.say = said.append
     try:
-        assert set(stack.services) == {
-            "ingest",
-            "ingest-2",
-            "normalize",
-            "normalize-2",
-            "aggregate",
-        }
+        names = {"ingest", "ingest-2", "normalize", "normalize-2", "aggregate"}
+        assert set(stack.services) == names
+        # `cchc top` finds every instance from the layout the stack wrote.
+        assert set(layout(tmp_path, running.config.api_port)) == names
         pusher = Pusher(running.bootstrap, dossier_events("inst", EVENTS), per_second=1200).start()
 
         # Both ingest instances take part: the 34 raw topics are split between them.
@@ -79,6 +76,8 @@ def test_instances_join_leave_and_die_during_a_load_and_totals_stay_exact(
 
         # One leaves cleanly (SIGTERM: finishes its batch, commits, leaves the group).
         stack.stop_instance("normalize-2")
+        now = (names - {"normalize-2"}) | {"normalize-3"}
+        assert set(layout(tmp_path, running.config.api_port)) == now
 
         assert pusher.join() == EVENTS
         running.drained(timeout_s=180)

@@ -48,3 +48,12 @@ def test_every_series_carries_the_instance_label() -> None:
     assert all(s.labels.get("instance") == "ingest-2" for s in samples)
     consumed = [s for s in samples if s.name == "cchc_messages_consumed_total"]
     assert [s.value for s in consumed] == [5.0]
+
+
+def test_prometheus_scrapes_every_instance() -> None:
+    targets = StackConfig(api_port=8080, instances={"ingest": 2}).scrape_targets()
+    assert targets == {
+        "ingest": ["127.0.0.1:8081", "127.0.0.1:8084"],
+        "normalize": ["127.0.0.1:8082"],
+        "aggregate": ["127.0.0.1:8080"],
+    }
