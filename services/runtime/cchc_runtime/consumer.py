@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from cchc_shared.settings import KafkaSettings
@@ -81,9 +80,10 @@ class Consumer:
             # Instances of a service share its group (docs/runbook.md "Several instances per
             # service"). Round robin spreads partitions across all the group's topics: the
             # range assignor splits each topic alone, so with ingest's 34 one-partition raw
-            # topics every partition would go to the same member. Range stays listed so a
-            # member of an older version can still join while a rolling update runs.
-            partition_assignment_strategy=(RoundRobinPartitionAssignor, RangePartitionAssignor),
+            # topics every partition would go to the same member. Only round robin is offered:
+            # with two protocols listed the embedded broker gave a joining member no partition
+            # (docs/platform.md "Embedded broker").
+            partition_assignment_strategy=(RoundRobinPartitionAssignor,),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=k.fetch_max_wait_ms,
