@@ -48,7 +48,8 @@ _CREATE_TABLE = re.compile(
     rf"^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?{_IDENT}\s*(?P<rest>.*)$", re.S | re.I
 )
 _CREATE_VIEW = re.compile(
-    rf"^CREATE\s+(?P<mat>MATERIALIZED\s+)?VIEW\s+(IF\s+NOT\s+EXISTS\s+)?{_IDENT}\s*(?P<rest>.*)$",
+    rf"^CREATE\s+(?P<replace>OR\s+REPLACE\s+)?(?P<mat>MATERIALIZED\s+)?VIEW\s+"
+    rf"(?P<if>IF\s+NOT\s+EXISTS\s+)?{_IDENT}\s*(?P<rest>.*)$",
     re.S | re.I,
 )
 _TO = re.compile(rf"^TO\s+{_IDENT}\s*(?P<rest>.*)$", re.S | re.I)
@@ -203,9 +204,11 @@ def _distributed(name: str, cluster: Cluster) -> str:
 
 
 def _view(m: re.Match[str], cluster: Cluster, cat: Catalogue) -> list[str]:
-    name, rest = m.group(3), m.group("rest")
+    name, rest = m.group(4), m.group("rest")
+    create = "CREATE OR REPLACE" if m.group("replace") else "CREATE"
+    exists = "" if m.group("replace") else "IF NOT EXISTS "
     if not m.group("mat"):
-        return [f"CREATE VIEW IF NOT EXISTS {name} {cluster.on()}\n{rest}"]
+        return [f"{create} VIEW {exists}{name} {cluster.on()}\n{rest}"]
     to = _TO.match(rest)
     if to is None:
         raise ClusterError(f"{name}: a materialized view needs TO <table> on a cluster")
@@ -213,7 +216,7 @@ def _view(m: re.Match[str], cluster: Cluster, cat: Catalogue) -> list[str]:
     target = f"{target}{LOCAL}" if cat.is_split(target) else target
     for table in sorted(cat.sharded | cat.local, key=len, reverse=True):
         body = re.sub(rf"(?<![\w.`]){table}(?![\w`])", f"{table}{LOCAL}", body)
-    return [f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} {cluster.on()} TO {target}\n{body}"]
+    return [f"{create} MATERIALIZED VIEW {exists}{name} {cluster.on()} TO {target}\n{body}"]
 
 
 def _drop(m: re.Match[str], cluster: Cluster, cat: Catalogue) -> list[str]:
