@@ -83,10 +83,13 @@ class RunningStack:
 
 def start_stack(data_dir: Path, **overrides: Any) -> RunningStack:
     """Start a full stack on free ports (caller stops it)."""
+    # Instance n of a service listens on its port + 3(n-1): room for one more than asked
+    # (a test may add an instance).
+    most = max(overrides.get("instances", {}).values(), default=1)
     config = StackConfig(
         data_dir=data_dir,
-        kafka_port=free_port_block(1),
-        api_port=free_port_block(3),
+        kafka_port=overrides.pop("kafka_port", None) or free_port_block(1),
+        api_port=free_port_block(3 * (most + 1)),
         **overrides,
     )
     stack = Stack(config, say=lambda line: print(f"[stack] {line}"))

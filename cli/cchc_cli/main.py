@@ -12,7 +12,7 @@ from typing import Annotated
 
 import httpx
 import typer
-from cchc_devstack.stack import Stack, StackConfig
+from cchc_devstack.stack import Stack, StackConfig, parse_instances
 from cchc_runtime.tokens import Role
 from cchc_shared.provinces import default_registry
 from rich.console import Console
@@ -86,15 +86,47 @@ def up(
         bool, typer.Option("--with-prometheus", help="Also run Prometheus (if on PATH).")
     ] = False,
     prometheus_port: Annotated[int, typer.Option(help="Prometheus port (127.0.0.1).")] = 9090,
+    instances: Annotated[
+        str,
+        typer.Option(
+            help="Processes per service, e.g. ingest=2,normalize=2: they share the service's "
+            "consumer group and split its partitions (aggregate: one on chDB). Instance n "
+            "listens on the service's port + 3(n-1)."
+        ),
+    ] = "",
+    drain_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0, help="On Ctrl-C, seconds to let the services consume what the broker holds."
+        ),
+    ] = 30.0,
 ) -> None:
-    """Run the whole stack in the foreground until Ctrl-C (SIGINT) or SIGTERM."""
+    """Run the whole stack in the foreground until Ctrl-C (SIGINT) or SIGTERM.
+
+    On Ctrl-C the services first drain what the broker holds (at most --drain-timeout seconds:
+    a second Ctrl-C cuts it short), then stop, then the broker — memory-only, so what is left
+    then is lost, and said.
+    """
+    try:
+        counts = parse_instances(instances)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--instances") from exc
     config = StackConfig(
-        data_dir, kafka_port, api_port, raw_partitions, partitions, with_prometheus, prometheus_port
+        data_dir,
+        kafka_port,
+        api_port,
+        raw_partitions,
+        partitions,
+        with_prometheus,
+        prometheus_port,
+        instances=counts,
+        drain_timeout_s=drain_timeout,
     )
     stack = Stack(config, lambda line: console.print(f"[yellow]{line}[/]"))
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
     code = 0
+    drain = False
     try:
         stack.check_ports()
         console.print(f"starting broker on {config.bootstrap} …")
@@ -108,6 +140,7 @@ def up(
         if with_prometheus:
             console.print(stack.start_prometheus())
         stack.wait_ready()
+        drain = True
         ports = config.ports()
         secrets_dir = (config.data_dir / "secrets").resolve()
         out.print(
@@ -126,15 +159,46 @@ def up(
             time.sleep(0.5)
     except _Stop as stop:
         console.print(f"{stop}: stopping ingest, normalize, aggregate, broker …")
-    except (RuntimeError, TimeoutError) as exc:
+    except (RuntimeError, TimeoutError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         code = 1
+        drain = False
     finally:
+        if drain:
+            _drain(stack)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.stop()
+        left = stack.stop(count_left=drain)
+        if left is not None and any(left.values()):
+            detail = ", ".join(f"{service} {n}" for service, n in left.items() if n)
+            console.print(
+                f"[yellow]{sum(left.values())} events were left unconsumed in the broker "
+                f"({detail}) and are lost with it (memory-only)[/]"
+            )
+        elif left is not None:
+            console.print("nothing was left in the broker")
         console.print("stopped")
     raise typer.Exit(code)
+
+
+def _drain(stack: Stack) -> None:
+    """Let the services consume what the broker holds before it stops; say what is left."""
+    timeout = stack.config.drain_timeout_s
+    console.print(f"draining what the broker holds (at most {timeout:.0f}s; Ctrl-C skips) …")
+    try:
+        left = stack.drain(timeout)
+    except _Stop:
+        console.print("[yellow]drain skipped[/]")
+        return
+    if left and not any(left.values()):
+        console.print("drained: every event in the broker was consumed")
+    elif any(v < 0 for v in left.values()):
+        console.print("[yellow]drain: the broker did not answer; events left unknown[/]")
+    else:
+        console.print(
+            f"[yellow]not drained after {timeout:.0f}s ({sum(left.values())} unconsumed); "
+            "stopping: each service finishes its batch in hand[/]"
+        )
 
 
 def _demo(stack: Stack, config: StackConfig) -> None:

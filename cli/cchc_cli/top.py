@@ -1,5 +1,8 @@
 """`cchc top`: a live terminal view of the running stack, read from each service's /metrics.
 
+With several instances of a service (`cchc up --instances`), each instance is a row of its own:
+the layout is read from the stack's data dir (`stack.json`).
+
 Counters are turned into rates, and histograms into mean durations, from the difference between
 two scrapes (as Prometheus' rate() does, a counter that went down means the process restarted
 and counts from zero). Consumer lag comes from aggregate, which measures every group; when its
@@ -19,7 +22,7 @@ from typing import Annotated
 
 import httpx
 import typer
-from cchc_devstack.stack import StackConfig
+from cchc_devstack.stack import LAYOUT_FILE, StackConfig
 from cchc_runtime.tokens import Role
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console, Group
@@ -159,10 +162,13 @@ def rows(
     """
     lag = _lag(current)
     out = []
-    for service, cur in current.items():
-        prev = previous.get(service) if previous else None
+    for name, cur in current.items():
+        service = cur.service
+        prev = previous.get(name) if previous else None
         m = cur.metrics
-        row = Row(service, up=m is not None, ready=cur.ready, lag=lag.get(service))
+        # Lag is the group's, shared by its instances: shown once, on the first.
+        group_lag = lag.get(service) if name == service else None
+        row = Row(name, up=m is not None, ready=cur.ready, lag=group_lag)
         if m is not None:
             row.consume_rate = rate(cur, prev, "cchc_messages_consumed_total", service=service)
             row.consumed = m.sum("cchc_messages_consumed_total", service=service)
@@ -240,12 +246,28 @@ def scrape(client: httpx.Client, service: str, base_url: str, pipeline: bool = F
     return result
 
 
-def scrape_all(client: httpx.Client, ports: Mapping[str, int], host: str) -> dict[str, Scrape]:
-    """One round of scrapes of every service."""
+def scrape_instances(
+    client: httpx.Client, layout: Mapping[str, tuple[str, int]], host: str
+) -> dict[str, Scrape]:
+    """One round of scrapes of every instance (name → its service and port)."""
     return {
-        name: scrape(client, name, f"http://{host}:{port}", pipeline=name == "aggregate")
-        for name, port in ports.items()
+        name: scrape(client, service, f"http://{host}:{port}", pipeline=name == "aggregate")
+        for name, (service, port) in layout.items()
     }
+
+
+def layout(data_dir: Path, api_port: int) -> dict[str, tuple[str, int]]:
+    """Each instance's service and port: from the stack's `stack.json` when it describes the
+    stack on `api_port`, else one instance per service on the default ports."""
+    default = {name: (name, port) for name, port in StackConfig(api_port=api_port).ports().items()}
+    try:
+        written = json.loads((data_dir / LAYOUT_FILE).read_text())["instances"]
+        found = {name: (str(v["service"]), int(v["port"])) for name, v in written.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return default
+    if found.get("aggregate", ("", -1))[1] != api_port:
+        return default  # another stack's layout
+    return found
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -404,7 +426,7 @@ def top(
     With --once (implied by --format json|csv), exits 1 when a service is down.
     """
     host, api_port = options.api_port(api)
-    ports = StackConfig(api_port=api_port).ports()
+    targets = layout(data_dir, api_port)
     title = f"cchc top · {host}:{api_port} (+1 ingest, +2 normalize)"
     console = Console()
     # /metrics needs no token; the operator token only adds the lag fallback of /v1/pipeline.
@@ -413,10 +435,10 @@ def top(
     except typer.BadParameter:
         auth = {}
     with httpx.Client(timeout=min(interval, 2.0), headers=auth) as client:
-        previous = scrape_all(client, ports, host)
+        previous = scrape_instances(client, targets, host)
         if once or fmt is not Format.TABLE:
             time.sleep(interval)
-            current = scrape_all(client, ports, host)
+            current = scrape_instances(client, targets, host)
             view = rows(current, previous, time.time())
             if fmt is Format.TABLE:
                 console.print(render(view, title, console.width))
@@ -432,7 +454,7 @@ def top(
             ) as live:
                 while True:
                     time.sleep(interval)
-                    current = scrape_all(client, ports, host)
+                    current = scrape_instances(client, targets, host)
                     live.update(render(rows(current, previous, time.time()), title, console.width))
                     previous = current
         except KeyboardInterrupt:

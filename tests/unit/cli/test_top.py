@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from cchc_cli.options import Format
@@ -13,6 +14,7 @@ from cchc_cli.top import (
     Scrape,
     counter_delta,
     export,
+    layout,
     mean_duration,
     rate,
     render,
@@ -240,3 +242,32 @@ def test_export_json_and_csv_for_scripts() -> None:
     assert table[0][0] == "service"
     assert table[1][0] == "ingest"
     assert "malformed_json=" in ",".join(table[1])
+
+
+def test_each_instance_is_a_row_with_its_own_rates_and_the_group_lag_once(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stack.json").write_text(
+        '{"instances": {"ingest": {"service": "ingest", "port": 8081},'
+        ' "ingest-2": {"service": "ingest", "port": 8084},'
+        ' "aggregate": {"service": "aggregate", "port": 8080}}}'
+    )
+    assert layout(tmp_path, 8080) == {
+        "ingest": ("ingest", 8081),
+        "ingest-2": ("ingest", 8084),
+        "aggregate": ("aggregate", 8080),
+    }
+    assert layout(tmp_path, 9080)["ingest"] == ("ingest", 9081)  # another stack: defaults
+    previous = {
+        "ingest": _scrape("ingest", 10.0, INGEST_T0),
+        "ingest-2": _scrape("ingest", 10.0, INGEST_T0),
+        "aggregate": _scrape("aggregate", 10.0, AGGREGATE),
+    }
+    current = {
+        "ingest": _scrape("ingest", 11.0, _ingest_t1(1100, 10, 0.5)),
+        "ingest-2": _scrape("ingest", 11.0, _ingest_t1(1300, 10, 0.5)),
+        "aggregate": _scrape("aggregate", 11.0, AGGREGATE),
+    }
+    first, second, _ = rows(current, previous, now=1.0e9)
+    assert (first.service, first.consume_rate, first.lag) == ("ingest", 100, 40)
+    assert (second.service, second.consume_rate, second.lag) == ("ingest-2", 300, None)

@@ -114,6 +114,10 @@ class ClickHouseSink:
     def __init__(self, store: Store, metrics: SinkMetrics) -> None:
         self.store = store
         self.metrics = metrics
+        # Whether the last write failed: a ClickHouse that answers queries but refuses inserts
+        # (read-only or full disk, too many parts) is not ready — /readyz says so while the
+        # batch is retried, and says ready again once a write went through.
+        self.writes_failing = False
         self._last_event_ms: dict[str, int] = {}
 
     def load_last_events(self) -> None:
@@ -135,14 +139,23 @@ class ClickHouseSink:
         return is_transient(exc)
 
     def is_ready(self) -> bool:
-        """ClickHouse answers."""
-        return self.store.ping()
+        """ClickHouse answers, and took the last write."""
+        return not self.writes_failing and self.store.ping()
 
     def write(self, records: Sequence[Record]) -> Result:
         """Insert the batch; returns once ClickHouse acknowledged it. Blocking (worker thread).
 
         Canonical records and dead letters (records of cchc.dlq) go to their own tables.
         """
+        try:
+            result = self._write(records)
+        except Exception:
+            self.writes_failing = True
+            raise
+        self.writes_failing = False
+        return result
+
+    def _write(self, records: Sequence[Record]) -> Result:
         letters = [r for r in records if r.topic == Topic.DLQ]
         if not letters:
             return self._write_records(records)
