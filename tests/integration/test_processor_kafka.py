@@ -286,19 +286,23 @@ async def test_members_joining_and_leaving_under_load_miss_nothing(stack: Runnin
     def member(step: Recorder) -> StreamProcessor:
         return processor(stack.bootstrap, topic, step, group=group, max_records=200)
 
-    async def spread(producers: int, seconds: float) -> int:
-        """Like `race`, over all four partitions (keyed)."""
+    done = asyncio.Event()
+
+    async def spread(producers: int) -> int:
+        """Like `race`, over all four partitions (keyed), until `done`."""
 
         async def one(index: int) -> int:
             producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all", linger_ms=2)
             await producer.start()
             try:
                 futures = []
-                for i in range(int(1000 * seconds)):
+                i = 0
+                while not done.is_set():
                     value = b"%d-%d" % (index, i)
                     futures.append(await producer.send(topic, value, key=value))
                     if i % 10 == 9:
                         await asyncio.sleep(0.01)
+                    i += 1
                 return len(await asyncio.gather(*futures))
             finally:
                 await producer.stop()
@@ -309,11 +313,16 @@ async def test_members_joining_and_leaving_under_load_miss_nothing(stack: Runnin
     a, b = member(first), member(second)
     await a.start()
     await wait_for(a.is_ready)
-    load = asyncio.create_task(spread(producers=2, seconds=6))
-    await asyncio.sleep(1.5)
+    load = asyncio.create_task(spread(producers=2))
+    await wait_for(lambda: bool(first.values), 60)
     await b.start()  # joins: partitions move from a to b
-    await asyncio.sleep(2.5)
+    # Under load on a shared machine the join takes a while: the rebalance is waited for, not
+    # assumed after a fixed time; the producers go on meanwhile.
+    await wait_for(lambda: bool(second.values), 60)
+    await asyncio.sleep(1.0)
     await b.stop()  # leaves: they move back
+    await asyncio.sleep(1.0)
+    done.set()
     sent = await load
     try:
         await wait_for(lambda: len(set(first.values) | set(second.values)) >= sent, 60)
