@@ -140,11 +140,16 @@ def test_reporting_rows_in_words_and_vietnam_time() -> None:
     at = dt.datetime(2025, 9, 1, 3, 0, tzinfo=dt.UTC)
     receipts = [reporting.Receipt("2025:15", due.indicators[0], at)]
     answer = reporting.reporting(period, calendar, receipts, default_registry())
-    rows = reporting_page.province_rows(answer, lambda key: text(key, "vi"))
+    rows = reporting_page.province_rows(answer, lambda key, **kw: text(key, "vi", **kw))
     lao_cai = next(r for r in rows if r[0] == "15")
     assert lao_cai[1:5] == ["Lào Cai", "một phần", "không", "01/09/2025 10:00"]
     assert lao_cai[5] == ", ".join(due.indicators[1:])
-    assert next(r for r in rows if r[0] == "01")[2] == "chưa báo cáo"
+    assert next(r for r in rows if r[0] == "01")[2:] == [
+        "chưa báo cáo",
+        "không",
+        None,
+        f"cả {len(due.indicators)} chỉ số",
+    ]
 
 
 def test_the_reporting_page_summarises_lists_and_checks_quality() -> None:

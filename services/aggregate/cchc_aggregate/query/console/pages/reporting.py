@@ -50,7 +50,8 @@ def when(value: dt.datetime | None) -> str | None:
 
 
 def province_rows(answer: reporting.ReportingRate, t: Any) -> list[list[Any]]:
-    """One row per expected unit: code, name, status, on time, first receipt, missing."""
+    """One row per expected unit: code, name, status, on time, first receipt, the missing
+    indicators (named when some were sent; "all N" when none was)."""
     return [
         [
             p.province,
@@ -58,7 +59,9 @@ def province_rows(answer: reporting.ReportingRate, t: Any) -> list[list[Any]]:
             t(f"status_{p.status}"),
             t("yes") if p.on_time else t("no"),
             when(p.first_received_at),
-            ", ".join(p.missing_indicators),
+            t("all_missing", n=len(p.missing_indicators))
+            if p.status == "missing"
+            else ", ".join(p.missing_indicators),
         ]
         for p in answer.provinces
     ]
