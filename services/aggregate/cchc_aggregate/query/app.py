@@ -32,6 +32,6 @@ def create_app(
     dead_letters.install(app, store)
     mine.install(app, store)
     tokens = TokenStore(settings.tokens_path())
-    console.install(app, store, lag, tokens)
+    console.install(app, store, lag, tokens, reporting_calendar=settings.reporting_calendar)
     protect(app, tokens, ROLES, open_paths=OPEN_PATHS, cookie=console.cookie_auth())
     return app

@@ -15,6 +15,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -30,7 +31,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.query.console import export
-from cchc_aggregate.query.console.i18n import LANGS, Lang, pick_lang, text
+from cchc_aggregate.query.console.i18n import LANGS, Lang, number, pick_lang, text
 from cchc_aggregate.query.console.page import Context, Page
 from cchc_aggregate.query.console.pages import PAGES
 
@@ -75,6 +76,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["vnum"] = lambda value, lang, unit="": number(value, lang, unit)
 
 
 def install(
@@ -85,8 +87,10 @@ def install(
     catalogue: Catalogue | None = None,
     registry: ProvinceRegistry | None = None,
     pages: tuple[Page, ...] = PAGES,
+    reporting_calendar: Path | None = None,
 ) -> None:
-    """Serve the console on `app`: ``/``, every page and its downloads, sign-in, sign-out."""
+    """Serve the console on `app`: ``/``, every page and its downloads, sign-in, sign-out.
+    ``reporting_calendar``: the settings' (None: the packaged one), as the API's."""
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
     static = resources.files("cchc_aggregate.query.console").joinpath("static")
@@ -171,7 +175,16 @@ def install(
         params = {
             k: v for k, v in request.query_params.items() if k not in ("lang", "bang", "dinh-dang")
         }
-        return Context(params, _lang(request), principal.role, store, lag, catalogue, registry)
+        return Context(
+            params,
+            _lang(request),
+            principal.role,
+            store,
+            lag,
+            catalogue,
+            registry,
+            reporting_calendar,
+        )
 
     for page in pages:
         app.add_api_route(page.path, page_route(page), methods=["GET"], include_in_schema=False)

@@ -61,3 +61,19 @@ def last_events(store: Store) -> dict[str, dict[str, tuple[dt.datetime, int]]]:
         for province, ts, n in rows:
             out.setdefault(str(province), {})[kind] = (ts, int(n))
     return out
+
+
+LATEST_SCORE_DAY_SQL = """
+SELECT max(d) FROM (
+    SELECT max(day) AS d FROM scoreboard_province_daily
+    UNION ALL SELECT max(day) AS d FROM feedback_daily
+)
+"""
+
+
+def latest_score_day(store: Store) -> dt.date | None:
+    """The last Vietnam day with any scoreboard counter (dossiers, feedback), or None."""
+    _, rows = store.query(LATEST_SCORE_DAY_SQL, max_seconds=10)
+    day = rows[0][0] if rows else None
+    # max() of an empty table is the epoch.
+    return day if isinstance(day, dt.date) and day.year > 1970 else None

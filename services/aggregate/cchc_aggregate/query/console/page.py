@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cchc_runtime.lag import LagMonitor
@@ -75,6 +76,8 @@ class Context:
     lag: LagMonitor | None
     catalogue: Catalogue
     registry: ProvinceRegistry
+    reporting_calendar: Path | None = None
+    """The settings' reporting calendar (None: the packaged one), as GET /v1/reporting reads."""
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.lang, **values)

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from cchc_aggregate.query.console.page import Page
-from cchc_aggregate.query.console.pages import overview, provinces, system
+from cchc_aggregate.query.console.pages import overview, provinces, reporting, scoreboard, system
 
-PAGES: tuple[Page, ...] = (overview.PAGE, provinces.PAGE, system.PAGE)
+PAGES: tuple[Page, ...] = (
+    overview.PAGE,
+    provinces.PAGE,
+    scoreboard.PAGE,
+    reporting.PAGE,
+    system.PAGE,
+)

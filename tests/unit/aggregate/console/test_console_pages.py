@@ -1,0 +1,191 @@
+"""The scoreboard and reporting pages' pure parts, and their build functions on a fake store
+(the SQL is the API's own, tested on real ClickHouse by the browser tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cchc_aggregate.query.console import data
+from cchc_aggregate.query.console.i18n import text
+from cchc_aggregate.query.console.page import Context
+from cchc_aggregate.query.console.pages import reporting as reporting_page
+from cchc_aggregate.query.console.pages import scoreboard as scoreboard_page
+from cchc_aggregate.query.fetch.quality import PERIOD_SQL
+from cchc_aggregate.query.fetch.reporting import RECEIPTS_SQL
+from cchc_aggregate.query.fetch.scoreboard import scoreboard_sql
+from cchc_aggregate.query.rules import reporting
+from cchc_aggregate.query.rules.scoreboard import ScoringTable, build_scoreboard
+from cchc_runtime.tokens import Role
+from cchc_shared.catalogue import default_catalogue
+from cchc_shared.periods import parse_period
+from cchc_shared.provinces import default_registry
+
+
+class FakeStore:
+    """Answers each known query with canned rows; any other query fails the test."""
+
+    def __init__(self, answers: dict[str, list[tuple[Any, ...]]]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def query(self, sql: str, parameters: Any = None, **_: Any) -> tuple[list[str], list[Any]]:
+        self.asked.append(sql)
+        assert sql in self.answers, sql[:200]
+        return [], self.answers[sql]
+
+
+def _ctx(store: FakeStore, **params: str) -> Context:
+    return Context(
+        params,
+        "vi",
+        Role.ANALYST,
+        store,  # type: ignore[arg-type]
+        None,
+        default_catalogue(),
+        default_registry(),
+    )
+
+
+def test_the_scoreboard_period_box_suggests_the_year_up_to_the_latest_month() -> None:
+    assert scoreboard_page.month_of(dt.date(2025, 8, 4)) == "2025-08"
+    choices = scoreboard_page.period_choices(dt.date(2025, 8, 4))
+    assert choices[:2] == ["2025-08", "2025-07"]
+    assert "2025-09" not in choices
+    assert [c for c in choices if "Q" in c] == ["2025-Q3", "2025-Q2", "2025-Q1"]
+    assert [c for c in choices if "H" in c] == ["2025-H2", "2025-H1"]
+    assert choices[-1] == "2025"
+
+
+COUNTERS = {"15": {"received": 4, "r_synced": 3, "resolved": 2, "res_electronic": 1}}
+
+
+def test_group_rows_flatten_groups_and_criteria() -> None:
+    board = build_scoreboard(ScoringTable.load(), "2025-08", COUNTERS, {"15": "Lào Cai"}, "15")
+    summary, criteria = scoreboard_page.group_rows(board.groups)
+    assert len(summary) == len(board.groups)
+    assert len(criteria) == sum(len(g.criteria) for g in board.groups)
+    synced = next(r for r in criteria if r[1] == "t4_dossiers_synced")
+    assert synced[3:6] == [3, 4, 75.0]  # numerator, denominator, rate
+    unscored = next(r for r in criteria if r[1] == "s1_feedback_on_time")
+    assert unscored[5:7] == [None, None]
+
+
+def _score_store(day: dt.date | None) -> FakeStore:
+    rows = [("", "15", name, value) for name, value in COUNTERS["15"].items()]
+    return FakeStore(
+        {
+            data.LATEST_SCORE_DAY_SQL: [(day or dt.date(1970, 1, 1),)],
+            scoreboard_sql(False): rows,
+        }
+    )
+
+
+def test_the_scoreboard_page_defaults_to_the_latest_month_and_ranks_the_provinces() -> None:
+    view = scoreboard_page.build(_ctx(_score_store(dt.date(2025, 8, 8))))
+    assert view.values["period"] == "2025-08"
+    board = view.values["board"]
+    assert board.period == "2025-08"
+    assert board.provinces[0].name == "Lào Cai"
+    ranking = view.table("xep-hang")
+    assert ranking is not None
+    assert ranking.rows == [[1, "15", "Lào Cai", board.total]]
+    assert "Lào Cai" in view.values["tile_map"]
+    assert {t.name for t in view.tables} == {"xep-hang", "nhom", "tieu-chi"}
+
+
+def test_the_scoreboard_page_of_one_province_has_its_rank_and_no_ranking_table() -> None:
+    view = scoreboard_page.build(_ctx(_score_store(None), period="2025-Q3", province="15"))
+    board = view.values["board"]
+    assert (board.province, board.rank, board.rank_of) == ("15", 1, 1)
+    assert view.table("xep-hang") is None
+    assert view.table("tieu-chi") is not None
+
+
+def test_the_scoreboard_page_says_what_is_wrong_with_a_period() -> None:
+    view = scoreboard_page.build(_ctx(_score_store(None), period="2025-10-05"))
+    assert view.values["board"] is None
+    assert "month, quarter" in view.values["error"]
+    assert view.tables == []
+    view = scoreboard_page.build(_ctx(_score_store(None), province="99"))
+    assert "34 current provinces" in view.values["error"]
+
+
+def _stored(period: str, end: dt.date) -> data.Stored:
+    return data.Stored("procedures.in_force", period, 1, end)
+
+
+def test_reporting_defaults_to_the_latest_stored_quarter_half_or_year() -> None:
+    stored = [
+        _stored("2016/2020", dt.date(2020, 12, 31)),
+        _stored("2017-Q1", dt.date(2017, 3, 31)),
+        _stored("2022", dt.date(2022, 12, 31)),
+        _stored("2023-05", dt.date(2023, 5, 31)),
+    ]
+    assert reporting_page.default_period(stored, dt.date(2026, 1, 5)) == "2022"
+    assert reporting_page.period_choices(stored) == ["2022", "2017-Q1"]
+    assert reporting_page.default_period([], dt.date(2026, 1, 5)) == "2025-Q4"
+    assert reporting_page.default_period([], dt.date(2026, 8, 5)) == "2026-Q2"
+
+
+def test_reporting_rows_in_words_and_vietnam_time() -> None:
+    assert reporting_page.when(dt.datetime(2025, 9, 20, 17, 0, tzinfo=dt.UTC)) == (
+        "21/09/2025 00:00"
+    )
+    assert reporting_page.when(None) is None
+    calendar = reporting.default_calendar(default_catalogue())
+    period = parse_period("2025-Q3")
+    due = calendar.due(period)
+    assert due is not None
+    at = dt.datetime(2025, 9, 1, 3, 0, tzinfo=dt.UTC)
+    receipts = [reporting.Receipt("2025:15", due.indicators[0], at)]
+    answer = reporting.reporting(period, calendar, receipts, default_registry())
+    rows = reporting_page.province_rows(answer, lambda key, **kw: text(key, "vi", **kw))
+    lao_cai = next(r for r in rows if r[0] == "15")
+    assert lao_cai[1:5] == ["Lào Cai", "một phần", "không", "01/09/2025 10:00"]
+    assert lao_cai[5] == ", ".join(due.indicators[1:])
+    assert next(r for r in rows if r[0] == "01")[2:] == [
+        "chưa báo cáo",
+        "không",
+        None,
+        f"cả {len(due.indicators)} chỉ số",
+    ]
+
+
+def test_the_reporting_page_summarises_lists_and_checks_quality() -> None:
+    calendar = reporting.default_calendar(default_catalogue())
+    due = calendar.due(parse_period("2025-Q3"))
+    assert due is not None
+    at = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
+    store = FakeStore(
+        {
+            data.STORED_SQL: [("dossiers.received", "2025-Q3", 1, dt.date(2025, 9, 30))],
+            RECEIPTS_SQL: [("2025:15", code, at) for code in due.indicators],
+            PERIOD_SQL: [],
+        }
+    )
+    view = reporting_page.build(_ctx(store))
+    answer = view.values["answer"]
+    assert (answer.period, answer.complete, answer.on_time, answer.expected) == (
+        "2025-Q3",
+        1,
+        1,
+        34,
+    )
+    table = view.table("tinh-hinh")
+    assert table is not None
+    assert len(table.rows) == 34
+    assert table.rows[[r[0] for r in table.rows].index("15")][:4] == [
+        "15",
+        "Lào Cai",
+        "đầy đủ",
+        "có",
+    ]
+    quality = view.table("chat-luong")
+    assert quality is not None
+    assert quality.rows == []
+    assert view.values["deadline"] == "23:59 20/09/2025"
+
+    view = reporting_page.build(_ctx(store, period="2025-08"))
+    assert view.values["answer"] is None
+    assert "2025-08" in view.values["error"]
