@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from cchc_shared.hotpath import HotDecoder
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -112,3 +114,6 @@ CANONICAL_RECORD: TypeAdapter[Observation | DossierRecord] = TypeAdapter(Canonic
 CANONICAL_RECORDS: TypeAdapter[list[Observation | DossierRecord]] = TypeAdapter(
     list[CanonicalRecord]
 )
+# msgspec Structs derived from the two models: normalize builds and encodes records with them,
+# aggregate decodes them (cchc_shared.hotpath).
+CANONICAL_HOT: HotDecoder[Observation | DossierRecord] = HotDecoder(CanonicalRecord)

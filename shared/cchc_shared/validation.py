@@ -13,15 +13,17 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from cchc_shared.dlq import ErrorDetail, Reason
 from cchc_shared.events import SCHEMAS, DossierEvent, IndicatorReport
+from cchc_shared.hotpath import is_a
 from cchc_shared.periods import PeriodError, parse_period
 from cchc_shared.provinces import MERGER_DATE, ProvinceRegistry, Unit
 
@@ -74,6 +76,7 @@ def pydantic_errors(exc: ValidationError) -> list[ErrorDetail]:
     return [ErrorDetail(loc=loc, msg="; or ".join(msgs)) for loc, msgs in by_loc.items()]
 
 
+@functools.lru_cache(maxsize=4096)
 def _period_end(period: str) -> date | None:
     try:
         # `today=date.max`: whether a period is in the future is normalize's call, not this one.
@@ -92,11 +95,11 @@ def event_date(event: IndicatorReport | DossierEvent | Mapping[str, Any]) -> dat
     A plain mapping (an event not validated yet, as ``cchc push`` reads it) is dated the same
     way from its ``period`` string, else its ``occurred_at`` string.
     """
-    if isinstance(event, DossierEvent):
-        occurred: datetime = event.occurred_at
-        return occurred
-    if isinstance(event, IndicatorReport):
-        return _period_end(event.period)
+    if not isinstance(event, Mapping):  # a model, or its msgspec Struct
+        if is_a(event, DossierEvent):
+            occurred: datetime = event.occurred_at
+            return occurred
+        return _period_end(cast(IndicatorReport, event).period)
     period = event.get("period")
     if isinstance(period, str):
         return _period_end(period)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import cast
 
 from cchc_runtime.records import Outgoing, Record
 from cchc_runtime.stage import Reject, Result
-from cchc_shared.canonical import Observation
+from cchc_shared.canonical import DossierRecord, Observation
+from cchc_shared.hotpath import encoder, is_a
 from cchc_shared.topics import Topic
 
 from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize, vietnam_today
 
 SERVICE = "normalize"
+_ENCODE = encoder()
 
 
 class NormalizeStage:
@@ -36,24 +39,25 @@ class NormalizeStage:
         result = Result()
         out, rejects = result.out, result.rejects
         today = self.today()
+        encode = _ENCODE
         for record in records:
             canonical = canonicalize(record.value, self.reference, today)
             if isinstance(canonical, Rejected):
                 rejects.append(Reject(record, canonical.reason, canonical.errors))
                 continue
             # Key: the events of one dossier, or the versions of one figure, stay in order.
-            natural = (
-                f"{canonical.indicator}|{canonical.period}|{canonical.unit_key}"
-                if isinstance(canonical, Observation)
-                else f"{canonical.province}|{canonical.dossier_id}"
-            )
+            if is_a(canonical, Observation):
+                natural = f"{canonical.indicator}|{canonical.period}|{canonical.unit_key}"
+            else:
+                dossier = cast(DossierRecord, canonical)
+                natural = f"{dossier.province}|{dossier.dossier_id}"
             out.append(
                 Outgoing(
                     Topic.NORMALIZED,
                     natural.encode(),
-                    # Absent optional fields are left out, not sent as null: a fifth fewer
-                    # bytes, and aggregate parses them back to the same record ~25 % faster.
-                    canonical.model_dump_json(exclude_none=True).encode(),
+                    # Fields at their default (absent optional ones among them) are left out:
+                    # fewer bytes, and the model reads them back to the same record.
+                    encode(canonical),
                     record.timestamp_ms,
                 )
             )

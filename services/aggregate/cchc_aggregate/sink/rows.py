@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-from cchc_shared.canonical import CANONICAL_RECORD, DossierRecord, Observation
+from cchc_shared.canonical import CANONICAL_HOT
 from pydantic import ValidationError
 
 # revision outranks reported_at: 1e13 ms is the year 2286.
@@ -61,43 +62,44 @@ class Columns:
         """Rows for `dossier_events`."""
         return len(self.dossiers["event_id"])
 
-    def add_observation(self, o: Observation, kafka_ts: int, record: int = -1) -> None:
-        """Append one observation (of the batch's ``record``-th message).
-
-        ``kafka_ts`` is the record's Kafka timestamp in milliseconds: a DateTime64(3) column
-        takes the integer as it is (no datetime per row to build and convert back).
-        """
-        self.observation_records.append(record)
-        c = self.observations
-        values = vars(o)  # flat models: their fields as model_dump() gives them, without a copy
-        for name in _OBSERVATION_FIELDS:
-            value = values[name]
-            c[name].append("" if value is None and name in _TEXT_OPTIONAL else value)
-        c["version"].append(version(o.revision, o.reported_at))
-        c["kafka_ts"].append(kafka_ts)
-
-    def add_dossier(self, d: DossierRecord, kafka_ts: int, record: int = -1) -> None:
-        """Append one dossier event (of the batch's ``record``-th message)."""
-        self.dossier_records.append(record)
-        c = self.dossiers
-        values = vars(d)
-        for name in _DOSSIER_FIELDS:
-            value = values[name]
-            c[name].append("" if value is None and name in _TEXT_OPTIONAL else value)
-        c["kafka_ts"].append(kafka_ts)
-
 
 def to_columns(items: list[tuple[bytes, int]]) -> Columns:
-    """(payload, Kafka timestamp ms) pairs → columns; unparsable payloads are listed by index."""
+    """(payload, Kafka timestamp ms) pairs → columns; unparsable payloads are listed by index.
+
+    Each payload is decoded by the canonical records' msgspec Structs (pydantic only explains
+    what they refuse), then every column is built in one pass over the batch's records of its
+    kind: no per-record row, dict or copy.
+    """
     columns = Columns()
-    for index, (payload, timestamp_ms) in enumerate(items):
+    decode = CANONICAL_HOT.validate_json
+    observations: list[Any] = []
+    dossiers: list[Any] = []
+    for index, (payload, _) in enumerate(items):
         try:
-            record = CANONICAL_RECORD.validate_json(payload)
+            record = decode(payload)
         except ValidationError as exc:
             columns.invalid.append((index, str(exc)))
             continue
-        if isinstance(record, Observation):
-            columns.add_observation(record, timestamp_ms, index)
+        if record.kind == "dossier":
+            dossiers.append(record)
+            columns.dossier_records.append(index)
         else:
-            columns.add_dossier(record, timestamp_ms, index)
+            observations.append(record)
+            columns.observation_records.append(index)
+    if observations:
+        _fill(columns.observations, _OBSERVATION_FIELDS, observations)
+        c = columns.observations
+        c["version"] = [version(o.revision, o.reported_at) for o in observations]
+        c["kafka_ts"] = [items[i][1] for i in columns.observation_records]
+    if dossiers:
+        _fill(columns.dossiers, _DOSSIER_FIELDS, dossiers)
+        columns.dossiers["kafka_ts"] = [items[i][1] for i in columns.dossier_records]
     return columns
+
+
+def _fill(columns: dict[str, list[Any]], names: tuple[str, ...], records: list[Any]) -> None:
+    for name in names:
+        values = list(map(attrgetter(name), records))
+        if name in _TEXT_OPTIONAL:
+            values = ["" if v is None else v for v in values]
+        columns[name] = values

@@ -30,15 +30,18 @@ Every canonical record carries both the historical unit that reported it (``unit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from cchc_shared import units as unit_table
-from cchc_shared.canonical import DossierRecord, Observation
+from cchc_shared.canonical import CANONICAL_HOT, DossierRecord, Observation
 from cchc_shared.catalogue import Catalogue, Indicator
 from cchc_shared.dlq import Reason
-from cchc_shared.events import RAW_EVENT, DossierEvent, IndicatorReport
+from cchc_shared.events import RAW_EVENT_HOT, DossierEvent, IndicatorReport
+from cchc_shared.hotpath import is_a
 from cchc_shared.numbers import NumberError, parse_number
 from cchc_shared.periods import Period, PeriodError, parse_period
 from cchc_shared.provinces import VIETNAM_TZ, ProvinceRegistry, Unit
@@ -48,6 +51,10 @@ from pydantic import ValidationError
 __all__ = ["Reference", "Rejected", "canonicalize", "vietnam_today"]
 
 PERCENT = "percent"
+# The canonical records' msgspec Structs (cchc_shared.hotpath): they read like the models, and
+# normalize encodes them without pydantic.
+_OBSERVATION = cast(Callable[..., Observation], CANONICAL_HOT.struct(Observation))
+_DOSSIER_RECORD = cast(Callable[..., DossierRecord], CANONICAL_HOT.struct(DossierRecord))
 # Float noise allowed on top of the rounding tolerance: the value and the components arrive as
 # binary floats ("78,02" is 78.01999…), the comparison itself is done in Decimal.
 _FLOAT_SLACK = Decimal("1e-9")
@@ -256,9 +263,9 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
         numerator = _number(event.numerator, "numerator")
         denominator = _number(event.denominator, "denominator")
         _check_ratio(value, event.value, numerator, denominator, indicator)
-    # Every field is already validated above: construct without validating again (a tenth of
-    # normalize's CPU under load, measured); the handler tests re-validate the JSON.
-    return Observation.trusted(
+    # Every field is already validated above: the record's Struct is built without validating
+    # again; the tests read its JSON back with the pydantic model.
+    return _OBSERVATION(
         event_id=event.event_id,
         indicator=indicator.code,
         period=period.text,
@@ -326,7 +333,7 @@ def _dossier(event: DossierEvent, ref: Reference) -> DossierRecord:
             f"due_at {event.due_at.isoformat()} is before occurred_at "
             f"{event.occurred_at.isoformat()}",
         )
-    return DossierRecord.trusted(
+    return _DOSSIER_RECORD(
         event_id=event.event_id,
         unit_key=unit.key,
         province=successor.code,
@@ -355,14 +362,14 @@ def canonicalize(
     for any payload: a bad message is a :class:`Rejected` with its reason, for the DLQ.
     """
     try:
-        event = RAW_EVENT.validate_json(payload)
+        event = RAW_EVENT_HOT.validate_json(payload)
     except ValidationError as exc:
         # ingest validated it; only a producer bypassing ingest gets here. Flattened as ingest
         # flattens them, so the dead letter names the same fields whichever stage wrote it.
         return Rejected(Reason.SCHEMA_VIOLATION, pydantic_errors(exc))
     try:
-        if isinstance(event, IndicatorReport):
+        if is_a(event, IndicatorReport):
             return _observation(event, ref, today)
-        return _dossier(event, ref)
+        return _dossier(cast(DossierEvent, event), ref)
     except _Reject as rejection:
         return rejection.rejected
