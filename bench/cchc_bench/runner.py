@@ -344,6 +344,12 @@ class Runner:
             finally:
                 sampler.stop()
                 api.close()
+            aggregate = stack.services.get("aggregate")
+            chdb_mb = (
+                probe.proc_mapped_mb(aggregate.proc.pid, "chdb")
+                if aggregate is not None and aggregate.proc is not None
+                else None
+            )
             self.results.figures["rss_mb"] = {
                 name: {
                     "peak": round(sampler.hwm.get(name, 0.0), 1),
@@ -352,6 +358,12 @@ class Runner:
                 }
                 for name, points in sampler.rss.items()
             }
+            if chdb_mb is not None and "aggregate" in self.results.figures["rss_mb"]:
+                # chDB's library mapped into aggregate, resident at the end of the run: file
+                # pages, shared and reclaimable, absent against a ClickHouse server.
+                self.results.figures["rss_mb"]["aggregate"]["chdb_library_resident"] = round(
+                    chdb_mb, 1
+                )
 
     def _latency(self, stack: Stack, api: Api) -> None:
         """`latency_runs` runs of the same offered load, so p99 is a range, not one draw."""
