@@ -1,12 +1,14 @@
-"""Scale benchmark of the live service index: N dossier events into a fresh embedded chDB.
+"""Scale benchmark of the live service index and the Bộ chỉ số 766 scoreboard: N dossier events,
+with feedback and procedure events beside them, into a fresh embedded chDB.
 
 Not a test. Bypasses Kafka: columns are generated in bulk with numpy per batch and inserted with
 ``insert_arrow`` into ``dossier_events`` with every production migration applied, so the
 materialized views (dossier_transitions_mv → dossier_state, service_daily, dossier_open) run
 exactly as in production. Then it times the national monthly service-index query (the SQL of
-``GET /v1/service-index``, :mod:`cchc_aggregate.query.fetch.service_index`) and reports load
-rate and storage per million events (``system.parts`` bytes_on_disk, plus the RocksDB directory
-of dossier_state).
+``GET /v1/service-index``, :mod:`cchc_aggregate.query.fetch.service_index`) and the scoreboard
+(``GET /v1/scoreboard``'s fetch and rules, national and one province), and reports load rate and
+storage per million events (``system.parts`` bytes_on_disk, plus the RocksDB directories of
+dossier_state, dossier_scores and feedback_state).
 
     .venv/bin/python bench/dossier_scale.py --events 5000000
     make bench-dossiers BENCH_DOSSIER_EVENTS=5000000
@@ -14,7 +16,12 @@ of dossier_state).
 Event stream per batch: the receipts of one slice of dossiers and the later steps (supplement,
 resolution, rejection, withdrawal) of the previous slice, so most dossiers are folded across two
 insert blocks (the key-lookup path). 2 % of resolutions arrive one block *before* their receipt,
-1 % of events are sent twice (another block), 4 % of dossiers stay open.
+1 % of events are sent twice (another block), 4 % of dossiers stay open. The 766 flags are set
+on the receipts (synced 93 %, fee 40 % — paid online 50 % of those —, digitised 65 %, reused
+35 %) and the resolutions (electronic result 70 %); 30 % of resolutions are rated (92 %
+satisfied). One feedback per 25 dossiers (received, then answered: 85 % on time, 85 %
+satisfied); every procedure of every province published 60 days before the stream, and one
+announcement and one publication per province per block.
 """
 
 from __future__ import annotations
@@ -35,7 +42,9 @@ import numpy as np
 import pyarrow as pa
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.migrations import migrate
+from cchc_aggregate.query.fetch.scoreboard import fetch_counters
 from cchc_aggregate.query.fetch.service_index import fetch_index
+from cchc_aggregate.query.rules.scoreboard import ScoringTable, build_scoreboard
 from cchc_shared.periods import parse_period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +119,15 @@ def _batch(
     closed_at = received + took
     status = np.array(["resolved", "rejected", "withdrawn", ""])[outcome]
     has_step = outcome < 3
+    fee = rng.random(n) < 0.40
+    flags = {
+        "fee_required": fee,
+        "synced_national": rng.random(n) < 0.93,
+        "paid_online": fee & (rng.random(n) < 0.5),
+        "digitized": rng.random(n) < 0.65,
+        "reused_data": rng.random(n) < 0.35,
+    }
+    rated = has_step & (outcome == 0) & (rng.random(n) < 0.30)
     receipts = {
         "province": province,
         "unit_key": unit_key,
@@ -121,6 +139,7 @@ def _batch(
         "due_at": due,
         "channel": channel,
         "commune_code": commune,
+        **flags,
     }
     steps = {
         "province": province[has_step],
@@ -133,8 +152,102 @@ def _batch(
         "due_at": None,
         "channel": np.full(int(has_step.sum()), ""),
         "commune_code": commune[has_step],
+        "result_electronic": (outcome[has_step] == 0) & (rng.random(int(has_step.sum())) < 0.7),
     }
-    return {"receipts": receipts, "steps": steps}
+    m = int(rated.sum())
+    ratings = {
+        "province": province[rated],
+        "unit_key": unit_key[rated],
+        "dossier_id": dossier_id[rated],
+        "event_id": np.char.add(dossier_id[rated], "-v"),
+        "procedure_code": procedure[rated],
+        "status": np.full(m, "rated"),
+        "occurred_at": closed_at[rated] + rng.integers(600_000, DAY_MS, m),
+        "due_at": None,
+        "channel": np.full(m, ""),
+        "commune_code": commune[rated],
+        "satisfied": rng.random(m) < 0.92,
+    }
+    return {"receipts": receipts, "steps": steps, "ratings": ratings}
+
+
+_BOOLS = (
+    "paid_online",
+    "digitized",
+    "result_electronic",
+    "fee_required",
+    "synced_national",
+    "reused_data",
+    "satisfied",
+)
+
+
+def _feedback(
+    rng: np.random.Generator, first: int, n: int, start_ms: int, span_days: int
+) -> pa.Table:
+    """n feedback: their receipts and (95 %) answers, in one block."""
+    ids = np.char.add("PA-", np.arange(first, first + n).astype(str))
+    province = PROVINCES[rng.integers(0, len(PROVINCES), n)]
+    received = start_ms + rng.integers(0, span_days * DAY_MS, n)
+    due = received + 10 * DAY_MS
+    answered = rng.random(n) < 0.95
+    late = rng.random(n) < 0.15
+    at = np.where(
+        late, due + rng.integers(1, 3 * DAY_MS, n), received + rng.integers(1, 10 * DAY_MS, n)
+    )
+    k = int(answered.sum())
+    satisfied = rng.random(k) < 0.85
+    return pa.table(
+        {
+            "province": np.concatenate([province, province[answered]]),
+            "unit_key": np.char.add("2025:", np.concatenate([province, province[answered]])),
+            "feedback_id": np.concatenate([ids, ids[answered]]),
+            "event_id": np.concatenate([np.char.add(ids, "-r"), np.char.add(ids[answered], "-a")]),
+            "status": np.concatenate([np.full(n, "received"), np.full(k, "resolved")]),
+            "occurred_at": pa.array(np.concatenate([received, at[answered]]), TS),
+            "due_at": pa.array(
+                np.concatenate([due, np.zeros(k, dtype=np.int64)]),
+                TS,
+                mask=np.concatenate([np.zeros(n, bool), np.ones(k, bool)]),
+            ),
+            "satisfied": pa.array(
+                np.concatenate([np.zeros(n, bool), satisfied]),
+                pa.bool_(),
+                mask=np.concatenate([np.ones(n, bool), np.zeros(k, bool)]),
+            ),
+            "kafka_ts": pa.array(np.concatenate([received, at[answered]]), TS),
+        }
+    )
+
+
+def _procedures(
+    rng: np.random.Generator,
+    tag: str,
+    at_ms: np.ndarray,
+    provinces: np.ndarray,
+    procedures: np.ndarray,
+    action: str,
+) -> pa.Table:
+    """One act per (province, procedure, time) given."""
+    n = len(at_ms)
+    on_time = rng.random(n) < 0.9
+    due = np.where(on_time, at_ms + rng.integers(1, 5 * DAY_MS, n), at_ms - DAY_MS)
+    published = action == "published"
+    online = np.array(["full", "partial", "none"])[rng.choice(3, n, p=[0.7, 0.25, 0.05])]
+    return pa.table(
+        {
+            "province": provinces,
+            "unit_key": np.char.add("2025:", provinces),
+            "procedure_code": procedures,
+            "event_id": np.char.add(f"TT-{tag}-", np.arange(n).astype(str)),
+            "action": np.full(n, action),
+            "occurred_at": pa.array(at_ms, TS),
+            "due_at": pa.array(due, TS),
+            "complete": pa.array(rng.random(n) < 0.85, pa.bool_(), mask=np.full(n, not published)),
+            "online": online if published else np.full(n, ""),
+            "kafka_ts": pa.array(at_ms, TS),
+        }
+    )
 
 
 def _table(cols: dict[str, np.ndarray], rows: slice | np.ndarray | None = None) -> pa.Table:
@@ -158,6 +271,12 @@ def _table(cols: dict[str, np.ndarray], rows: slice | np.ndarray | None = None) 
             "level": np.full(n, ""),
             "commune_code": pick(cols["commune_code"]),
             "agency": np.full(n, ""),
+            **{
+                name: pa.array(pick(cols[name]), pa.bool_())
+                if name in cols
+                else pa.nulls(n, pa.bool_())
+                for name in _BOOLS
+            },
             "kafka_ts": pa.array(pick(cols["occurred_at"]), TS),
         }
     )
@@ -176,6 +295,13 @@ def load(client: object, events: int, batch_events: int, seed: int) -> tuple[int
     inserted = 0
     pending: pa.Table | None = None  # the previous slice's later steps
     t0 = time.perf_counter()
+    # Every procedure of every province published 60 days before the stream: the offers (o1).
+    pairs = np.array([(p, c) for p in PROVINCES for c in PROCEDURES])
+    initial = np.full(len(pairs), start_ms - 60 * DAY_MS, dtype=np.int64)
+    block = _procedures(rng, "initial", initial, pairs[:, 0], pairs[:, 1], "published")
+    client.insert_arrow("procedure_events", block)  # type: ignore[attr-defined]
+    inserted += block.num_rows
+    feedback_first = 0
     first = 0
     batch_no = 0
     while first < dossiers:
@@ -194,7 +320,20 @@ def load(client: object, events: int, batch_events: int, seed: int) -> tuple[int
         block = pa.concat_tables(parts)
         client.insert_arrow("dossier_events", block)  # type: ignore[attr-defined]
         inserted += block.num_rows
-        pending = steps.filter(pa.array(~early))
+        pending = pa.concat_tables([steps.filter(pa.array(~early)), _table(cols["ratings"])])
+        span = max(1, int(np.ceil(days_per_batch)))
+        k = max(1, n // 25)
+        feedback = _feedback(rng, feedback_first, k, slice_start, span)
+        feedback_first += k
+        client.insert_arrow("feedback_events", feedback)  # type: ignore[attr-defined]
+        acts = []
+        for action in ("announced", "published"):
+            at = slice_start + rng.integers(0, span * DAY_MS, len(PROVINCES))
+            codes = PROCEDURES[rng.integers(0, len(PROCEDURES), len(PROVINCES))]
+            acts.append(_procedures(rng, f"{batch_no}-{action}", at, PROVINCES, codes, action))
+        for act in acts:
+            client.insert_arrow("procedure_events", act)  # type: ignore[attr-defined]
+        inserted += feedback.num_rows + sum(a.num_rows for a in acts)
         first += n
         batch_no += 1
         if batch_no % 20 == 0:
@@ -241,17 +380,34 @@ def main(argv: list[str] | None = None) -> int:
             answer = fetch_index(db, month, None, now)
             timings.append((time.perf_counter() - t) * 1000)
         timings = timings[2:]  # the first runs warm caches
+        scoring = ScoringTable.load()
+        names = {str(p): str(p) for p in PROVINCES}
+        board: dict[str, list[float]] = {"national": [], "province": []}
+        boards: dict[str, object] = {}
+        for _ in range(args.runs + 2):
+            for scope, code in (("national", None), ("province", "01")):
+                t = time.perf_counter()
+                counters = fetch_counters(db, month)
+                boards[scope] = build_scoreboard(scoring, month.text, counters, names, code)
+                board[scope].append((time.perf_counter() - t) * 1000)
+        board = {k: v[2:] for k, v in board.items()}
         parts = client.query(
             "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts "
             "WHERE active AND database = currentDatabase() GROUP BY table"
         ).result_rows
         storage = {t: {"rows": int(r), "bytes_on_disk": int(b)} for t, r, b in parts}
         state_rows = client.query("SELECT count() FROM dossier_state").result_rows[0][0]
-        paths = client.query(
-            "SELECT data_paths FROM system.tables WHERE name = 'dossier_state'"
-        ).result_rows[0][0]
-        rocks_bytes = sum(_dir_bytes(Path(p)) for p in paths if Path(p).exists())
-        storage["dossier_state (rocksdb)"] = {"rows": int(state_rows), "bytes_on_disk": rocks_bytes}
+        for rocks in ("dossier_state", "dossier_scores", "feedback_state"):
+            rows = client.query(f"SELECT count() FROM {rocks}").result_rows[0][0]
+            paths = client.query(
+                f"SELECT data_paths FROM system.tables WHERE name = '{rocks}'"
+            ).result_rows[0][0]
+            rocks_bytes = sum(_dir_bytes(Path(p)) for p in paths if Path(p).exists())
+            storage[f"{rocks} (rocksdb)"] = {"rows": int(rows), "bytes_on_disk": rocks_bytes}
+        kinds = client.query(
+            "SELECT (SELECT count() FROM dossier_events), (SELECT count() FROM feedback_events), "
+            "(SELECT count() FROM procedure_events)"
+        ).result_rows[0]
         total = sum(v["bytes_on_disk"] for v in storage.values())
         q = statistics.quantiles(timings, n=20)
         result = {
@@ -266,6 +422,27 @@ def main(argv: list[str] | None = None) -> int:
             "query_ms_p95": round(q[18], 2),
             "query_ms_max": round(max(timings), 2),
             "answer": answer.as_json() if answer else None,
+            "events_by_kind": {
+                "dossier": int(kinds[0]),
+                "feedback": int(kinds[1]),
+                "procedure": int(kinds[2]),
+            },
+            "scoreboard": {
+                scope: {
+                    "query": f"GET /v1/scoreboard?period={month.text}"
+                    + ("&province=01" if scope == "province" else ""),
+                    "runs": len(ts),
+                    "ms_p50": round(statistics.median(ts), 2),
+                    "ms_p95": round(statistics.quantiles(ts, n=20)[18], 2),
+                    "ms_max": round(max(ts), 2),
+                }
+                for scope, ts in board.items()
+            },
+            "scoreboard_answer": {
+                "total": getattr(boards.get("national"), "total", None),
+                "province_mean": getattr(boards.get("national"), "province_mean", None),
+                "rank_of": getattr(boards.get("national"), "rank_of", None),
+            },
             "storage": storage,
             "bytes_per_million_events": round(total * 1_000_000 / max(events, 1)),
             "machine": {

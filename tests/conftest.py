@@ -9,14 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cchc_cli import push as pushing
 from cchc_devstack import ports
 from cchc_devstack.stack import HOST, Stack, StackConfig
 from cchc_runtime.tokens import Role
+from cchc_shared.provinces import default_registry
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from kafka import KafkaProducer
@@ -80,10 +83,13 @@ class RunningStack:
 
 def start_stack(data_dir: Path, **overrides: Any) -> RunningStack:
     """Start a full stack on free ports (caller stops it)."""
+    # Instance n of a service listens on its port + 3(n-1): room for one more than asked
+    # (a test may add an instance).
+    most = max(overrides.get("instances", {}).values(), default=1)
     config = StackConfig(
         data_dir=data_dir,
-        kafka_port=free_port_block(1),
-        api_port=free_port_block(3),
+        kafka_port=overrides.pop("kafka_port", None) or free_port_block(1),
+        api_port=free_port_block(3 * (most + 1)),
         **overrides,
     )
     stack = Stack(config, say=lambda line: print(f"[stack] {line}"))
@@ -97,6 +103,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     running = start_stack(tmp_path_factory.mktemp("stack"))
     yield running
     running.stack.stop()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A second stack, as `make run` leaves it: the demo data (cli/cchc_cli/data/demo_events.jsonl)
+    pushed and landed. Its own, so that the demo's figures never mix with what the tests push
+    into `stack` (and theirs never change the demo's)."""
+    running = start_stack(tmp_path_factory.mktemp("demo"))
+    try:
+        demo_file = resources.files("cchc_cli.data").joinpath("demo_events.jsonl")
+        with demo_file.open("rb") as stream:
+            lines = list(pushing.read_lines("demo_events.jsonl", stream))
+        producer = pushing.producer(running.bootstrap)
+        try:
+            report = pushing.push(lines, producer, default_registry())
+        finally:
+            producer.close()
+        assert not report.failures, report.failures
+        running.drained(120)
+        yield running
+    finally:
+        running.stack.stop()
 
 
 def wait_until(predicate: Any, timeout_s: float = 30, interval_s: float = 0.2) -> Any:

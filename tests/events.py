@@ -38,6 +38,39 @@ DOSSIER_EVENT: dict[str, Any] = {
 }
 
 
+FEEDBACK_EVENT: dict[str, Any] = {
+    "schema": "cchc.feedback_event/1",
+    "event_id": "f-1",
+    "province": "15",
+    "feedback_id": "LCI-PAKN-2025-000001",
+    "status": "received",
+    "occurred_at": "2025-08-04T08:15:00+07:00",
+    "due_at": "2025-08-14T17:00:00+07:00",
+}
+
+PROCEDURE_EVENT: dict[str, Any] = {
+    "schema": "cchc.procedure_event/1",
+    "event_id": "p-1",
+    "province": "15",
+    "procedure_code": "1.004227",
+    "action": "published",
+    "occurred_at": "2025-08-01T08:00:00+07:00",
+    "due_at": "2025-08-05T17:00:00+07:00",
+    "complete": True,
+    "online": "full",
+}
+
+
+def feedback_event(**fields: Any) -> dict[str, Any]:
+    """A valid `received` `cchc.feedback_event/1` with `fields` replaced or added."""
+    return {**FEEDBACK_EVENT, **fields}
+
+
+def procedure_event(**fields: Any) -> dict[str, Any]:
+    """A valid `published` `cchc.procedure_event/1` with `fields` replaced or added."""
+    return {**PROCEDURE_EVENT, **fields}
+
+
 def report(**fields: Any) -> dict[str, Any]:
     """A valid `cchc.indicator_report/1` with `fields` replaced or added."""
     return {**REPORT, **fields}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from cchc_shared.events import DOSSIER_EVENT, INDICATOR_REPORT
+from cchc_shared.events import DOSSIER_EVENT, FEEDBACK_EVENT, INDICATOR_REPORT, PROCEDURE_EVENT
 from cchc_shared.provinces import Era, default_registry
 from cchc_shared.topics import RAW_PREFIX, Topic
 
@@ -73,14 +73,31 @@ def _messages() -> dict[str, Any]:
             raw_key,
             'docs/contract.md "Raw events". At most 64 KiB of strict JSON.',
         ),
+        "feedbackEvent": _message(
+            FEEDBACK_EVENT,
+            FEEDBACK_EVENT,
+            "Feedback event",
+            "A citizen's or business's feedback (phản ánh, kiến nghị): received or resolved.",
+            "free; the feedback id or the event id is recommended",
+            'docs/contract.md "Raw events". At most 64 KiB of strict JSON.',
+        ),
+        "procedureEvent": _message(
+            PROCEDURE_EVENT,
+            PROCEDURE_EVENT,
+            "Procedure event",
+            "A procedure announced (công bố) or published (công khai) by the province.",
+            "free; the event id is recommended",
+            'docs/contract.md "Raw events". At most 64 KiB of strict JSON.',
+        ),
         "canonicalRecord": _message(
             CANONICAL_RECORD,
             CANONICAL_RECORD,
             "Canonical record",
-            "An observation or a dossier record: canonical unit, parsed period, province "
-            "resolved to its historical unit and its current (2025) province.",
-            "`province|dossier_id` for a dossier record, `indicator|period|unit_key` for an "
-            "observation",
+            "An observation, or a dossier, feedback or procedure record: canonical unit, parsed "
+            "period, province resolved to its historical unit and its current (2025) province.",
+            "`province|dossier_id` for a dossier record, `province|feedback|feedback_id` for a "
+            "feedback record, `province|procedure|procedure_code` for a procedure record, "
+            "`indicator|period|unit_key` for an observation",
         ),
         "deadLetter": _message(
             DEAD_LETTER,
@@ -132,6 +149,8 @@ def _channels() -> dict[str, Any]:
     raw_messages = {
         "indicatorReport": _ref("components", "messages", "indicatorReport"),
         "dossierEvent": _ref("components", "messages", "dossierEvent"),
+        "feedbackEvent": _ref("components", "messages", "feedbackEvent"),
+        "procedureEvent": _ref("components", "messages", "procedureEvent"),
     }
     return {
         "raw": {
@@ -181,7 +200,7 @@ def _operation(action: str, channel: str, messages: list[str], summary: str) -> 
 
 
 def _operations() -> dict[str, Any]:
-    raw = ["indicatorReport", "dossierEvent"]
+    raw = ["indicatorReport", "dossierEvent", "feedbackEvent", "procedureEvent"]
     return {
         "receiveRaw": _operation(
             "receive", "raw", raw, "ingest reads every province's raw events (group cchc-ingest)"

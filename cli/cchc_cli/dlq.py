@@ -10,7 +10,9 @@ the original bytes to the raw topic of the province they came from — never to 
 
 from __future__ import annotations
 
+import csv
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -34,14 +36,21 @@ from rich.table import Table
 from cchc_cli import credentials
 from cchc_cli.credentials import DataDirOption, TokenFileOption
 from cchc_cli.kafka_security import kafka_python_security
+from cchc_cli.options import (
+    DEFAULT_API,
+    DEFAULT_BOOTSTRAP,
+    ApiOption,
+    BootstrapOption,
+    Format,
+    FormatOption,
+    ProvinceOption,
+    fail,
+    require_kafka,
+)
 
 app = typer.Typer(help="Look at and replay dead letters (cchc.dlq).", no_args_is_help=True)
 console = Console(stderr=True)
 out = Console()
-
-Bootstrap = Annotated[
-    str, typer.Option(envvar="CCHC_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
-]
 
 
 @dataclass(frozen=True)
@@ -107,28 +116,14 @@ class Stage(StrEnum):
     UNREADABLE = "unreadable"
 
 
-class Format(StrEnum):
-    """Output formats of `dlq list`."""
-
-    TABLE = "table"
-    JSON = "json"
-
-
 ReasonOpt = Annotated[
     list[Reason] | None, typer.Option("--reason", help="Only this reason (repeatable).")
-]
-ProvinceOpt = Annotated[
-    str | None, typer.Option(help="Only dead letters from province NN (2025 code).")
 ]
 SinceOpt = Annotated[
     str | None, typer.Option(help="Only rejected since: 30m, 2h, 7d, or an ISO date/time.")
 ]
 StageOpt = Annotated[list[Stage] | None, typer.Option("--stage", help="Only this stage.")]
 LimitOpt = Annotated[int | None, typer.Option(min=1, max=1000, help="At most N, the most recent.")]
-ApiOpt = Annotated[
-    str, typer.Option("--api", envvar="CCHC_API", help="Query API base URL (operator token).")
-]
-DEFAULT_API = "http://127.0.0.1:8080"
 
 
 def _params(
@@ -140,8 +135,6 @@ def _params(
     offsets: list[str] | None = None,
 ) -> dict[str, Any]:
     """The query of GET /v1/dead-letters for these options."""
-    if province is not None and not (len(province) == 2 and province.isdigit()):
-        raise typer.BadParameter("a two-digit 2025 province code", param_hint="--province")
     for o in offsets or ():
         if not re.fullmatch(r"(\d+:)?\d+", o):
             raise typer.BadParameter(
@@ -183,8 +176,7 @@ def _fetch(api: str, params: dict[str, Any], auth: dict[str, str]) -> tuple[list
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    console.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+    fail(message, code)
 
 
 def _first_error(entry: Entry) -> str:
@@ -208,15 +200,13 @@ def _preview(entry: Entry, width: int = 60) -> str:
 
 @app.command("list")
 def list_(
-    api: ApiOpt = DEFAULT_API,
+    api: ApiOption = DEFAULT_API,
     reason: ReasonOpt = None,
-    province: ProvinceOpt = None,
+    province: ProvinceOption = None,
     since: SinceOpt = None,
     stage: StageOpt = None,
     limit: LimitOpt = 50,
-    fmt: Annotated[Format, typer.Option("--format", help="table, or one JSON per line")] = (
-        Format.TABLE
-    ),
+    fmt: FormatOption = Format.TABLE,
     token_file: TokenFileOption = None,
     data_dir: DataDirOption = Path("var"),
 ) -> None:
@@ -228,11 +218,23 @@ def list_(
     params["preview"] = fmt is Format.TABLE
     auth = credentials.headers(Role.OPERATOR, token_file, data_dir)
     chosen, matched = _fetch(api, params, auth)
-    if fmt is Format.JSON:
+    if fmt is Format.JSON:  # one JSON object per line
         for entry in chosen:
             out.print(
                 orjson.dumps(entry.row).decode(), highlight=False, soft_wrap=True, markup=False
             )
+        return
+    if fmt is Format.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["ref", "rejected_at", "stage", "reason", "province", "source",
+                         "first_error", "payload"])  # fmt: skip
+        for entry in chosen:
+            src = entry.row["source"]
+            source = f"{src['topic']}/{src['partition']}/{src['offset']}"
+            writer.writerow(
+                [entry.ref, entry.rejected_at or "", entry.row["stage"], entry.row["reason"],
+                 entry.row.get("province") or "", source, _first_error(entry), _preview(entry)]
+            )  # fmt: skip
         return
     table = Table(title=f"cchc.dlq: {len(chosen)} of {matched} dead letters")
     # Offset, stage and reason never wrap (people grep and copy them); the rest folds.
@@ -262,10 +264,10 @@ def list_(
 
 @app.command()
 def replay(
-    api: ApiOpt = DEFAULT_API,
-    bootstrap: Bootstrap = "127.0.0.1:9092",
+    api: ApiOption = DEFAULT_API,
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
     reason: ReasonOpt = None,
-    province: ProvinceOpt = None,
+    province: ProvinceOption = None,
     since: SinceOpt = None,
     stage: StageOpt = None,
     limit: LimitOpt = None,
@@ -348,6 +350,7 @@ def _targets(
 
 def _send(bootstrap: str, messages: list[tuple[str, bytes | None, bytes]]) -> None:
     """Produce every message durably; a one-line error (exit 2) when Kafka cannot be reached."""
+    require_kafka(bootstrap)
     producer = None
     try:
         producer = _producer(bootstrap)

@@ -30,6 +30,21 @@ class PushReport:
 
     sent: int = 0
     failures: list[Failure] = field(default_factory=list)
+    schemas: dict[str, int] = field(default_factory=dict)
+    """How many of the sent events declared each schema ("?" when none could be read)."""
+
+    def kinds(self) -> str:
+        """What was sent, in words: "25 indicator reports, 2 dossier events"."""
+        words = {
+            "cchc.indicator_report/1": ("indicator report", "indicator reports"),
+            "cchc.dossier_event/1": ("dossier event", "dossier events"),
+            "?": ("unreadable line", "unreadable lines"),
+        }
+        parts = []
+        for schema, n in sorted(self.schemas.items(), key=lambda kv: (-kv[1], kv[0])):
+            one, many = words.get(schema, (f"{schema} event", f"{schema} events"))
+            parts.append(f"{n} {one if n == 1 else many}")
+        return ", ".join(parts)
 
 
 def route(event: dict[str, Any], registry: ProvinceRegistry) -> str:
@@ -67,24 +82,27 @@ def push(
     dead-letter it with its reason); without a topic to route to, it is reported as failed.
     """
     report = PushReport()
-    pending: list[tuple[str, int, Any]] = []
+    pending: list[tuple[str, int, Any, str]] = []
     for source, number, line in lines:
         try:
             if province is not None:
                 topic = raw_topic(province)
                 event = _loads_or_none(line)
             else:
-                event = orjson.loads(line)
+                try:
+                    event = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    raise ValueError(f"line {number} is not JSON") from None
                 if not isinstance(event, dict):
-                    raise ValueError("not a JSON object")
+                    raise ValueError(f"line {number} is not a JSON object")
                 topic = route(event, registry)
-        except (ValueError, orjson.JSONDecodeError) as exc:
+        except ValueError as exc:
             report.failures.append(Failure(source, number, str(exc)))
             on_progress(1)
             continue
         key = None
         if isinstance(event, dict):
-            k = event.get("dossier_id") or event.get("event_id")
+            k = event.get("dossier_id") or event.get("feedback_id") or event.get("event_id")
             key = str(k).encode() if k is not None else None
         try:
             future = producer.send(topic, value=line, key=key)
@@ -92,7 +110,8 @@ def push(
             report.failures.append(Failure(source, number, f"not sent: {exc}"))
             on_progress(1)
             continue
-        pending.append((source, number, future))
+        schema = event.get("schema") if isinstance(event, dict) else None
+        pending.append((source, number, future, schema if isinstance(schema, str) else "?"))
         if len(pending) >= 5000:
             _settle(pending, report, on_progress)
     producer.flush()
@@ -108,12 +127,13 @@ def _loads_or_none(line: bytes) -> Any:
 
 
 def _settle(
-    pending: list[tuple[str, int, Any]], report: PushReport, tick: Callable[[int], None]
+    pending: list[tuple[str, int, Any, str]], report: PushReport, tick: Callable[[int], None]
 ) -> None:
-    for source, number, future in pending:
+    for source, number, future, schema in pending:
         try:
             future.get(timeout=30)
             report.sent += 1
+            report.schemas[schema] = report.schemas.get(schema, 0) + 1
         except Exception as exc:
             report.failures.append(Failure(source, number, f"not delivered: {exc}"))
         tick(1)

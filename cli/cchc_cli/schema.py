@@ -18,7 +18,16 @@ from typing import Annotated, Any
 import typer
 from cchc_shared.canonical import CanonicalRecord
 from cchc_shared.dlq import DeadLetter
-from cchc_shared.events import DOSSIER_EVENT, INDICATOR_REPORT, DossierEvent, IndicatorReport
+from cchc_shared.events import (
+    DOSSIER_EVENT,
+    FEEDBACK_EVENT,
+    INDICATOR_REPORT,
+    PROCEDURE_EVENT,
+    DossierEvent,
+    FeedbackEvent,
+    IndicatorReport,
+    ProcedureEvent,
+)
 from cchc_shared.reasons import markdown_vi
 from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
@@ -29,6 +38,8 @@ out = Console()
 MODELS: dict[str, type[BaseModel]] = {
     INDICATOR_REPORT: IndicatorReport,
     DOSSIER_EVENT: DossierEvent,
+    FEEDBACK_EVENT: FeedbackEvent,
+    PROCEDURE_EVENT: ProcedureEvent,
 }
 """The raw events provinces send, validated as they arrive (`mode="validation"`)."""
 

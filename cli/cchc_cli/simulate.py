@@ -1,4 +1,6 @@
-"""`cchc simulate`: a realistic stream of `cchc.dossier_event/1` from provincial one-stop systems.
+"""`cchc simulate`: a realistic stream of `cchc.dossier_event/1` from provincial one-stop systems,
+with the feedback (`cchc.feedback_event/1`) and procedure (`cchc.procedure_event/1`) events the
+Bộ chỉ số 766 scoreboard needs.
 
 :func:`generate` is a pure function of its arguments (seeded RNG, ``now`` passed in), so the
 stream is unit tested; :func:`simulate` pushes it to ``cchc.raw.NN`` with kafka-python (acks=all)
@@ -16,7 +18,17 @@ What the stream looks like (shares are expectations, the seed decides each dossi
 * steps that would happen after ``now`` are not sent: those dossiers are still in progress, and
   those past their due date are overdue;
 * ~1 % of events are sent twice (same event id, later in the stream) and ~2 % of resolutions
-  are sent before their receipt.
+  are sent before their receipt;
+* Bộ chỉ số 766 flags: synced to the national portal ~93 %, a fee ~40 % (paid online ~70 % of
+  those received online, ~15 % of the others), digitised ~65 %, reused data ~35 %, electronic
+  result ~70 %; ~30 % of resolved dossiers are rated a few hours later, ~92 % satisfied (~70 %
+  after a late resolution).
+
+:func:`generate_766` adds, per province, a publication of every procedure of the pool 60 days
+before the first day (online full ~70 %, partial otherwise: the offer criterion o1 reads), then
+per day ``max(1, dossiers_per_day // 25)`` feedback (answered on time ~85 %, late ~10 %, open
+~5 %; satisfied ~85 %, unsatisfied ~8 %, no reaction otherwise) and an announcement and a
+publication (on time ~90 %, complete ~85 %).
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cchc_cli import push as pushing
+from cchc_cli.options import DEFAULT_BOOTSTRAP, BootstrapOption, fail, require_kafka
 
 __all__ = [
     "PROCEDURES",
@@ -156,6 +169,12 @@ def generate(
                 }
                 if channel == _ONLINE:
                     receipt["online_mode"] = rng.choices(("full", "partial"), (60, 40))[0]
+                fee = rng.random() < 0.40
+                receipt["synced_national"] = rng.random() < 0.93
+                receipt["fee_required"] = fee
+                receipt["digitized"] = rng.random() < 0.65
+                receipt["reused_data"] = rng.random() < 0.35
+                paid = fee and rng.random() < (0.70 if channel == _ONLINE else 0.15)
                 emit(received, receipt)
                 window = (due - received).total_seconds()
                 if rng.random() < 0.08:
@@ -174,7 +193,7 @@ def generate(
                     status, at = "rejected", received + timedelta(seconds=window * rng.random())
                 elif fate < 0.025:
                     status, at = "withdrawn", received + timedelta(seconds=window * rng.random())
-                elif rng.random() < 0.035:
+                elif late := rng.random() < 0.035:
                     status, at = "resolved", due + timedelta(minutes=rng.randrange(30, 4 * 1440))
                 else:
                     status = "resolved"
@@ -187,12 +206,24 @@ def generate(
                         "status": status,
                         "occurred_at": _iso(at),
                         **(
-                            {"result_electronic": rng.random() < 0.7}
+                            {"result_electronic": rng.random() < 0.7, "paid_online": paid}
                             if status == "resolved"
                             else {}
                         ),
                     },
                 )
+                if status == "resolved" and rng.random() < 0.30:
+                    rated = at + timedelta(minutes=rng.randrange(10, 48 * 60))
+                    emit(
+                        rated,
+                        {
+                            **base,
+                            "event_id": f"{dossier_id}:rated",
+                            "status": "rated",
+                            "occurred_at": _iso(rated),
+                            "satisfied": rng.random() < (0.70 if late else 0.92),
+                        },
+                    )
     timed.sort(key=lambda t: (t[0], t[1]))
     events = [event for _, _, event in timed]
     # Out of order: some resolutions are sent just before their own receipt.
@@ -222,6 +253,110 @@ def generate(
     return out
 
 
+def generate_766(
+    provinces: Sequence[str],
+    feedback_per_day: int,
+    days: int,
+    start: date,
+    *,
+    seed: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Feedback and procedure events (the scoreboard's other inputs), in time order. Pure."""
+    rng = random.Random(seed * 7919 + 766)
+    timed: list[tuple[datetime, int, dict[str, Any]]] = []
+
+    def emit(at: datetime, event: dict[str, Any]) -> None:
+        if at <= now:
+            timed.append((at, len(timed), event))
+
+    def act(province: str, procedure: str, action: str, at: datetime, tag: str) -> dict[str, Any]:
+        on_time = rng.random() < 0.90
+        due = at + timedelta(days=rng.randrange(1, 10)) if on_time else at - timedelta(days=2)
+        event: dict[str, Any] = {
+            "schema": "cchc.procedure_event/1",
+            "event_id": f"TT{province}-{procedure}-{action}-{tag}",
+            "province": province,
+            "procedure_code": procedure,
+            "action": action,
+            "occurred_at": _iso(at),
+            "due_at": _iso(due),
+        }
+        if action == "published":
+            event["complete"] = rng.random() < 0.85
+            event["online"] = rng.choices(("full", "partial"), (70, 30))[0]
+        return event
+
+    before = datetime.combine(start - timedelta(days=60), dtime(9, 0), VIETNAM_TZ)
+    for province in provinces:
+        for procedure in PROCEDURES:
+            emit(before, act(province, procedure.code, "published", before, "initial"))
+    for day_index in range(days):
+        day = start + timedelta(days=day_index)
+        opening = datetime.combine(day, dtime(7, 30), VIETNAM_TZ)
+        for province in provinces:
+            for action in ("announced", "published"):
+                at = opening + timedelta(seconds=rng.randrange(0, 9 * 3600))
+                code = rng.choice(PROCEDURES).code
+                emit(at, act(province, code, action, at, f"{day:%y%m%d}"))
+            for seq in range(1, feedback_per_day + 1):
+                feedback_id = f"PA{province}-{day:%y%m%d}-{seq:04d}"
+                received = opening + timedelta(seconds=rng.randrange(0, 9 * 3600))
+                due = _add_working_days(received, 10)
+                base = {
+                    "schema": "cchc.feedback_event/1",
+                    "province": province,
+                    "feedback_id": feedback_id,
+                }
+                emit(
+                    received,
+                    {
+                        **base,
+                        "event_id": f"{feedback_id}:received",
+                        "status": "received",
+                        "occurred_at": _iso(received),
+                        "due_at": _iso(due),
+                    },
+                )
+                fate = rng.random()
+                if fate < 0.05:
+                    continue  # not answered yet
+                window = (due - received).total_seconds()
+                at = (
+                    due + timedelta(hours=rng.randrange(2, 96))
+                    if fate < 0.15
+                    else received + timedelta(seconds=window * rng.uniform(0.2, 1.0))
+                )
+                reaction = rng.random()
+                answer: dict[str, Any] = {
+                    **base,
+                    "event_id": f"{feedback_id}:resolved",
+                    "status": "resolved",
+                    "occurred_at": _iso(at),
+                }
+                if reaction < 0.85:
+                    answer["satisfied"] = True
+                elif reaction < 0.93:
+                    answer["satisfied"] = False
+                emit(at, answer)
+    timed.sort(key=lambda t: (t[0], t[1]))
+    return [event for _, _, event in timed]
+
+
+def merge_streams(*streams: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Streams interleaved by occurred_at, each keeping its own order (an event a stream sends
+    early or late stays so: it is placed by the latest time its stream has reached)."""
+    placed: list[tuple[datetime, int, int, dict[str, Any]]] = []
+    for n, stream in enumerate(streams):
+        reached: datetime | None = None
+        for i, event in enumerate(stream):
+            at = datetime.fromisoformat(event["occurred_at"])
+            reached = at if reached is None or at > reached else reached
+            placed.append((reached, n, i, event))
+    placed.sort(key=lambda t: (t[0], t[1], t[2]))
+    return [event for *_, event in placed]
+
+
 @dataclass
 class SimulationSummary:
     """What a stream contains: events by status, dossiers, shares, duplicates."""
@@ -234,6 +369,8 @@ class SimulationSummary:
     resolved_late: int = 0
     open_overdue: int = 0
     open_not_due: int = 0
+    other: Counter[str] = field(default_factory=Counter)
+    """Feedback and procedure events, by kind."""
 
     @property
     def online_share(self) -> float:
@@ -256,6 +393,10 @@ def summarize(events: Sequence[dict[str, Any]], now: datetime) -> SimulationSumm
             summary.duplicates += 1
             continue
         seen.add(event["event_id"])
+        kind = event["schema"]
+        if kind != "cchc.dossier_event/1":
+            summary.other[kind.removeprefix("cchc.").removesuffix("/1")] += 1
+            continue
         summary.by_status[event["status"]] += 1
         state = dossiers.setdefault(event["dossier_id"], {})
         state[event["status"]] = event
@@ -315,6 +456,11 @@ def simulate(
     return report
 
 
+def feedback_per_day(dossiers_per_day: int) -> int:
+    """Feedback per province per day: one for every 25 dossiers, at least one."""
+    return max(1, dossiers_per_day // 25)
+
+
 def default_start(days: int, now: datetime) -> date:
     """The first day so that the stream ends yesterday (Vietnam time)."""
     return now.astimezone(VIETNAM_TZ).date() - timedelta(days=days)
@@ -356,6 +502,7 @@ def _summary_table(summary: SimulationSummary, title: str) -> Table:
         ("late share of resolutions", f"{100 * summary.late_share:.1f} %"),
         ("in progress, overdue now", f"{summary.open_overdue:,}"),
         ("in progress, not due yet", f"{summary.open_not_due:,}"),
+        *((f"{kind} events", f"{n:,}") for kind, n in sorted(summary.other.items())),
     ]
     for what, count in rows:
         table.add_row(what, count)
@@ -377,11 +524,9 @@ def simulate_command(
         float | None, typer.Option(min=1, help="At most this many events per second.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same stream (until 'now' moves).")] = 766,
-    bootstrap: Annotated[
-        str, typer.Option(envvar="CCHC_KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
-    ] = "127.0.0.1:9092",
+    bootstrap: BootstrapOption = DEFAULT_BOOTSTRAP,
 ) -> None:
-    """Push a realistic stream of dossier events (cchc.dossier_event/1) to cchc.raw.NN."""
+    """Push a realistic stream of dossier, feedback and procedure events to cchc.raw.NN."""
     registry = default_registry()
     codes = _provinces(provinces, registry)
     now = utc_now()
@@ -389,7 +534,7 @@ def simulate_command(
         first = date.fromisoformat(start) if start else default_start(days, now)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--start") from exc
-    events = generate(
+    dossiers = generate(
         codes,
         dossiers_per_day,
         days,
@@ -398,11 +543,15 @@ def simulate_command(
         now=now,
         communes=commune_pool(registry),
     )
+    others = generate_766(
+        codes, feedback_per_day(dossiers_per_day), days, first, seed=seed, now=now
+    )
+    events = merge_streams(others, dossiers)
+    require_kafka(bootstrap)
     try:
         producer = pushing.producer(bootstrap)
     except Exception as exc:
-        _console.print(f"[red]error:[/] cannot reach Kafka at {bootstrap}: {exc}")
-        raise typer.Exit(2) from exc
+        fail(f"cannot reach Kafka at {bootstrap}: {type(exc).__name__}: {exc}", 2)
     began = time.monotonic()
     with Progress(
         TextColumn("simulating"),
@@ -452,16 +601,21 @@ def demo_stream(
     registry = default_registry()
     now = utc_now()
     day = default_start(1, now)
-    events = generate(
-        ["01", "48", "79"], 50, 1, day, seed=766, now=now, communes=commune_pool(registry)
-    )
+    provinces = ["01", "48", "79"]
+    dossiers = generate(provinces, 50, 1, day, seed=766, now=now, communes=commune_pool(registry))
+    others = generate_766(provinces, feedback_per_day(50), 1, day, seed=766, now=now)
+    events = merge_streams(others, dossiers)
     producer = pushing.producer(bootstrap)
     try:
         report = simulate(events, producer, registry)
     finally:
         producer.close()
     summary = summarize(events, now)
-    _console.print(f"demo: simulated {report.sent} dossier events ({summary.dossiers} dossiers)")
+    _console.print(
+        f"demo: simulated {report.sent} events ({summary.dossiers} dossiers, "
+        f"{summary.other['feedback_event']} feedback, {summary.other['procedure_event']} "
+        "procedure events)"
+    )
     wait_drained()
     url = f"{api_url}/v1/service-index"
     body: dict[str, Any] = {}
@@ -484,4 +638,28 @@ def demo_stream(
     for name, value in body.items():
         if name not in ("period", "province"):
             table.add_row(name, "—" if value is None else str(value))
+    Console().print(table)
+    _demo_scoreboard(api_url, day, headers)
+
+
+def _demo_scoreboard(api_url: str, day: date, headers: dict[str, str] | None) -> None:
+    """The demo's Bộ chỉ số 766 ranking for the month of ``day``."""
+    month = f"{day:%Y-%m}"
+    try:
+        r = httpx.get(
+            f"{api_url}/v1/scoreboard", params={"period": month}, headers=headers, timeout=10
+        )
+        body = r.json()
+    except httpx.HTTPError as exc:  # the demo must never take the stack down
+        _console.print(f"[yellow]demo: no scoreboard ({exc})[/]")
+        return
+    if r.is_error:
+        _console.print(f"[yellow]demo: no scoreboard ({body})[/]")
+        return
+    table = Table(title=f"Bộ chỉ số 766 — {month} (cchc query scoreboard {month})")
+    for column in ("Hạng", "Tỉnh, thành phố", "Tổng điểm"):
+        table.add_column(column)
+    for p in body["provinces"]:
+        table.add_row(str(p["rank"]), f"{p['province']} {p['name']}", str(p["total"]))
+    table.add_row("", "Toàn quốc (gộp số liệu)", str(body["total"]))
     Console().print(table)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cchc_cli.credentials import DataDirOption
+from cchc_cli.options import province_code
 
 token_app = typer.Typer(
     help="Create, list and revoke the query API's tokens (analyst, operator).",
@@ -47,7 +48,10 @@ def create(
     ] = None,
     province: Annotated[
         str | None,
-        typer.Option(help="A province system's token: its current (2025) province code, e.g. 15."),
+        typer.Option(
+            callback=province_code,
+            help="A province system's token: its current (2025) province code, e.g. 15 (1 or 01).",
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Also write the token to this file (mode 0600).")

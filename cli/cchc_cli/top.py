@@ -1,5 +1,8 @@
 """`cchc top`: a live terminal view of the running stack, read from each service's /metrics.
 
+With several instances of a service (`cchc up --instances`), each instance is a row of its own:
+the layout is read from the stack's data dir (`stack.json`).
+
 Counters are turned into rates, and histograms into mean durations, from the difference between
 two scrapes (as Prometheus' rate() does, a counter that went down means the process restarted
 and counts from zero). Consumer lag comes from aggregate, which measures every group; when its
@@ -8,15 +11,18 @@ and counts from zero). Consumer lag comes from aggregate, which measures every g
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
-from cchc_devstack.stack import HOST, StackConfig
+from cchc_devstack.stack import LAYOUT_FILE, StackConfig
 from cchc_runtime.tokens import Role
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console, Group
@@ -24,8 +30,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from cchc_cli import credentials
+from cchc_cli import credentials, options
 from cchc_cli.credentials import DataDirOption, TokenFileOption
+from cchc_cli.options import DEFAULT_API, ApiOption, Format, FormatOption
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -141,6 +148,9 @@ class Row:
     restarts: float | None = None
     rss_bytes: float | None = None
     uptime_seconds: float | None = None
+    quiet_provinces: list[tuple[str, float]] = field(default_factory=list)
+    """(province, seconds since its last event) beyond the quiet period (aggregate only)."""
+    quiet_threshold_seconds: float | None = None
 
 
 def rows(
@@ -152,10 +162,13 @@ def rows(
     """
     lag = _lag(current)
     out = []
-    for service, cur in current.items():
-        prev = previous.get(service) if previous else None
+    for name, cur in current.items():
+        service = cur.service
+        prev = previous.get(name) if previous else None
         m = cur.metrics
-        row = Row(service, up=m is not None, ready=cur.ready, lag=lag.get(service))
+        # Lag is the group's, shared by its instances: shown once, on the first.
+        group_lag = lag.get(service) if name == service else None
+        row = Row(name, up=m is not None, ready=cur.ready, lag=group_lag)
         if m is not None:
             row.consume_rate = rate(cur, prev, "cchc_messages_consumed_total", service=service)
             row.consumed = m.sum("cchc_messages_consumed_total", service=service)
@@ -177,6 +190,19 @@ def rows(
             row.rss_bytes = m.sum("process_resident_memory_bytes")
             started = m.sum("process_start_time_seconds")
             row.uptime_seconds = None if started is None else max(now - started, 0.0)
+            row.quiet_threshold_seconds = m.sum("cchc_province_quiet_threshold_seconds")
+            if row.quiet_threshold_seconds is not None:
+                last = m.by_label(
+                    "cchc_province_last_event_timestamp_seconds", "province", service=service
+                )
+                row.quiet_provinces = sorted(
+                    (
+                        (p, now - t)
+                        for p, t in last.items()
+                        if now - t > row.quiet_threshold_seconds
+                    ),
+                    key=lambda x: (-x[1], x[0]),
+                )
         out.append(row)
     return out
 
@@ -220,12 +246,28 @@ def scrape(client: httpx.Client, service: str, base_url: str, pipeline: bool = F
     return result
 
 
-def scrape_all(client: httpx.Client, ports: Mapping[str, int], host: str) -> dict[str, Scrape]:
-    """One round of scrapes of every service."""
+def scrape_instances(
+    client: httpx.Client, layout: Mapping[str, tuple[str, int]], host: str
+) -> dict[str, Scrape]:
+    """One round of scrapes of every instance (name → its service and port)."""
     return {
-        name: scrape(client, name, f"http://{host}:{port}", pipeline=name == "aggregate")
-        for name, port in ports.items()
+        name: scrape(client, service, f"http://{host}:{port}", pipeline=name == "aggregate")
+        for name, (service, port) in layout.items()
     }
+
+
+def layout(data_dir: Path, api_port: int) -> dict[str, tuple[str, int]]:
+    """Each instance's service and port: from the stack's `stack.json` when it describes the
+    stack on `api_port`, else one instance per service on the default ports."""
+    default = {name: (name, port) for name, port in StackConfig(api_port=api_port).ports().items()}
+    try:
+        written = json.loads((data_dir / LAYOUT_FILE).read_text())["instances"]
+        found = {name: (str(v["service"]), int(v["port"])) for name, v in written.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return default
+    if found.get("aggregate", ("", -1))[1] != api_port:
+        return default  # another stack's layout
+    return found
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -259,8 +301,69 @@ def _uptime(value: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
-def render(view: list[Row], title: str) -> Group:
-    """The services table, then rejects by reason and paused provinces when there are any."""
+WIDE = 150
+"""Below this many columns the services are columns and the figures rows (fits 80 columns)."""
+
+
+def export(view: list[Row], fmt: Format) -> str:
+    """The snapshot for scripts: a JSON array of the rows, or CSV (reasons as `reason=n;…`)."""
+    records = [asdict(row) for row in view]
+    if fmt is Format.JSON:
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(list(records[0]) if records else ["service"])
+    for record in records:
+        record["rejects_by_reason"] = ";".join(
+            f"{k}={v:g}" for k, v in sorted(record["rejects_by_reason"].items())
+        )
+        record["paused_provinces"] = ";".join(record["paused_provinces"])
+        writer.writerow(["" if v is None else v for v in record.values()])
+    return buffer.getvalue()
+
+
+def _cells(row: Row) -> dict[str, Text | str]:
+    if not row.up:
+        state = Text("down", style="bold red")
+    else:
+        state = Text("ready", style="green") if row.ready else Text("up", style="yellow")
+    insert = _seconds(row.insert_seconds)
+    if row.insert_errors:
+        insert += f" ({_num(row.insert_errors)} err)"
+    return {
+        "state": state,
+        "msg/s": _num(row.consume_rate),
+        "consumed": _num(row.consumed),
+        "accepted": _num(row.accepted),
+        "rejected": Text(_num(row.rejected), style="red" if row.rejected else ""),
+        "lag": Text(_num(row.lag), style="yellow" if row.lag else ""),
+        "batch": _seconds(row.batch_seconds),
+        "insert": insert,
+        "push→query": _seconds(row.push_to_queryable_seconds),
+        "dlq pauses": _num(row.dlq_pauses),
+        "restarts": _num(row.restarts),
+        "rss": _bytes(row.rss_bytes),
+        "uptime": _uptime(row.uptime_seconds),
+    }
+
+
+def _narrow(view: list[Row], title: str) -> Table:
+    """One column per service, one row per figure: readable at 80 columns."""
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("", justify="left", no_wrap=True)
+    for row in view:
+        table.add_column(row.service, justify="right", no_wrap=True)
+    cells = [_cells(row) for row in view]
+    for name in cells[0] if cells else ():
+        table.add_row(name, *(c[name] for c in cells))
+    return table
+
+
+def render(view: list[Row], title: str, width: int = WIDE) -> Group:
+    """The services table (one row per service when `width` allows, else one column per
+    service), then the rejects by reason that are not zero, and paused provinces."""
+    if width < WIDE:
+        return _parts(view, _narrow(view, title))
     table = Table(title=title, title_justify="left", expand=False)
     for name, justify in (
         ("service", "left"), ("state", "left"), ("msg/s", "right"), ("consumed", "right"),
@@ -270,23 +373,15 @@ def render(view: list[Row], title: str) -> Group:
     ):  # fmt: skip
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in view:
-        if not row.up:
-            state = Text("down", style="bold red")
-        else:
-            state = Text("ready", style="green") if row.ready else Text("up", style="yellow")
-        lag = Text(_num(row.lag), style="yellow" if row.lag else "")
-        rejected = Text(_num(row.rejected), style="red" if row.rejected else "")
-        insert = _seconds(row.insert_seconds)
-        if row.insert_errors:
-            insert += f" ({_num(row.insert_errors)} err)"
-        table.add_row(
-            row.service, state, _num(row.consume_rate), _num(row.consumed), _num(row.accepted),
-            rejected, lag, _seconds(row.batch_seconds), insert,
-            _seconds(row.push_to_queryable_seconds), _num(row.dlq_pauses), _num(row.restarts),
-            _bytes(row.rss_bytes), _uptime(row.uptime_seconds),
-        )  # fmt: skip
+        table.add_row(row.service, *_cells(row).values())
+    return _parts(view, table)
+
+
+def _parts(view: list[Row], table: Table) -> Group:
     parts: list[Table | Text] = [table]
-    reasons = [(r.service, reason, n) for r in view for reason, n in r.rejects_by_reason.items()]
+    reasons = [
+        (r.service, reason, n) for r in view for reason, n in r.rejects_by_reason.items() if n > 0
+    ]
     if reasons:
         by_reason = Table(title="rejects by reason", title_justify="left")
         for column in ("service", "reason", "messages"):
@@ -303,26 +398,35 @@ def render(view: list[Row], title: str) -> Group:
                     style="bold red",
                 )
             )
+    for row in view:
+        if row.quiet_provinces:
+            quiet = ", ".join(f"{p} ({_uptime(seconds)})" for p, seconds in row.quiet_provinces)
+            parts.append(
+                Text(
+                    f"province(s) silent for over {_uptime(row.quiet_threshold_seconds)} "
+                    f"(ProvinceSilent): {quiet}",
+                    style="bold yellow",
+                )
+            )
     return Group(*parts)
 
 
 def top(
-    api_port: Annotated[
-        int, typer.Option(help="The stack's API port; ingest and normalize use the next two.")
-    ] = 8080,
-    host: Annotated[str, typer.Option(help="Where the services listen.")] = HOST,
+    api: ApiOption = DEFAULT_API,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between refreshes.")] = 1.0,
     once: Annotated[
         bool, typer.Option("--once", help="Print one snapshot (two scrapes apart) and exit.")
     ] = False,
+    fmt: FormatOption = Format.TABLE,
     token_file: TokenFileOption = None,
     data_dir: DataDirOption = Path("var"),
 ) -> None:
     """Watch the running stack: per service, state, rates, lag, latencies, pauses, memory.
 
-    With --once, exits 1 when a service is down.
+    With --once (implied by --format json|csv), exits 1 when a service is down.
     """
-    ports = StackConfig(api_port=api_port).ports()
+    host, api_port = options.api_port(api)
+    targets = layout(data_dir, api_port)
     title = f"cchc top · {host}:{api_port} (+1 ingest, +2 normalize)"
     console = Console()
     # /metrics needs no token; the operator token only adds the lag fallback of /v1/pipeline.
@@ -331,24 +435,27 @@ def top(
     except typer.BadParameter:
         auth = {}
     with httpx.Client(timeout=min(interval, 2.0), headers=auth) as client:
-        previous = scrape_all(client, ports, host)
-        if once:
+        previous = scrape_instances(client, targets, host)
+        if once or fmt is not Format.TABLE:
             time.sleep(interval)
-            current = scrape_all(client, ports, host)
+            current = scrape_instances(client, targets, host)
             view = rows(current, previous, time.time())
-            console.print(render(view, title))
+            if fmt is Format.TABLE:
+                console.print(render(view, title, console.width))
+            else:
+                typer.echo(export(view, fmt), nl=False)
             raise typer.Exit(0 if all(r.up for r in view) else 1)
         try:
             with Live(
-                render(rows(previous, None, time.time()), title),
+                render(rows(previous, None, time.time()), title, console.width),
                 console=console,
                 refresh_per_second=4,
                 screen=False,
             ) as live:
                 while True:
                     time.sleep(interval)
-                    current = scrape_all(client, ports, host)
-                    live.update(render(rows(current, previous, time.time()), title))
+                    current = scrape_instances(client, targets, host)
+                    live.update(render(rows(current, previous, time.time()), title, console.width))
                     previous = current
         except KeyboardInterrupt:
             pass

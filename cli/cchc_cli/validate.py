@@ -18,8 +18,9 @@ import typer
 from cchc_ingest.steps.body import BodyError, Line, split_body
 from cchc_ingest.steps.dry_run import Verdict, dry_run, own_province
 from cchc_normalize.steps.canonicalize import Reference, vietnam_today
-from cchc_shared.provinces import Era
 from rich.console import Console
+
+from cchc_cli.options import Format, FormatOption, province_code
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
@@ -44,18 +45,23 @@ def validate_command(
     province: Annotated[
         str | None,
         typer.Option(
-            help="Check as pushed by province NN's system (its token, or cchc.raw.NN); "
-            "default: each event to its own province's topic, as `cchc push` routes it."
+            callback=province_code,
+            help="Check as pushed by province NN's system (its token, or cchc.raw.NN; 1 or 01); "
+            "default: each event to its own province's topic, as `cchc push` routes it.",
         ),
     ] = None,
+    fmt: FormatOption = Format.TABLE,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the answer of POST /v1/validate, per file.")
+        bool, typer.Option("--json", hidden=True, help="The same as --format json.")
     ] = False,
 ) -> None:
-    """Check events without sending them; exits 1 if any would be rejected."""
+    """Check events without sending them; exits 1 if any would be rejected.
+
+    --format json prints the answer of POST /v1/validate, one JSON object per file."""
+    as_json = as_json or fmt is Format.JSON
+    if fmt is Format.CSV:
+        raise typer.BadParameter("table or json", param_hint="--format")
     reference = Reference.load()
-    if province is not None and reference.provinces.get(province, Era.POST_2025) is None:
-        raise typer.BadParameter(f"{province} is not a 2025 province code", param_hint="--province")
     rejected_total = 0
     for name in files:
         if name == "-":

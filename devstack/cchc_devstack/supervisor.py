@@ -40,6 +40,8 @@ class Managed:
     argv: list[str]
     env: dict[str, str]
     log_path: Path
+    service: str = ""
+    """The service this process is an instance of (default: `name`): its settings prefix."""
     proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     restarts: int = 0
@@ -54,7 +56,8 @@ class Managed:
         # The supervisor has no HTTP port of its own: it tells the service how often it has been
         # restarted, so the service can export cchc_service_restarts_total (monotonic across
         # its own restarts). CCHC_<NAME>_RESTARTS is the service's settings prefix.
-        env = {**self.env, f"CCHC_{self.name.upper()}_RESTARTS": str(self.total_restarts)}
+        prefix = f"CCHC_{(self.service or self.name).upper()}"
+        env = {**self.env, f"{prefix}_RESTARTS": str(self.total_restarts)}
         self.proc = subprocess.Popen(
             self.argv,
             env=env,

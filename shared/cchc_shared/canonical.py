@@ -74,7 +74,9 @@ class Observation(_Record):
     province: str = Field(description="current (2025) province code the unit belongs to")
     level: str = "all"
     agency: str = ""
-    value: float
+    value: float | None = Field(
+        default=None, description="null only for a rank without a score (rank/rank_of given)"
+    )
     numerator: float | None = None
     denominator: float | None = None
     unit: str
@@ -107,13 +109,48 @@ class DossierRecord(_Record):
     paid_online: bool | None = None
     digitized: bool | None = None
     result_electronic: bool | None = None
+    fee_required: bool | None = None
+    synced_national: bool | None = None
+    reused_data: bool | None = None
+    satisfied: bool | None = None
 
 
-CanonicalRecord = Annotated[Observation | DossierRecord, Field(discriminator="kind")]
-CANONICAL_RECORD: TypeAdapter[Observation | DossierRecord] = TypeAdapter(CanonicalRecord)
-CANONICAL_RECORDS: TypeAdapter[list[Observation | DossierRecord]] = TypeAdapter(
-    list[CanonicalRecord]
-)
-# msgspec Structs derived from the two models: normalize builds and encodes records with them,
+class FeedbackRecord(_Record):
+    """One feedback event with its province resolved (from `cchc.feedback_event/1`)."""
+
+    kind: Literal["feedback"] = "feedback"
+    event_id: str
+    unit_key: str
+    province: str
+    feedback_id: str
+    status: str
+    occurred_at: datetime
+    due_at: datetime | None = None
+    satisfied: bool | None = None
+    procedure_code: str | None = None
+    agency: str | None = None
+
+
+class ProcedureRecord(_Record):
+    """One procedure announcement or publication with its province resolved
+    (from `cchc.procedure_event/1`)."""
+
+    kind: Literal["procedure"] = "procedure"
+    event_id: str
+    unit_key: str
+    province: str
+    procedure_code: str
+    action: str
+    occurred_at: datetime
+    due_at: datetime
+    complete: bool | None = None
+    online: str | None = None
+
+
+AnyRecord = Observation | DossierRecord | FeedbackRecord | ProcedureRecord
+CanonicalRecord = Annotated[AnyRecord, Field(discriminator="kind")]
+CANONICAL_RECORD: TypeAdapter[AnyRecord] = TypeAdapter(CanonicalRecord)
+CANONICAL_RECORDS: TypeAdapter[list[AnyRecord]] = TypeAdapter(list[CanonicalRecord])
+# msgspec Structs derived from the models: normalize builds and encodes records with them,
 # aggregate decodes them (cchc_shared.hotpath).
-CANONICAL_HOT: HotDecoder[Observation | DossierRecord] = HotDecoder(CanonicalRecord)
+CANONICAL_HOT: HotDecoder[AnyRecord] = HotDecoder(CanonicalRecord)

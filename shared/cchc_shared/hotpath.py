@@ -45,6 +45,7 @@ __all__ = [
     "HotDecoder",
     "encoder",
     "fields",
+    "given",
     "is_a",
     "keys_at_least",
     "struct_of",
@@ -279,6 +280,22 @@ def keys_at_least(value: msgspec.Struct) -> int:
         if isinstance(values[i], msgspec.Struct):
             count += keys_at_least(values[i])
     return count
+
+
+@functools.cache
+def _defaults(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    return {f.name: f.default for f in msgspec.structs.fields(struct)}
+
+
+def given(value: object, name: str) -> bool:
+    """``name in value.model_fields_set`` for a model; for a Struct, whether the field was in
+    the input: an absent field holds the very default object :func:`struct_of` made for it (a
+    string default is a copy no input hands out). A field given with a non-string default's
+    value (None, a number) counts as absent."""
+    if isinstance(value, BaseModel):
+        return name in value.model_fields_set
+    struct = cast(type[msgspec.Struct], type(value))
+    return getattr(value, name) is not _defaults(struct).get(name, _UNSET)
 
 
 def fields(value: object) -> dict[str, Any]:

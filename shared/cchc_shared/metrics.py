@@ -26,6 +26,8 @@ MetricName = Literal[
     "cchc_service_ready",
     "cchc_offset_gaps_total",
     "cchc_offset_gap_records_total",
+    "cchc_province_last_event_timestamp_seconds",
+    "cchc_province_quiet_threshold_seconds",
 ]
 
 METRIC_NAMES: Final[frozenset[str]] = frozenset(get_args(MetricName))

@@ -45,6 +45,7 @@ __all__ = [
     "PeriodType",
     "covers",
     "parse_period",
+    "reporting_window",
     "sub_periods",
 ]
 
@@ -280,3 +281,24 @@ def sub_periods(whole: Period, type: PeriodType) -> list[Period]:
         else:
             out.append(_year(y))
     return out
+
+
+# Periods a periodic report covers under Decree 09/2019/NĐ-CP (docs/domain.md "Reporting and
+# data quality"): made of whole quarters.
+_QUARTERLY = frozenset({PeriodType.QUARTER, PeriodType.HALF, PeriodType.YEAR, PeriodType.PHASE})
+
+
+def reporting_window(period: Period) -> tuple[date, date]:
+    """The days of data a report of ``period`` covers (inclusive).
+
+    Decree 09/2019/NĐ-CP, Article 12: a periodic report's data run from the 15th of the month
+    before the period starts to the 14th of the period's last month (a yearly report: 15
+    December of the year before to 14 December). Applied to every period made of whole quarters
+    (quarter, half, year, phase, and year-to-date periods ending on a quarter); a month, a day or
+    another year-to-date period is its own calendar span.
+    """
+    whole_quarters = period.type in _QUARTERLY or (period.ytd and period.end.month % 3 == 0)
+    if not whole_quarters:
+        return period.start, period.end
+    before = period.start.replace(day=1) - timedelta(days=1)
+    return before.replace(day=15), period.end.replace(day=14)

@@ -67,9 +67,10 @@ _TABLE: tuple[ReasonInfo, ...] = (
         "not a JSON object, or `schema` missing or unknown",
         "Thông điệp không phải một đối tượng JSON (`{…}`), hoặc thiếu trường `schema`, hoặc giá "
         "trị của `schema` không phải loại sự kiện mà hệ thống nhận.",
-        'Ghi đúng `"schema": "cchc.indicator_report/1"` (báo cáo chỉ tiêu) hoặc '
-        '`"schema": "cchc.dossier_event/1"` (sự kiện hồ sơ); mỗi thông điệp là một đối tượng, '
-        "không phải mảng hay chuỗi.",
+        'Ghi đúng `"schema": "cchc.indicator_report/1"` (báo cáo chỉ tiêu), '
+        '`"cchc.dossier_event/1"` (sự kiện hồ sơ), `"cchc.feedback_event/1"` (phản ánh, kiến '
+        'nghị) hoặc `"cchc.procedure_event/1"` (công bố, công khai thủ tục); mỗi thông điệp là '
+        "một đối tượng, không phải mảng hay chuỗi.",
     ),
     ReasonInfo(
         Reason.SCHEMA_VIOLATION,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from typing import Any, Literal
 
@@ -22,6 +23,12 @@ class KafkaSettings(BaseSettings):
     max_records: int = Field(default=5000, ge=1, description="batch size cap")
     batch_timeout_ms: int = Field(default=200, ge=1, description="max wait to fill a batch")
     linger_ms: int = Field(default=5, ge=0)
+    idempotence: bool = Field(
+        default=False,
+        description="idempotent producers (with acks=all): on for Apache Kafka "
+        "(deploy/cluster sets it); the embedded broker answers aiokafka's InitProducerId with "
+        'an error (docs/platform.md "Idempotent producers")',
+    )
     # How long a fetch may wait for data: every hop can add this much latency (Tansu may hold
     # a fetch this long), so it is short; an idle consumer then fetches ~20 times a second.
     fetch_max_wait_ms: int = Field(default=50, ge=1)
@@ -122,4 +129,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     restarts: int = Field(
         default=0, ge=0, description="set by the supervisor: how often it restarted this service"
+    )
+    instance: str = Field(
+        default_factory=socket.gethostname,
+        min_length=1,
+        max_length=100,
+        description="which instance of the service this process is (the `instance` label of "
+        "its metrics, its Kafka client id); `cchc up --instances` sets ingest, ingest-2, …; "
+        "default: the host name (a container's is unique)",
     )

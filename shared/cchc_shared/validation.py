@@ -22,7 +22,12 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from cchc_shared.dlq import ErrorDetail, Reason
-from cchc_shared.events import SCHEMAS, DossierEvent, IndicatorReport
+from cchc_shared.events import (
+    SCHEMAS,
+    AnyEvent,
+    IndicatorReport,
+    TimedEvent,
+)
 from cchc_shared.hotpath import is_a
 from cchc_shared.periods import PeriodError, parse_period
 from cchc_shared.provinces import MERGER_DATE, ProvinceRegistry, Unit
@@ -85,10 +90,11 @@ def _period_end(period: str) -> date | None:
         return None
 
 
-def event_date(event: IndicatorReport | DossierEvent | Mapping[str, Any]) -> date | None:
+def event_date(event: AnyEvent | Mapping[str, Any]) -> date | None:
     """The date an event's province is read against; ``None`` when it cannot be read.
 
-    An indicator report is dated by the end of its period, a dossier event by ``occurred_at``.
+    An indicator report is dated by the end of its period; a dossier, feedback or procedure
+    event by ``occurred_at``.
     ``occurred_at`` stays a datetime: the registry converts it to Vietnam time, since the merger
     took effect at local midnight (20:00 UTC on 2025-06-30 is already the new era).
 
@@ -96,10 +102,10 @@ def event_date(event: IndicatorReport | DossierEvent | Mapping[str, Any]) -> dat
     way from its ``period`` string, else its ``occurred_at`` string.
     """
     if not isinstance(event, Mapping):  # a model, or its msgspec Struct
-        if is_a(event, DossierEvent):
-            occurred: datetime = event.occurred_at
-            return occurred
-        return _period_end(cast(IndicatorReport, event).period)
+        if is_a(event, IndicatorReport):
+            return _period_end(event.period)
+        occurred: datetime = cast(TimedEvent, event).occurred_at
+        return occurred
     period = event.get("period")
     if isinstance(period, str):
         return _period_end(period)

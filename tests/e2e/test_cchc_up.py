@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import RunningStack, free_port_block
@@ -66,7 +67,29 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         ready = [line for line in lines if line.startswith("ready:")]
         assert len(ready) == 1
         assert f"127.0.0.1:{kafka_port}" in ready[0]
-        assert any("(25 rows, dlq 0)" in line for line in lines), "".join(lines)
+        # The line says where the console is and which token signs in.
+        assert f"console http://127.0.0.1:{api_port}/ " in ready[0]
+        assert f"{(tmp_path / 'var' / 'secrets').resolve()}/analyst.token" in ready[0]
+        console_page = httpx.get(f"http://127.0.0.1:{api_port}/", follow_redirects=True, timeout=30)
+        assert console_page.status_code == 200
+        assert 'lang="vi"' in console_page.text
+        assert 'action="/dang-nhap"' in console_page.text
+        # The two numbers differ, and the output says why.
+        said = "".join(lines)
+        assert (
+            "pushed 34 events from the seed reports (32 indicator reports, 2 dossier events)"
+            in said
+        )
+        assert "the 2 dossier events are in dossier_events, not observations" in said
+        assert any("(32 rows, dlq 0)" in line for line in lines), "".join(lines)
+        # The dossier demo ends with the month's Bộ chỉ số 766 ranking of its three provinces.
+        while not any("Toàn quốc (gộp số liệu)" in line for line in lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+        assert any("Bộ chỉ số 766" in line for line in lines), "".join(lines)
+        for name in ("01 Hà Nội", "48 Đà Nẵng", "79 Hồ Chí Minh"):
+            assert any(name in line for line in lines), "".join(lines)
         # First start: one token per role, owner-only, announced; `cchc query` finds it there.
         secrets = tmp_path / "var" / "secrets"
         for role in ("analyst", "operator"):

@@ -17,10 +17,13 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 def _scrape(stack: RunningStack, service: str) -> Samples:
     port = stack.config.ports()[service]
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    # Every series names the instance that exported it (the first instance is named like its
+    # service); the checks below are about the other labels.
+    assert {s.labels.get("instance") for s in samples} == {service}
     return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
+        (s.name, frozenset((k, v) for k, v in s.labels.items() if k != "instance")): s.value
+        for s in samples
     }
 
 

@@ -30,7 +30,7 @@ def test_top_once_prints_every_service_ready(stack: RunningStack) -> None:
     stack.drained()
     result = CliRunner().invoke(
         app,
-        ["top", "--once", "--interval", "0.5", "--api-port", str(stack.config.api_port)],
+        ["top", "--once", "--interval", "0.5", "--api", stack.api],
         env={"COLUMNS": "220"},
     )
     assert result.exit_code == 0, result.output
@@ -39,12 +39,29 @@ def test_top_once_prints_every_service_ready(stack: RunningStack) -> None:
         line = next(x for x in lines if x.startswith(f"│ {service} "))  # the services table
         assert "ready" in line, line
     assert "malformed_json" in result.output  # rejects by reason
+    # Without a terminal (80 columns), every header whole; for scripts, JSON.
+    narrow = CliRunner().invoke(
+        app, ["top", "--once", "--interval", "0.5", "--api", stack.api], env={"COLUMNS": "80"}
+    )
+    assert narrow.exit_code == 0, narrow.output
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80, narrow.output
+    for word in ("ingest", "normalize", "aggregate", "consumed", "rejected", "uptime"):
+        assert word in narrow.output, (word, narrow.output)
+    as_json = CliRunner().invoke(
+        app, ["top", "--interval", "0.5", "--api", stack.api, "--format", "json"]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    services = {row["service"]: row for row in json.loads(as_json.output)}
+    assert set(services) == {"ingest", "normalize", "aggregate"}
+    assert services["ingest"]["rejects_by_reason"].get("malformed_json", 0) >= 1
 
 
 def test_top_once_exits_1_when_nothing_answers() -> None:
     port = free_port_block(3)
     result = CliRunner().invoke(
-        app, ["top", "--once", "--interval", "0.1", "--api-port", str(port)], env={"COLUMNS": "220"}
+        app,
+        ["top", "--once", "--interval", "0.1", "--api", f"http://127.0.0.1:{port}"],
+        env={"COLUMNS": "220"},
     )
     assert result.exit_code == 1
     assert result.output.count("down") == 3

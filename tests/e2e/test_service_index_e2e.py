@@ -83,6 +83,7 @@ def test_dossier_stream_becomes_the_service_index(stack: RunningStack) -> None:
         "late_rate": 33.33,
         "online_rate": 66.67,
         "overdue_in_progress": 1,  # s4: due 2025-09-10, still open today
+        "avg_resolution_hours": 35.17,  # s1 7 h, s2 97 h, s3 1.5 h
     }
     bad = httpx.get(
         f"{stack.api}/v1/service-index",

@@ -86,7 +86,10 @@ def metrics(
     samples: dict[tuple[str, frozenset[Any]], float] = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            samples[(s.name, frozenset(s.labels.items()))] = s.value
+            # Every series also names its instance (docs/runbook.md "Several instances per
+            # service"); samples are looked up by their other labels.
+            labels = frozenset((k, v) for k, v in s.labels.items() if k != "instance")
+            samples[(s.name, labels)] = s.value
     return samples
 
 

@@ -102,7 +102,8 @@ def test_migrations_are_idempotent_and_reference_tables_are_loaded(db: Store) ->
     assert sync_reference(db.client) == {
         "provinces": 97,
         "province_lineage": 97,
-        "indicators": 37,
+        "indicators": 39,
+        "scoreboard_criteria": 13,
     }
     assert count(db, "SELECT count() FROM provinces") == 97
     assert db.query(

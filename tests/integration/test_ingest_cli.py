@@ -56,7 +56,8 @@ def test_push_routes_each_event_and_reports_failed_lines(
     assert code == 1
     assert f"{path}:4" in output
     assert f"{path}:5" in output
-    assert "sent 3, failed 2" in output
+    assert "line 4 is not JSON" in output  # not the parser's internals
+    assert "sent 3 (2 indicator reports, 1 dossier event), failed 2" in output
 
     def landed(topic: str, event_id: str) -> bool:
         # Other tests write garbage to these topics too: look for the exact bytes.

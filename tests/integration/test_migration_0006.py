@@ -16,9 +16,7 @@ import orjson
 import pytest
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.migrations import migrate
-from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
-from cchc_runtime.records import Record
-from prometheus_client import CollectorRegistry
+from cchc_aggregate.sink.rows import DOSSIER_COLUMNS, to_columns
 
 from tests.integration.conftest import MIGRATIONS
 
@@ -39,12 +37,16 @@ def dossier(dossier_id: str, status: str, at: str, **extra: Any) -> dict[str, An
     }
 
 
+# The columns dossier_events had up to 0007 (0008 added the Bộ chỉ số 766 fields).
+_BEFORE_0008 = frozenset({"fee_required", "synced_national", "reused_data", "satisfied"})
+_OLD_COLUMNS = ", ".join(c for c in DOSSIER_COLUMNS if c not in _BEFORE_0008)
+
+
 def feed(db: Store, first_offset: int, *events: dict[str, Any]) -> None:
-    records = [
-        Record("cchc.normalized", 0, first_offset + i, None, orjson.dumps(e), 0)
-        for i, e in enumerate(events)
-    ]
-    ClickHouseSink(db, SinkMetrics.create(CollectorRegistry())).write(records)
+    """The sink's rows, as aggregate wrote them before 0008 (the columns of the time)."""
+    columns = to_columns([(orjson.dumps(e), 0) for e in events]).dossiers
+    old = {name: values for name, values in columns.items() if name not in _BEFORE_0008}
+    db.insert("dossier_events", old, f"migration-test-{first_offset}")
 
 
 def snapshot(db: Store) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def snapshot(db: Store) -> dict[str, Any]:
         return db.query(sql)[1]
 
     return {
-        "events": rows("SELECT * EXCEPT inserted_at FROM dossier_events ORDER BY event_id"),
+        "events": rows(f"SELECT {_OLD_COLUMNS} FROM dossier_events ORDER BY event_id"),
         "inserted_at": rows("SELECT event_id, inserted_at FROM dossier_events ORDER BY event_id"),
         "states": rows("SELECT * FROM dossier_state ORDER BY dossier_key"),
         "daily": rows(

@@ -46,7 +46,7 @@ def _has_letters(db: Store) -> bool:
 
 @pytest.fixture(scope="module")
 def app(db: Store, tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, dict[str, str]]:
-    for table in ("observations", "dossier_events"):
+    for table in ("observations", "dossier_events", "feedback_events", "procedure_events"):
         db.client.command(f"TRUNCATE TABLE {table}")
     tokens_file = Path(tmp_path_factory.mktemp("secrets")) / "tokens.json"
     store = TokenStore(tokens_file)
@@ -131,6 +131,13 @@ def test_summary_counts_the_merged_units_and_nothing_else(
         "last_received_at": body["last_received_at"],
     }
     assert body["schemas"][1]["records"] == 0
+    # Every raw kind is listed, the 766 inputs too (none sent here).
+    assert [s["schema"] for s in body["schemas"]] == [
+        "cchc.indicator_report/1",
+        "cchc.dossier_event/1",
+        "cchc.feedback_event/1",
+        "cchc.procedure_event/1",
+    ]
     assert body["rejects"] is None
     assert any("dead_letters" in note for note in body["notes"])
     other = _get(app, "79", "/v1/my/summary").json()

@@ -37,6 +37,11 @@ TABLES = (
     "service_daily",
     "service_province_daily",
     "dossier_open",
+    "dossier_scores",  # 0009: the processing time comes from the scoreboard's counters
+    "scoreboard_daily",
+    "scoreboard_province_daily",
+    "scoreboard_procedure_daily",
+    "scoreboard_receipts",
 )
 P1, P2 = "1.004227", "2.002156"
 C1, C2 = "00004", "00008"
@@ -175,6 +180,8 @@ HANOI_DAY = {
     "late_rate": 20.0,
     "online_rate": 50.0,
     "overdue_in_progress": 1,  # I
+    # receipt → resolution: A 25 h, B 122 h, C 8 h, D 3 h, E 5.5 h → 163.5 / 5
+    "avg_resolution_hours": 32.7,
 }
 
 
@@ -198,6 +205,7 @@ def test_national_rates_are_ratios_of_national_sums(http: TestClient, clean: Sto
         "late_rate": 16.67,
         "online_rate": 55.56,
         "overdue_in_progress": 1,
+        "avg_resolution_hours": 27.42,  # Hà Nội's 163.5 h and 79's A 1 h, over 6
     }
     assert figure(http, period=DAY, province="79")["resolved_on_time"] == 1
 
@@ -291,6 +299,7 @@ def test_group_by_procedure_best_and_worst(http: TestClient, clean: Store) -> No
         "late_rate": 0.0,
         "online_rate": 100.0,
         "overdue_in_progress": 0,
+        "avg_resolution_hours": 12.83,  # A 25 h, C 8 h, E 5.5 h
     }
     assert (rows[P2]["resolved"], rows[P2]["on_time_rate"], rows[P2]["overdue_in_progress"]) == (
         2,

@@ -12,10 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from cchc_aggregate.query.access import ROLES
+from cchc_aggregate.query import console
+from cchc_aggregate.query.access import OPEN_PATHS, ROLES
 from cchc_aggregate.query.app import create_app
+from cchc_aggregate.query.console.pages import PAGES
 from cchc_aggregate.settings import AggregateSettings
-from cchc_runtime.auth import OPEN_PATHS
+from cchc_runtime import auth as runtime_auth
 from cchc_runtime.consumer import Consumer
 from cchc_runtime.http import http_app
 from cchc_runtime.metrics import CoreMetrics
@@ -23,7 +25,7 @@ from cchc_runtime.processor import StreamProcessor
 from cchc_runtime.producer import Output
 from cchc_runtime.tokens import Role, TokenStore
 from cchc_shared.settings import KafkaSettings
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from tests.conftest import RunningStack
 
@@ -46,18 +48,28 @@ def _served_app(tmp_path: Path) -> Any:
 
 def test_every_route_is_open_by_name_or_has_a_role(tmp_path: Path) -> None:
     app = _served_app(tmp_path)
-    paths = {r.path for r in app.routes if isinstance(r, Route)}
+    paths = {r.path for r in app.routes if isinstance(r, Route | Mount)}
     assert paths - OPEN_PATHS, "no protected route found: the enumeration is broken"
     unprotected = paths - OPEN_PATHS - set(ROLES)
     assert unprotected == set(), f"routes without a role: {unprotected}"
     assert set(ROLES) <= paths, f"roles for routes that do not exist: {set(ROLES) - paths}"
     assert {p for p in paths & OPEN_PATHS if p.startswith("/v1")} == set()
+    # The console's pages are routes like the others (docs/console.md): each has its role.
+    pages = {p.path for p in PAGES} | {p.download_path for p in PAGES}
+    assert pages | {"/"} <= set(ROLES)
+    # Open beyond the runtime's: only the console's sign-in/out forms and its stylesheet.
+    assert {"/dang-nhap", "/dang-xuat", "/static"} == OPEN_PATHS - runtime_auth.OPEN_PATHS
+
+
+CONSOLE = frozenset(console.roles())
 
 
 def _call(stack: RunningStack, path: str, token: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     if path == "/v1/sql":
         return httpx.post(f"{stack.api}{path}", json={"sql": "SELECT 1"}, headers=headers)
+    if path in CONSOLE:
+        return httpx.get(f"{stack.api}{path}", headers=headers, timeout=30, follow_redirects=False)
     if path.startswith("/v1/my/") or path == "/v1/service-index":
         params = {}
     else:
@@ -79,6 +91,11 @@ def province_token(stack: RunningStack) -> Iterator[str]:
 def test_no_token_or_a_bad_one_is_401(stack: RunningStack, path: str) -> None:
     for token in (None, "cchc_" + "A" * 43, "not-a-token", "cchc_"):
         r = _call(stack, path, token)
+        if path in CONSOLE and token is None:
+            # A console page without a token: to the sign-in form, never the page.
+            assert r.status_code == 303, (token, r.text)
+            assert r.headers["location"].startswith("/dang-nhap?next=")
+            continue
         assert r.status_code == 401, (token, r.text)
         assert r.json()["error"] == "unauthorized"
         assert r.headers["www-authenticate"] == "Bearer"
@@ -102,7 +119,8 @@ def test_each_role_gets_exactly_its_routes(
             assert r.status_code not in (401, 403), (role, r.text)
         else:
             assert r.status_code == 403, (role, r.text)
-            assert r.json()["error"] == "forbidden"
+            if path not in CONSOLE:
+                assert r.json()["error"] == "forbidden"
 
 
 @pytest.mark.connected

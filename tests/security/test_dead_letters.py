@@ -287,7 +287,7 @@ def test_replay_with_the_broker_unreachable_is_one_line_of_error(stack: RunningS
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines == [lines[0]], result.output
-    assert lines[0].startswith(f"error: cannot send to Kafka at {closed}")
+    assert lines[0].startswith(f"error: cannot reach Kafka at {closed}")
 
 
 @pytest.mark.connected

@@ -1,4 +1,5 @@
-"""`python -m cchc_aggregate [serve|migrate]`: run the aggregate service, or apply migrations."""
+"""`python -m cchc_aggregate [serve|migrate|cluster-sql]`: run the aggregate service, apply
+migrations, or print their cluster flavour."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
 
 from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.cluster import Cluster, generate, render
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
@@ -31,7 +33,7 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
     """Apply pending migrations, then reload the reference tables from the shared data."""
     client = connect(settings.clickhouse_dsn())
     try:
-        applied = migrate(client, settings.migrations_dir)
+        applied = migrate(client, settings.migrations_dir, cluster=settings.cluster)
         counts = sync_reference(client)
         log.info("reference data loaded: %s", counts)
         return applied
@@ -41,11 +43,18 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     """Consume cchc.normalized and cchc.dlq into ClickHouse; serve the query API until stopped."""
-    db = Store(connect(settings.clickhouse_dsn()))
+    db = Store(connect(settings.clickhouse_dsn()), settings.cluster_insert_settings())
     metrics = CoreMetrics.create(
-        SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
+        SERVICE,
+        restarts=settings.restarts,
+        reasons=STAGE_REASONS[SERVICE],
+        instance=settings.instance,
     )
-    sink = ClickHouseSink(db, SinkMetrics.create(metrics.registry))
+    sink = ClickHouseSink(db, SinkMetrics.create(metrics.registry, settings.province_quiet_s))
+    try:
+        sink.load_last_events()
+    except Exception:  # the gauges fill again with the next batches; never a reason not to start
+        log.exception("could not read the provinces' last events from ClickHouse")
     processor = kafka_processor(
         SERVICE,
         kafka,
@@ -93,9 +102,15 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m cchc_aggregate", description=__doc__)
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate", "cluster-sql"]
+    )
     args = parser.parse_args(argv)
     settings = AggregateSettings()
+    if args.command == "cluster-sql":  # what `migrate` applies with CCHC_AGGREGATE_CLUSTER
+        flavour = Cluster(settings.cluster or "cchc", "cchc")
+        print(render(generate(settings.migrations_dir, flavour)), end="")
+        return
     logs.configure("aggregate", settings.log_level, settings.log_format)
     if args.command == "migrate":
         applied = run_migrations(settings)

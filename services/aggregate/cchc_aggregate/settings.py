@@ -91,11 +91,52 @@ class AggregateSettings(ServiceSettings):
     sql_max_concurrent: int = Field(
         default=2, ge=1, description="analyst queries running at once; more are answered 429"
     )
+    province_quiet_s: float = Field(
+        default=3 * 86_400,
+        gt=0,
+        description="a province that sends nothing for this long is silent (ProvinceSilent, "
+        "docs/runbook.md): exported as cchc_province_quiet_threshold_seconds; the default, 3 "
+        "days, outlasts a weekend without dossiers",
+    )
+    reporting_calendar: Path | None = Field(
+        default=None,
+        description="YAML reporting calendar replacing the packaged one (required indicators "
+        "per quarterly, six-monthly and yearly report; deadline day, default the 20th of the "
+        'period\'s last month): docs/analysts.md "Reporting"',
+    )
     max_request_bytes: int = Field(
         default=1024 * 1024,
         ge=1,
         description="largest request body of the query API's POST routes; larger: 413",
     )
+
+    cluster: str | None = Field(
+        default=None,
+        description="the ClickHouse cluster (remote_servers name) of a sharded, replicated "
+        "deployment: migrations are applied in their cluster flavour (ON CLUSTER, Replicated*, "
+        "Distributed by province) and inserts wait for the shards (docs/cluster.md); unset: "
+        "one server or chDB",
+    )
+    cluster_insert_quorum: int = Field(
+        default=2,
+        ge=0,
+        description="with `cluster`: replicas of a shard that must have an insert before it is "
+        "acknowledged (and the Kafka offsets committed); 2 of 2 loses nothing when a replica "
+        "dies, and pauses that shard's writes until it is back (docs/runbook.md)",
+    )
+
+    def cluster_insert_settings(self) -> dict[str, int]:
+        """Settings of every insert on a cluster (none otherwise): the Distributed table
+        forwards the insert to its shards synchronously, each shard acknowledges once the
+        quorum of replicas has it, and materialized views deduplicate a retried block too."""
+        if not self.cluster:
+            return {}
+        return {
+            "distributed_foreground_insert": 1,
+            "insert_quorum": self.cluster_insert_quorum,
+            "insert_quorum_parallel": 1,
+            "deduplicate_blocks_in_dependent_materialized_views": 1,
+        }
 
     def sql_clickhouse_dsn(self) -> str:
         """The DSN analysts' queries use (their own sessions in any case)."""

@@ -25,7 +25,10 @@ def main() -> None:
     reference = Reference.load()
     registry = reference.provinces
     metrics = CoreMetrics.create(
-        SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
+        SERVICE,
+        restarts=settings.restarts,
+        reasons=STAGE_REASONS[SERVICE],
+        instance=settings.instance,
     )
     stage = IngestStage(
         registry,

@@ -40,7 +40,7 @@ from cchc_runtime.producer import Output
 from cchc_runtime.records import Outgoing, Record
 from cchc_runtime.tokens import Principal, TokenStore
 from cchc_shared.dlq import Reason
-from cchc_shared.events import DossierEvent
+from cchc_shared.events import DossierEvent, FeedbackEvent
 from cchc_shared.hotpath import is_a
 from cchc_shared.topics import Topic, raw_topic
 from cchc_shared.validation import Rejected
@@ -160,13 +160,18 @@ class Border:
 
 
 def _key(payload: bytes, verdict: Accepted | Rejected) -> bytes | None:
-    """The raw message's key, as `cchc push` sets it: the dossier id, else the event id."""
+    """The raw message's key, as `cchc push` sets it: the dossier or feedback id, else the
+    event id."""
     if isinstance(verdict, Accepted):
         event = verdict.event
-        return (event.dossier_id if is_a(event, DossierEvent) else event.event_id).encode()
+        if is_a(event, DossierEvent):
+            return event.dossier_id.encode()
+        if is_a(event, FeedbackEvent):
+            return event.feedback_id.encode()
+        return event.event_id.encode()
     # Rejected for its province: the model passed, so it is an object with these as strings.
     data = orjson.loads(payload)
-    key = data.get("dossier_id") or data.get("event_id")
+    key = data.get("dossier_id") or data.get("feedback_id") or data.get("event_id")
     return key.encode() if isinstance(key, str) else None
 
 

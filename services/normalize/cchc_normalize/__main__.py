@@ -42,7 +42,10 @@ def main() -> None:
     logs.configure(SERVICE, settings.log_level, settings.log_format)
     reference = load_reference()
     metrics = CoreMetrics.create(
-        SERVICE, restarts=settings.restarts, reasons=STAGE_REASONS[SERVICE]
+        SERVICE,
+        restarts=settings.restarts,
+        reasons=STAGE_REASONS[SERVICE],
+        instance=settings.instance,
     )
     processor = kafka_processor(
         SERVICE, kafka, [Topic.VALIDATED], settings.group_id, NormalizeStage(reference), metrics

@@ -8,7 +8,13 @@ from typing import cast
 
 from cchc_runtime.records import Outgoing, Record
 from cchc_runtime.stage import Reject, Result
-from cchc_shared.canonical import DossierRecord, Observation
+from cchc_shared.canonical import (
+    AnyRecord,
+    DossierRecord,
+    FeedbackRecord,
+    Observation,
+    ProcedureRecord,
+)
 from cchc_shared.hotpath import encoder, is_a
 from cchc_shared.topics import Topic
 
@@ -46,11 +52,7 @@ class NormalizeStage:
                 rejects.append(Reject(record, canonical.reason, canonical.errors))
                 continue
             # Key: the events of one dossier, or the versions of one figure, stay in order.
-            if is_a(canonical, Observation):
-                natural = f"{canonical.indicator}|{canonical.period}|{canonical.unit_key}"
-            else:
-                dossier = cast(DossierRecord, canonical)
-                natural = f"{dossier.province}|{dossier.dossier_id}"
+            natural = _key(canonical)
             out.append(
                 Outgoing(
                     Topic.NORMALIZED,
@@ -62,3 +64,16 @@ class NormalizeStage:
                 )
             )
         return result
+
+
+def _key(canonical: AnyRecord) -> str:
+    """The output key: the events of one dossier or one feedback, the versions of one figure,
+    the events of one procedure of a province stay in one partition, in order."""
+    if is_a(canonical, Observation):
+        return f"{canonical.indicator}|{canonical.period}|{canonical.unit_key}"
+    if is_a(canonical, DossierRecord):
+        return f"{canonical.province}|{canonical.dossier_id}"
+    if is_a(canonical, FeedbackRecord):
+        return f"{canonical.province}|feedback|{canonical.feedback_id}"
+    procedure = cast(ProcedureRecord, canonical)
+    return f"{procedure.province}|procedure|{procedure.procedure_code}"

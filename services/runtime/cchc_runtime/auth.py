@@ -8,15 +8,23 @@ suite enumerates the app's routes against the same table.
 
 Answers: 401 with `WWW-Authenticate: Bearer` when the token is missing, malformed, unknown or
 revoked; 403 when its role is not enough. The token itself is never logged.
+
+A browser console (the query API's, docs/console.md) signs in once and carries the token in an
+HttpOnly, SameSite=Strict cookie (:class:`CookieAuth`). The cookie counts only on the console's
+own pages, never on the API routes, and only for reading (the console's pages are GET routes; its
+sign-in and sign-out forms check a CSRF token of their own): a page asked for without a valid
+cookie redirects to the sign-in form instead of answering 401.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,6 +37,16 @@ OPEN_PATHS = frozenset(
 network), and the API's own description (which holds no data)."""
 
 
+@dataclass(frozen=True)
+class CookieAuth:
+    """The token may also come in cookie ``name``, on ``paths`` only (a console's pages, read
+    only): without it those paths redirect to ``login_path``."""
+
+    name: str
+    paths: frozenset[str]
+    login_path: str
+
+
 class BearerAuth:
     """ASGI middleware: each request's route must be open, or its token's role must allow it."""
 
@@ -39,12 +57,14 @@ class BearerAuth:
         store: TokenStore,
         roles: Mapping[str, Role],
         open_paths: frozenset[str] = OPEN_PATHS,
+        cookie: CookieAuth | None = None,
     ) -> None:
         self.app = app
         self.router = router
         self.store = store
         self.roles = dict(roles)
         self.open_paths = open_paths
+        self.cookie = cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +78,25 @@ class BearerAuth:
         if required is None:
             await _deny(scope, receive, send, 403, "forbidden", "this route has no declared role")
             return
+        page = self.cookie is not None and path in self.cookie.paths
         principal = self._principal(scope)
+        header = any(name == b"authorization" for name, _ in scope.get("headers", []))
+        if page and not header and scope.get("method") in ("GET", "HEAD"):
+            principal = self._cookie_principal(scope)
+        if principal is None and page and not header:
+            assert self.cookie is not None
+            target = quote(scope.get("path", "/"), safe="/")
+            await RedirectResponse(f"{self.cookie.login_path}?next={target}", status_code=303)(
+                scope, receive, send
+            )
+            return
+        if principal is not None and page and not principal.role.allows(required):
+            await HTMLResponse(
+                f"<!doctype html><html lang=vi><title>403</title><p>Vai trò {principal.role} "
+                f"không được xem trang này ({required}). <a href=/>Về trang đầu</a></p>",
+                status_code=403,
+            )(scope, receive, send)
+            return
         if principal is None:
             await _deny(
                 scope,
@@ -76,6 +114,19 @@ class BearerAuth:
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+    def _cookie_principal(self, scope: Scope) -> Principal | None:
+        assert self.cookie is not None
+        prefix = self.cookie.name.encode() + b"="
+        for name, value in scope.get("headers", []):
+            if name != b"cookie":
+                continue
+            for part in value.split(b";"):
+                part = part.strip()
+                if part.startswith(prefix):
+                    token = part[len(prefix) :].decode("latin-1").strip()
+                    return self.store.verify(token) if token else None
+        return None
 
     def _route_path(self, scope: Scope) -> str | None:
         for route in self.router.routes:
@@ -107,10 +158,20 @@ def protect(
     store: TokenStore,
     roles: Mapping[str, Role],
     token_help: str = "A token from `cchc token create --role analyst|operator`.",
+    open_paths: frozenset[str] = OPEN_PATHS,
+    cookie: CookieAuth | None = None,
 ) -> None:
     """Require `roles[path]` on every route of `app` but the open ones; describe it in OpenAPI
-    (`token_help`: how to get a token, as the API description shows it)."""
-    app.add_middleware(BearerAuth, router=app.router, store=store, roles=roles)
+    (`token_help`: how to get a token, as the API description shows it). With `cookie`, its
+    paths also accept the token from that cookie (a browser console's pages)."""
+    app.add_middleware(
+        BearerAuth,
+        router=app.router,
+        store=store,
+        roles=roles,
+        open_paths=open_paths,
+        cookie=cookie,
+    )
     original = app.openapi
 
     def openapi() -> dict[str, Any]:

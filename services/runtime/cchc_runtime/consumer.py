@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from cchc_shared.settings import KafkaSettings
 
@@ -75,7 +76,14 @@ class Consumer:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=k.bootstrap_servers,
             group_id=self.group_id,
-            client_id=f"cchc-{self.service}",
+            client_id=f"cchc-{self.metrics.instance or self.service}",
+            # Instances of a service share its group (docs/runbook.md "Several instances per
+            # service"). Round robin spreads partitions across all the group's topics: the
+            # range assignor splits each topic alone, so with ingest's 34 one-partition raw
+            # topics every partition would go to the same member. Only round robin is offered:
+            # with two protocols listed the embedded broker gave a joining member no partition
+            # (docs/platform.md "Embedded broker").
+            partition_assignment_strategy=(RoundRobinPartitionAssignor,),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=k.fetch_max_wait_ms,
@@ -320,6 +328,9 @@ class Consumer:
     async def _revoked(self, revoked: set[TopicPartition]) -> None:
         if not revoked:
             return
+        log.info(
+            "rebalance: %d partitions revoked", len(revoked), extra={"partitions": len(revoked)}
+        )
         self.generation += 1  # a batch fetched before now is not processed
         self.give_up_batch.set()  # an outage retry in hand gives up its batch at once
         try:
@@ -345,6 +356,13 @@ class Consumer:
         consumer = self._consumer
         if consumer is None or not assigned:
             return
+        log.info(
+            "rebalance: %d partitions assigned (%s)",
+            len(assigned),
+            ", ".join(sorted(f"{tp.topic}/{tp.partition}" for tp in assigned)[:8])
+            + (" …" if len(assigned) > 8 else ""),
+            extra={"partitions": len(assigned)},
+        )
         self._starting |= assigned
         for tp in assigned:
             consumer.pause(tp)

@@ -69,7 +69,8 @@ def http_app(
     async def prometheus_metrics() -> Response:
         """Prometheus exposition (readiness refreshed at scrape time, so it is never stale)."""
         await is_ready()
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        page = generate_latest(metrics.exposition())
+        return Response(page, media_type=CONTENT_TYPE_LATEST)
 
     return app
 

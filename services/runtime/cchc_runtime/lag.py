@@ -82,6 +82,11 @@ class LagMonitor:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def close(self) -> None:
+        """Close the clients of a monitor used only through `measure_now` (never started)."""
+        with self._lock:
+            self._close()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.measure_now()

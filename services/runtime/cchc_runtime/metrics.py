@@ -8,8 +8,8 @@ limit, aggregate's inserts) registers them on the same registry with `counter`/`
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from cchc_shared.metrics import METRIC_NAMES, MetricName
 from prometheus_client import (
@@ -19,6 +19,7 @@ from prometheus_client import (
     Histogram,
     ProcessCollector,
 )
+from prometheus_client.metrics_core import Metric
 
 BATCH_SIZES = (1, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 20000)
 SECONDS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -72,6 +73,13 @@ class CoreMetrics:
     restarts: Counter
     offset_gaps: Counter
     offset_gap_records: Counter
+    instance: str = field(default="")
+    """Which instance of the service this process is: the `instance` label its /metrics page
+    puts on every series (`InstanceLabelled`); empty: no such label."""
+
+    def exposition(self) -> InstanceLabelled | CollectorRegistry:
+        """What /metrics serves: the registry, every series labelled with the instance."""
+        return InstanceLabelled(self.registry, self.instance) if self.instance else self.registry
 
     @classmethod
     def create(
@@ -81,18 +89,24 @@ class CoreMetrics:
         *,
         restarts: int = 0,
         reasons: Iterable[str] = (),
+        instance: str = "",
     ) -> CoreMetrics:
         """Collectors for `service`, registered on `registry` (a new one by default).
 
         `restarts`: how often the supervisor restarted this service before (so the counter is
         monotonic across process restarts). `reasons`: the reject reasons this service can
         give, exported at 0 from the start so that `increase()` sees their first occurrence.
+        `instance`: this process's instance name (`ServiceSettings.instance`), the `instance`
+        label of every series it exports — several instances of a service share one group
+        and their series would otherwise collide in Prometheus (docs/runbook.md "Several
+        instances per service").
         """
         registry = registry or CollectorRegistry()
         ProcessCollector(registry=registry)
         r = registry
         metrics = cls(
             service=service,
+            instance=instance,
             registry=registry,
             consumed=counter(r, "cchc_messages_consumed_total", "Messages read from Kafka"),
             accepted=counter(r, "cchc_messages_accepted_total", "Messages passed downstream"),
@@ -162,3 +176,21 @@ def observe_many(histogram: Histogram, amounts: Iterable[float]) -> None:
             count.inc(end - start)
             start = end
     histogram._sum.inc(sum(ordered))
+
+
+class InstanceLabelled:
+    """A registry's collectors seen with an `instance` label on every sample (a constant label
+    added at exposition, so no collector or call site has to carry it)."""
+
+    def __init__(self, registry: CollectorRegistry, instance: str) -> None:
+        self.registry = registry
+        self.instance = instance
+
+    def collect(self) -> Iterator[Metric]:
+        """The registry's metric families, each sample with `instance` added."""
+        for family in self.registry.collect():
+            labelled = Metric(family.name, family.documentation, family.type, family.unit)
+            labelled.samples = [
+                s._replace(labels={**s.labels, "instance": self.instance}) for s in family.samples
+            ]
+            yield labelled

@@ -251,6 +251,7 @@ def kafka_processor(
             linger_ms=kafka.linger_ms,
             client_id=name,
             security=kafka.aiokafka_security(),
+            idempotence=kafka.idempotence,
         ),
         step,
         metrics,

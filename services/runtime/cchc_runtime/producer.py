@@ -28,14 +28,19 @@ class Output:
         linger_ms: int = 5,
         client_id: str,
         security: dict[str, Any] | None = None,
+        idempotence: bool = False,
     ) -> None:
-        """`security`: `KafkaSettings.aiokafka_security()` (protocol, SASL, TLS)."""
+        """`security`: `KafkaSettings.aiokafka_security()` (protocol, SASL, TLS).
+        `idempotence`: `KafkaSettings.idempotence` (Apache Kafka: on; the embedded broker
+        cannot)."""
         self._config: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "acks": "all",
-            # Tansu 0.6 answers InitProducerId with an error to aiokafka, so no idempotence:
-            # delivery is at least once anyway, and duplicates never count twice downstream.
-            "enable_idempotence": False,
+            # Tansu 0.6 answers InitProducerId with an error to aiokafka, so no idempotence
+            # there: delivery is at least once anyway, and duplicates never count twice
+            # downstream. Apache Kafka (deploy/cluster) turns it on: a retried send is not
+            # written twice.
+            "enable_idempotence": idempotence,
             "linger_ms": linger_ms,
             "max_batch_size": 1024 * 1024,
             "client_id": client_id,

@@ -26,6 +26,19 @@ def test_dedup_token_is_the_same_for_a_redelivered_batch_in_any_order() -> None:
         (ConnectionResetError(), True),
         (DatabaseError("Code: 252. DB::Exception: Too many parts"), True),
         (DatabaseError("Code: 241. DB::Exception: Memory limit (total) exceeded"), True),
+        # The data's disk full, read-only or immutable (messages as chDB 4.4 words them).
+        (
+            DatabaseError("Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space"),
+            True,
+        ),
+        (
+            DatabaseError(
+                "Code: 1001. DB::Exception: std::__1::filesystem::filesystem_error: filesystem "
+                'error: in create_directories: Operation not permitted ["/d/tmp_insert_all_2_2_0"]'
+            ),
+            True,
+        ),
+        (DatabaseError("Code: 1001. DB::Exception: std::bad_alloc"), False),
         # A bug or a broken session: retrying the same insert forever would hide it.
         (
             DatabaseError("Code: 60. DB::Exception: Table system.dossier_events does not exist"),

@@ -19,6 +19,25 @@ NATIONAL = {
 }  # fmt: skip
 
 
+SCOREBOARD = {
+    "period": "2026-10", "province": None, "name": "Toàn quốc", "total": 73.6, "max": 100.0,
+    "max_available": 100.0, "rank": None, "rank_of": 3, "avg_resolution_hours": 30.0,
+    "province_mean": 70.25,
+    "groups": [
+        {"code": "progress", "name": "Tiến độ giải quyết", "points": 17.5, "max": 20.0,
+         "criteria": [{"code": "p1_resolved_on_time", "name": "Hồ sơ giải quyết trước và đúng hạn",
+                       "numerator": 7, "denominator": 8, "rate": 87.5, "points": 17.5,
+                       "max": 20.0}]},
+        {"code": "online", "name": "Dịch vụ công trực tuyến", "points": None, "max": 12.0,
+         "criteria": [{"code": "o1_full_online", "name": "Hồ sơ trực tuyến toàn trình",
+                       "numerator": 0, "denominator": 0, "rate": None, "points": None,
+                       "max": 12.0}]},
+    ],
+    "provinces": [{"province": "79", "name": "Hồ Chí Minh", "total": 80.5, "rank": 1}],
+    "notes": ["o1_full_online (Hồ sơ trực tuyến toàn trình): no data"],
+}  # fmt: skip
+
+
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, Any]]]:
     seen: list[tuple[str, str, dict[str, Any]]] = []
@@ -32,6 +51,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, Any
             row = {"province": "01", "name": "Hà Nội", "value": 1.0, "rank": 1}
             body = {"indicator": "x", "period": "2024", "boundary": "current", "notes": []}
             body["rows"] = [row]
+        elif url.endswith("/v1/scoreboard"):
+            body = SCOREBOARD | (
+                {"province": "01", "name": "Hà Nội", "rank": 2, "rank_of": 3}
+                if kwargs["params"].get("province")
+                else {}
+            )
         elif url.endswith("/v1/sql"):
             body = {"columns": ["n"], "rows": [[97]]}
         else:
@@ -90,3 +115,82 @@ def test_without_a_token_the_error_says_where_to_get_one(
     assert "cchc up" in result.output
     assert "Traceback" not in result.output
     assert calls == []
+
+
+def test_reporting_prints_who_is_missing_what(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The body is the rules' own answer, serialised as the API serialises it.
+    import datetime as dt
+
+    from cchc_aggregate.query.rules.reporting import (
+        Receipt,
+        ReportingRate,
+        default_calendar,
+        reporting,
+    )
+    from cchc_shared.catalogue import default_catalogue
+    from cchc_shared.periods import parse_period
+    from cchc_shared.provinces import VIETNAM_TZ, default_registry
+    from pydantic import TypeAdapter
+
+    calendar = default_calendar(default_catalogue())
+    required = calendar.reports["quarter"].indicators
+    on_time = dt.datetime(2026, 9, 1, tzinfo=VIETNAM_TZ)
+    late = dt.datetime(2026, 10, 1, tzinfo=VIETNAM_TZ)
+    receipts = [Receipt("2025:01", c, on_time) for c in required]
+    receipts += [Receipt("2025:79", c, late if c == required[0] else on_time) for c in required]
+    receipts += [Receipt("2025:92", required[0], on_time)]
+    answer = reporting(parse_period("2026-Q3"), calendar, receipts, default_registry())
+    body = TypeAdapter(ReportingRate).dump_json(answer)
+    seen: list[Any] = []
+
+    def fake(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        seen.append((url, kwargs["params"]))
+        return httpx.Response(200, content=body)
+
+    monkeypatch.setattr(query.httpx, "request", fake)
+    monkeypatch.setenv("CCHC_TOKEN", "cchc_test-token")
+    result = CliRunner().invoke(app, ["query", "reporting", "2026-Q3"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert seen == [("http://127.0.0.1:8080/v1/reporting", {"period": "2026-Q3"})]
+    out = result.stdout
+    assert "2/34 complete (5.88 %), 1 partial, 31 missing, 1 on time (2.94 %)" in out
+    assert "late: dossiers.received" in out  # 79 complete but late
+    assert "Cần Thơ" in out  # 92 partial
+    assert "dossiers.received_online" in out
+    assert "Hà Nội" not in out  # complete and on time: not listed without --all
+    every = CliRunner().invoke(app, ["query", "reporting", "2026-Q3", "--all", "-f", "csv"])
+    assert every.stdout.count("\n") == 35  # header + 34 provinces
+
+
+def test_scoreboard_table_is_labelled_in_vietnamese(calls: list[Any]) -> None:
+    runner = CliRunner()
+    national = runner.invoke(app, ["query", "scoreboard", "2026-10"])
+    assert national.exit_code == 0, national.output
+    text = national.stdout
+    labels = [
+        *("Bộ chỉ số 766", "Tử số", "Mẫu số", "Tỷ lệ (%)", "Điểm", "Tối đa"),
+        *("Tổng điểm: 73.6 / 100", "Bình quân điểm các tỉnh: 70.25"),
+        *("Xếp hạng các tỉnh, thành phố", "Hồ Chí Minh", "p1. Hồ sơ giải quyết"),
+    ]
+    for label in labels:
+        assert label in text, label
+    assert "o1_full_online (Hồ sơ trực tuyến toàn trình): no data" in text
+    assert calls[-1][2]["params"] == {"period": "2026-10"}
+    one = runner.invoke(app, ["query", "scoreboard", "2026-10", "--province", "01"])
+    assert "Xếp hạng: 2/3" in one.stdout
+    assert calls[-1][2]["params"] == {"period": "2026-10", "province": "01"}
+
+
+def test_scoreboard_as_csv_and_json(calls: list[Any]) -> None:
+    runner = CliRunner()
+    csv = runner.invoke(app, ["query", "scoreboard", "2026-10", "-f", "csv"])
+    assert csv.stdout.splitlines() == [
+        "period,province,group,code,name,numerator,denominator,rate,points,max",
+        "2026-10,,progress,p1_resolved_on_time,Hồ sơ giải quyết trước và đúng hạn,"
+        "7,8,87.5,17.5,20.0",
+        "2026-10,,online,o1_full_online,Hồ sơ trực tuyến toàn trình,0,0,,,12.0",
+    ]
+    body = orjson.loads(
+        runner.invoke(app, ["query", "scoreboard", "2026-10", "--format", "json"]).stdout
+    )
+    assert body["total"] == 73.6

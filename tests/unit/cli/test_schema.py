@@ -48,7 +48,9 @@ def test_export_command_writes_every_file(tmp_path: Path) -> None:
         "cchc.canonical_record.1.json",
         "cchc.dead_letter.1.json",
         "cchc.dossier_event.1.json",
+        "cchc.feedback_event.1.json",
         "cchc.indicator_report.1.json",
+        "cchc.procedure_event.1.json",
     ]
     assert [p.name for p in docs.iterdir()] == ["reasons.md"]
     for schema in SCHEMAS:
@@ -88,7 +90,23 @@ def test_a_real_dead_letter_and_canonical_record_fit_their_schemas() -> None:
 
 @pytest.mark.parametrize(
     ("schema", "event"),
-    [("cchc.indicator_report/1", REPORT), ("cchc.dossier_event/1", DOSSIER)],
+    [
+        ("cchc.indicator_report/1", REPORT),
+        ("cchc.dossier_event/1", DOSSIER),
+        ("cchc.dossier_event/1", events.dossier_event(fee_required=True, reused_data=False)),
+        ("cchc.dossier_event/1", events.dossier_event(status="rated", satisfied=True)),
+        ("cchc.feedback_event/1", events.feedback_event()),
+        ("cchc.feedback_event/1", events.feedback_event(status="resolved", satisfied=False)),
+        ("cchc.procedure_event/1", events.procedure_event()),
+        (
+            "cchc.procedure_event/1",
+            {
+                k: v
+                for k, v in events.procedure_event(action="announced").items()
+                if k not in ("complete", "online")
+            },
+        ),
+    ],
 )
 def test_valid_events_pass(schema: str, event: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator.check_schema(load(schema))
@@ -116,6 +134,34 @@ def test_valid_events_pass(schema: str, event: dict[str, Any]) -> None:
             id="received-without-due-at",
         ),
         pytest.param("cchc.dossier_event/1", {**DOSSIER, "status": "done"}, id="status"),
+        pytest.param(
+            "cchc.dossier_event/1", {**DOSSIER, "status": "rated"}, id="rated-without-satisfied"
+        ),
+        pytest.param(
+            "cchc.dossier_event/1", {**DOSSIER, "satisfied": True}, id="satisfied-not-rated"
+        ),
+        pytest.param("cchc.dossier_event/1", {**DOSSIER, "fee_required": "yes"}, id="fee-not-bool"),
+        pytest.param(
+            "cchc.feedback_event/1",
+            {k: v for k, v in events.feedback_event().items() if k != "due_at"},
+            id="feedback-received-without-due-at",
+        ),
+        pytest.param(
+            "cchc.feedback_event/1", events.feedback_event(satisfied=True), id="feedback-satisfied"
+        ),
+        pytest.param(
+            "cchc.procedure_event/1",
+            {k: v for k, v in events.procedure_event().items() if k != "online"},
+            id="published-without-online",
+        ),
+        pytest.param(
+            "cchc.procedure_event/1",
+            events.procedure_event(action="announced"),
+            id="announced-with-online",
+        ),
+        pytest.param(
+            "cchc.procedure_event/1", events.procedure_event(online="level4"), id="online-value"
+        ),
     ],
 )
 def test_invalid_events_fail(schema: str, event: dict[str, Any]) -> None:

@@ -141,3 +141,63 @@ def test_rate_paces_the_push(monkeypatch: pytest.MonkeyPatch) -> None:
     assert report.sent == 250
     assert pushed == [100, 100, 50]
     assert slept == [1.0, 2.0, 2.5]
+
+
+def _others(now: datetime = SETTLED) -> list[dict[str, Any]]:
+    return simulate.generate_766(["01", "79", "48"], 6, 7, START, seed=7, now=now)
+
+
+def test_the_scoreboard_inputs_are_valid_events_of_their_province() -> None:
+    events = _others()
+    kinds = Counter(e["schema"] for e in events)
+    # 12 initial publications + 2 acts a day × 7 days, per province; 6 feedback a day.
+    assert kinds["cchc.procedure_event/1"] == 3 * (12 + 2 * 7)
+    assert Counter(e["status"] for e in events if "feedback_id" in e)["received"] == 3 * 6 * 7
+    for event in events:
+        parsed = RAW_EVENT.validate_json(orjson.dumps(event))
+        assert parsed.schema_ in ("cchc.feedback_event/1", "cchc.procedure_event/1")
+        assert parsed.province in ("01", "79", "48")
+    assert simulate.generate_766(["01"], 2, 3, START, seed=7, now=SETTLED) == (
+        simulate.generate_766(["01"], 2, 3, START, seed=7, now=SETTLED)
+    )
+
+
+def test_every_procedure_is_published_before_the_stream_and_shares_are_realistic() -> None:
+    events = _others()
+    initial = [e for e in events if e["event_id"].endswith("-initial")]
+    assert {(e["province"], e["procedure_code"]) for e in initial} == {
+        (p, proc.code) for p in ("01", "79", "48") for proc in simulate.PROCEDURES
+    }
+    assert all(e["occurred_at"] < "2025-08-01" for e in initial)
+    answers = [e for e in events if e.get("status") == "resolved"]
+    received = [e for e in events if e.get("status") == "received"]
+    assert 0.88 <= len(answers) / len(received) <= 0.99
+    satisfied = Counter(e.get("satisfied") for e in answers)
+    assert 0.75 <= satisfied[True] / len(answers) <= 0.93
+
+
+def test_dossiers_carry_the_766_flags_and_some_ratings() -> None:
+    events = stream(now=SETTLED)
+    receipts = [e for e in events if e["status"] == "received"]
+    share = {
+        flag: sum(bool(e.get(flag)) for e in receipts) / len(receipts)
+        for flag in ("synced_national", "fee_required", "digitized", "reused_data")
+    }
+    assert 0.88 <= share["synced_national"] <= 0.97
+    assert 0.33 <= share["fee_required"] <= 0.47
+    assert 0.58 <= share["digitized"] <= 0.72
+    assert 0.28 <= share["reused_data"] <= 0.42
+    rated = [e for e in events if e["status"] == "rated"]
+    resolved = [e for e in events if e["status"] == "resolved"]
+    assert 0.24 <= len(rated) / len(resolved) <= 0.36
+    assert 0.85 <= sum(e["satisfied"] for e in rated) / len(rated) <= 0.97
+
+
+def test_merged_streams_keep_each_order() -> None:
+    a = [
+        {"occurred_at": "2025-08-01T09:00:00+07:00", "n": 1},
+        {"occurred_at": "2025-08-01T08:00:00+07:00", "n": 2},  # sent late on purpose
+        {"occurred_at": "2025-08-01T10:00:00+07:00", "n": 3},
+    ]
+    b = [{"occurred_at": "2025-08-01T09:30:00+07:00", "n": 4}]
+    assert [e["n"] for e in simulate.merge_streams(a, b)] == [1, 2, 4, 3]

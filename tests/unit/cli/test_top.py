@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from pathlib import Path
+
 import pytest
-from cchc_cli.top import Exposition, Scrape, counter_delta, mean_duration, rate, render, rows
+from cchc_cli.options import Format
+from cchc_cli.top import (
+    Exposition,
+    Scrape,
+    counter_delta,
+    export,
+    layout,
+    mean_duration,
+    rate,
+    render,
+    rows,
+)
 from rich.console import Console
 
 INGEST_T0 = """\
@@ -169,3 +185,89 @@ def test_render_shows_states_reasons_and_paused_provinces() -> None:
     assert "pausing province(s) 15" in text
     assert "64 MiB" in text
     assert "1m01s" in text
+
+
+def test_provinces_gone_quiet_are_shown() -> None:
+    # The exposition as aggregate's sink writes it: province 15 last heard 4 days ago,
+    # province 01 a minute ago, with the default quiet period of 3 days.
+    from cchc_aggregate.sink.writer import SERVICE, SinkMetrics
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    now = 2_000_000_000.0
+    registry = CollectorRegistry()
+    metrics = SinkMetrics.create(registry)
+    metrics.province_last_event.labels(service=SERVICE, province="15").set(now - 4 * 86_400)
+    metrics.province_last_event.labels(service=SERVICE, province="01").set(now - 60)
+    text = generate_latest(registry).decode()
+    (aggregate,) = rows({"aggregate": _scrape("aggregate", now, text)}, None, now=now)
+    assert aggregate.quiet_threshold_seconds == 3 * 86_400
+    assert aggregate.quiet_provinces == [("15", 4 * 86_400)]
+    console = Console(width=220, record=True, color_system=None)
+    console.print(render([aggregate], "cchc top"))
+    assert "province(s) silent for over 72h00m (ProvinceSilent): 15 (96h00m)" in (
+        console.export_text()
+    )
+
+
+def test_at_80_columns_every_header_is_whole_and_zero_rejects_are_not_listed() -> None:
+    current = {
+        "ingest": _scrape("ingest", 11.0, INGEST_T0),
+        "normalize": _scrape("normalize", 11.0, None),
+        "aggregate": _scrape("aggregate", 11.0, AGGREGATE, ready=False),
+    }
+    view = rows(current, None, now=1.0e9 + 61)
+    view[0].rejects_by_reason["unknown_indicator"] = 0.0
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render(view, "cchc top", console.width))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80, text
+    assert "…" not in text, text
+    header = next(line for line in lines if "ingest" in line and "normalize" in line)
+    assert "aggregate" in header
+    for name in ("state", "msg/s", "consumed", "accepted", "rejected", "lag", "push→query",
+                 "dlq pauses", "restarts", "rss", "uptime"):  # fmt: skip
+        assert any(line.startswith(f"│ {name} ") for line in lines), (name, text)
+    assert "malformed_json" in text
+    assert "unknown_indicator" not in text  # a zero is not a reject
+
+
+def test_export_json_and_csv_for_scripts() -> None:
+    current = {"ingest": _scrape("ingest", 11.0, INGEST_T0)}
+    view = rows(current, None, now=1.0e9 + 61)
+    records = json.loads(export(view, Format.JSON))
+    assert records[0]["service"] == "ingest"
+    assert records[0]["rejects_by_reason"]["malformed_json"] > 0
+    table = list(csv.reader(io.StringIO(export(view, Format.CSV))))
+    assert table[0][0] == "service"
+    assert table[1][0] == "ingest"
+    assert "malformed_json=" in ",".join(table[1])
+
+
+def test_each_instance_is_a_row_with_its_own_rates_and_the_group_lag_once(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stack.json").write_text(
+        '{"instances": {"ingest": {"service": "ingest", "port": 8081},'
+        ' "ingest-2": {"service": "ingest", "port": 8084},'
+        ' "aggregate": {"service": "aggregate", "port": 8080}}}'
+    )
+    assert layout(tmp_path, 8080) == {
+        "ingest": ("ingest", 8081),
+        "ingest-2": ("ingest", 8084),
+        "aggregate": ("aggregate", 8080),
+    }
+    assert layout(tmp_path, 9080)["ingest"] == ("ingest", 9081)  # another stack: defaults
+    previous = {
+        "ingest": _scrape("ingest", 10.0, INGEST_T0),
+        "ingest-2": _scrape("ingest", 10.0, INGEST_T0),
+        "aggregate": _scrape("aggregate", 10.0, AGGREGATE),
+    }
+    current = {
+        "ingest": _scrape("ingest", 11.0, _ingest_t1(1100, 10, 0.5)),
+        "ingest-2": _scrape("ingest", 11.0, _ingest_t1(1300, 10, 0.5)),
+        "aggregate": _scrape("aggregate", 11.0, AGGREGATE),
+    }
+    first, second, _ = rows(current, previous, now=1.0e9)
+    assert (first.service, first.consume_rate, first.lag) == ("ingest", 100, 40)
+    assert (second.service, second.consume_rate, second.lag) == ("ingest-2", 300, None)

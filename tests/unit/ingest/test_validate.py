@@ -24,6 +24,16 @@ def dossier(**fields: Any) -> dict[str, Any]:
     return events.dossier_event(**{"province": "01", **fields})
 
 
+def feedback(**fields: Any) -> dict[str, Any]:
+    """A feedback received by Hà Nội (01)."""
+    return events.feedback_event(**{"province": "01", **fields})
+
+
+def procedure(**fields: Any) -> dict[str, Any]:
+    """A procedure published by Hà Nội (01)."""
+    return events.procedure_event(**{"province": "01", **fields})
+
+
 def check(payload: bytes | dict[str, Any], topic: str | None = "14") -> Accepted | Rejected:
     raw = payload if isinstance(payload, bytes) else orjson.dumps(payload)
     return validate(raw, topic, REGISTRY)
@@ -43,6 +53,32 @@ def test_valid_report_is_accepted_with_its_current_province() -> None:
 
 def test_valid_dossier_event_is_accepted() -> None:
     assert isinstance(check(dossier(), "01"), Accepted)
+
+
+def test_valid_new_kinds_and_fields_are_accepted() -> None:
+    flags = {"fee_required": True, "synced_national": False, "reused_data": True}
+    assert isinstance(check(dossier(**flags), "01"), Accepted)
+    assert isinstance(check(dossier(status="rated", satisfied=False), "01"), Accepted)
+    assert isinstance(check(feedback(), "01"), Accepted)
+    resolved = {k: v for k, v in feedback(status="resolved").items() if k != "due_at"}
+    assert isinstance(check(resolved | {"satisfied": True}, "01"), Accepted)
+    assert isinstance(check(procedure(), "01"), Accepted)
+    announced = {
+        k: v for k, v in procedure(action="announced").items() if k not in ("complete", "online")
+    }
+    assert isinstance(check(announced, "01"), Accepted)
+
+
+def test_new_kinds_are_checked_against_their_province() -> None:
+    # Yên Bái (old 15) before the merger may write to raw.15, not to raw.01.
+    old = {"province": "Yên Bái", "occurred_at": "2025-03-03T08:00:00+07:00"}
+    assert isinstance(check(feedback(**old, due_at="2025-03-13T08:00:00+07:00"), "15"), Accepted)
+    assert reason(feedback(**old, due_at="2025-03-13T08:00:00+07:00"), "01") is (
+        Reason.PROVINCE_MISMATCH
+    )
+    assert isinstance(check(procedure(**old), "15"), Accepted)
+    assert reason(procedure(**old), "01") is Reason.PROVINCE_MISMATCH
+    assert reason(procedure(province="Atlantis"), "01") is Reason.UNKNOWN_PROVINCE
 
 
 def test_oversized_is_checked_before_parsing() -> None:
@@ -155,11 +191,26 @@ def test_unknown_schema_message_is_bounded() -> None:
         pytest.param(dossier(due_at=None), "$", id="received-without-due-at"),
         pytest.param(dossier(channel=None), "$", id="received-without-channel"),
         pytest.param(dossier(commune_code="123"), "commune_code", id="commune-code-digits"),
+        pytest.param(dossier(status="rated"), "$", id="rated-without-satisfied"),
+        pytest.param(dossier(satisfied=False), "$", id="satisfied-on-a-receipt"),
+        pytest.param(dossier(synced_national=1), "synced_national", id="flag-not-bool"),
+        pytest.param(dossier(reused_data="true"), "reused_data", id="flag-string"),
+        pytest.param(feedback(due_at=None), "$", id="feedback-received-without-due-at"),
+        pytest.param(feedback(satisfied=True), "$", id="feedback-satisfied-on-receipt"),
+        pytest.param(feedback(status="answered"), "status", id="feedback-status"),
+        pytest.param(feedback(feedback_id=""), "feedback_id", id="feedback-id-empty"),
+        pytest.param(feedback(dossier_id="x"), "dossier_id", id="feedback-extra-field"),
+        pytest.param(procedure(online=None), "$", id="published-without-online"),
+        pytest.param(procedure(complete=None), "$", id="published-without-complete"),
+        pytest.param(procedure(action="announced"), "$", id="announced-with-online"),
+        pytest.param(procedure(online="level4"), "online", id="online-value"),
+        pytest.param(procedure(due_at=None), "due_at", id="procedure-without-due-at"),
+        pytest.param(procedure(occurred_at="2025-08-01T08:00:00"), "occurred_at", id="naive"),
     ],
 )
 def test_schema_violation_names_the_field(event: dict[str, Any], loc: str) -> None:
     event = {k: v for k, v in event.items() if v is not None or k == "agency"}
-    result = check(event, "01" if event["schema"] == "cchc.dossier_event/1" else "14")
+    result = check(event, "14" if event["schema"] == "cchc.indicator_report/1" else "01")
     assert isinstance(result, Rejected)
     assert result.reason is Reason.SCHEMA_VIOLATION
     assert loc in [e.loc for e in result.errors], result.errors

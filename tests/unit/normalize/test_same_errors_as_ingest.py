@@ -25,6 +25,9 @@ CASES: list[Any] = [
     pytest.param(events.report(source={"title": "x", "url": 5}), id="nested-source.url"),
     pytest.param(events.report(valeu=1, reported_at="2017-03-28"), id="extra-and-timestamp"),
     pytest.param(events.dossier_event(status="received", due_at=None), id="model-validator"),
+    pytest.param(events.dossier_event(status="rated"), id="rated-without-satisfied"),
+    pytest.param(events.feedback_event(event_id="has space"), id="feedback-event_id"),
+    pytest.param(events.procedure_event(online=None), id="procedure-model-validator"),
 ]
 
 

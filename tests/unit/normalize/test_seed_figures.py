@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 from cchc_normalize.steps.canonicalize import Reference
+from cchc_shared.dlq import Reason
 
-from tests.unit.normalize.builders import accepted, report
+from tests.unit.normalize.builders import accepted, rejected, report
 
 NAM_DINH_WITH_ETH = "Nam \u00d0ịnh"  # seed 003 writes "Ð" (U+00D0), not "Đ" (U+0110)
 
@@ -201,6 +202,20 @@ SEED_FIGURES: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [
          "2004:12", "12"),
     ),
     (
+        "004 trong đó: cấp trưởng 70",
+        {"province": "Lai Châu", "indicator": "Giảm lãnh đạo cấp trưởng", "period": "2018",
+         "value": 70, "unit": "người"},
+        ("org.heads_cut", 70, "person", ("year", date(2018, 1, 1), date(2018, 12, 31)),
+         "2004:12", "12"),
+    ),
+    (
+        "004 cấp phó 46",
+        {"province": "Lai Châu", "indicator": "Giảm lãnh đạo cấp phó", "period": "2018",
+         "value": 46, "unit": "người"},
+        ("org.deputies_cut", 46, "person", ("year", date(2018, 1, 1), date(2018, 12, 31)),
+         "2004:12", "12"),
+    ),
+    (
         "004 năm 2018 giảm 596 biên chế",
         {"province": "Lai Châu", "indicator": "Giảm biên chế", "period": "2018", "value": 596,
          "unit": "biên chế"},
@@ -230,6 +245,7 @@ def _fields(indicator: str) -> dict[str, Any]:
 def test_seed_figure_round_trips(
     ref: Reference, fields: dict[str, Any], expected: tuple[Any, ...]
 ) -> None:
+    fields = {**fields, "reported_at": "2026-01-01T00:00:00+07:00"}  # after every period
     obs = accepted(ref, report(**fields))
     indicator, value, unit, (period_type, start, end), unit_key, province = expected
     assert obs.indicator == indicator
@@ -242,6 +258,38 @@ def test_seed_figure_round_trips(
     assert obs.province == province
     assert obs.status == fields.get("status", "final")
     assert obs.ytd is False
+
+
+# The date each seed report was published (its own header), and the status a figure without a
+# stated status gets from it: provisional when dated before the period's data end (the 14th of
+# its last month, Decree 09/2019 Art. 12; docs/domain.md "Reporting and data quality").
+SEED_DATES = {
+    "000": "2020-05-24T19:57:00+07:00",  # the 2016-2020 phase, "cơ bản hoàn thành", in May 2020
+    "001": "2017-03-28T09:00:00+07:00",
+    "002": "2022-12-13T17:00:00+07:00",  # one day before the yearly cut-off of 14/12
+    "003": "2021-03-01T14:43:00+07:00",
+    "004": "2018-12-21T09:26:09+07:00",
+}
+EXPECTED_STATUS = {
+    ("000", "2016/2020"): "provisional",
+    ("001", "2017-Q1"): "final",  # after the Q1 cut-off of 14/3
+    ("001", "2016"): "final",
+    ("001", "2017"): "provisional",
+    ("002", "2022"): "provisional",
+    ("003", "2016/2020"): "final",
+    ("004", "2018"): "final",  # after the yearly cut-off of 14/12
+    ("004", "2016/2018"): "final",
+}
+
+
+@pytest.mark.parametrize(("what", "fields"), [pytest.param(w, f, id=w) for w, f, _ in SEED_FIGURES])
+def test_seed_status_follows_the_report_date(
+    ref: Reference, what: str, fields: dict[str, Any]
+) -> None:
+    seed = what[:3]
+    obs = accepted(ref, report(**{**fields, "reported_at": SEED_DATES[seed]}))
+    expected = fields.get("status") or EXPECTED_STATUS[(seed, fields["period"])]
+    assert obs.status == expected
 
 
 def test_seed_003_really_writes_an_eth() -> None:
@@ -258,19 +306,35 @@ def test_seed_002_rates_keep_their_components(ref: Reference) -> None:
 
 def test_seed_004_dti_rank_stays_on_the_historical_unit(ref: Reference) -> None:
     # 004: "Lai Châu xếp hạng 50/63 ... về chuyển đổi số cấp tỉnh năm 2020". The report gives
-    # the rank but no score; an indicator report needs a value, so 0,3 stands in for it here:
-    # the rank is the figure under test.
+    # the rank and no score: it is stored as written, a rank with no value.
     obs = accepted(
         ref,
         report(
             province="Lai Châu",
             indicator="Chuyển đổi số cấp tỉnh",
             period="2020",
-            value="0,3",
+            value=None,
             unit=None,
             rank=50,
             rank_of=63,
+            reported_at="2021-10-20T08:13:45+07:00",
         ),
     )
-    assert (obs.indicator, obs.rank, obs.rank_of) == ("index.dti", 50, 63)
+    assert (obs.indicator, obs.rank, obs.rank_of, obs.value) == ("index.dti", 50, 63, None)
     assert (obs.unit_key, obs.province, obs.unit) == ("2004:12", "12", "score")
+    assert obs.status == "final"
+
+
+def test_a_report_without_value_needs_a_rank(ref: Reference) -> None:
+    result = rejected(ref, report(value=None))
+    assert result.reason is Reason.SCHEMA_VIOLATION
+    # A rank on an indicator that is not an index is refused, value or not.
+    result = rejected(ref, report(value=None, rank=5, rank_of=63))
+    assert result.reason is Reason.OUT_OF_RANGE
+
+
+def test_a_stated_status_is_kept_whatever_the_date(ref: Reference) -> None:
+    obs = accepted(
+        ref, report(period="2016/2020", status="final", reported_at="2020-05-24T19:57:00+07:00")
+    )
+    assert obs.status == "final"

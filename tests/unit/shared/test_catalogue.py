@@ -142,6 +142,15 @@ def test_seed_indicators_added(cat: Catalogue) -> None:
     rate = cat.get("staff.party_cut_rate")
     assert rate is not None
     assert rate.in_range(10.09)
+    # Seed 004: "giảm 116 lãnh đạo cấp phòng (trong đó: cấp trưởng 70, cấp phó 46)".
+    for code, alias in (
+        ("org.heads_cut", "Giảm lãnh đạo cấp trưởng"),
+        ("org.deputies_cut", "Giảm lãnh đạo cấp phó"),
+    ):
+        split = cat.resolve(alias)
+        assert split is not None
+        assert split.code == code
+        assert (split.unit, split.across_provinces, split.across_time) == ("person", SUM, T_SUM)
 
 
 def test_ratio_components_exist_and_are_summable_counts(cat: Catalogue) -> None:

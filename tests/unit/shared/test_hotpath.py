@@ -124,7 +124,7 @@ def _from_schema(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrat
         return st.just(schema["const"])
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
-    if "anyOf" in schema:
+    if "anyOf" in schema and "type" not in schema:  # an object's anyOf is a cross-field rule
         return st.one_of([_from_schema(s, defs) for s in schema["anyOf"]])
     kind = schema.get("type")
     if kind == "string":

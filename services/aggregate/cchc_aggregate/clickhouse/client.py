@@ -51,8 +51,11 @@ def connect(dsn: str, **options: Any) -> Client:
 class Store:
     """Batched column-oriented inserts and read-only queries on one client."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, insert_settings: dict[str, Any] | None = None) -> None:
+        """`insert_settings`: sent with every insert beside its token (a cluster's:
+        `AggregateSettings.cluster_insert_settings`)."""
         self.client = client
+        self.insert_settings = dict(insert_settings or {})
         self._lock = threading.Lock()
 
     def insert(self, table: str, columns: dict[str, list[Any]], token: str) -> None:
@@ -64,7 +67,7 @@ class Store:
                 [columns[n] for n in names],
                 column_names=names,
                 column_oriented=True,
-                settings={"insert_deduplication_token": token},
+                settings={**self.insert_settings, "insert_deduplication_token": token},
             )
 
     def query(

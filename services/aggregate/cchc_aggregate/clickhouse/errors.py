@@ -52,10 +52,21 @@ _TRANSIENT_CODES = frozenset(
         210,  # NETWORK_ERROR
         241,  # MEMORY_LIMIT_EXCEEDED
         242,  # TABLE_IS_READ_ONLY
+        243,  # NOT_ENOUGH_SPACE (the disk under the data is full)
         252,  # TOO_MANY_PARTS
         279,  # ALL_CONNECTION_TRIES_FAILED
         999,  # KEEPER_EXCEPTION
     }
+)
+
+# The data's file system refusing writes (read-only, immutable, full): ClickHouse reports it as a
+# C++ filesystem error (STD_EXCEPTION, 1001) or a failed file operation. Waited out like an
+# outage — the operator frees or remounts the disk, and the batches held back then land
+# (docs/runbook.md "The disk under ClickHouse's data is full or read-only").
+_FILE_CODES = frozenset({74, 75, 76, 1001})  # CANNOT_{READ_FROM,WRITE_TO}_FILE_DESCRIPTOR, …
+_FILE_REFUSALS = re.compile(
+    r"Operation not permitted|Read-only file system|No space left on device|Permission denied"
+    r"|Disk quota exceeded"
 )
 
 
@@ -70,7 +81,10 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, DatabaseError) or is_data_error(exc):
         return False
-    return _code(exc) in _TRANSIENT_CODES
+    code = _code(exc)
+    if code in _FILE_CODES:
+        return _FILE_REFUSALS.search(str(exc)) is not None
+    return code in _TRANSIENT_CODES
 
 
 def _code(exc: BaseException) -> int | None:

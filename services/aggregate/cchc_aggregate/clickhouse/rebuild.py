@@ -1,11 +1,14 @@
-"""Rebuild the service-index counters from the per-dossier state (docs/analysts.md "Service
-index").
+"""Rebuild the service-index and scoreboard counters from the per-dossier (per-feedback) state
+(docs/analysts.md "Service index", "Bộ chỉ số 766").
 
 The materialized views that fill ``service_daily`` and ``dossier_open`` from ``dossier_state`` are
 not transactional (:mod:`cchc_aggregate.query.fetch.service_index` describes them): a crash between
 writing the state and the counters leaves them apart. :data:`REBUILD_SQL` recomputes
 ``service_daily`` (and through its view ``service_province_daily``) and ``dossier_open`` from
-``dossier_state``. Run it with no dossier inserts in flight.
+``dossier_state``; and the Bộ chỉ số 766 counters (0009: ``scoreboard_daily`` with its views
+``scoreboard_province_daily`` and ``scoreboard_procedure_daily``, ``scoreboard_receipts``,
+``feedback_daily``) from ``dossier_scores`` and ``feedback_state``. Run it with no dossier or
+feedback inserts in flight.
 """
 
 from __future__ import annotations
@@ -37,6 +40,52 @@ SELECT province, toDate(received_at, 'Asia/Ho_Chi_Minh'), procedure_code, commun
 FROM dossier_state
 WHERE received_at IS NOT NULL AND due_at IS NOT NULL AND resolved_at IS NULL
   AND rejected_at IS NULL AND withdrawn_at IS NULL
+GROUP BY ALL""",
+    "TRUNCATE TABLE scoreboard_daily",
+    "TRUNCATE TABLE scoreboard_province_daily",
+    "TRUNCATE TABLE scoreboard_procedure_daily",
+    "TRUNCATE TABLE scoreboard_receipts",
+    "TRUNCATE TABLE feedback_daily",
+    # As the backfill at the end of deploy/clickhouse/0009_scoreboard_state.sql.
+    """INSERT INTO scoreboard_daily
+SELECT province, r.1, r.2, r.3, sum(r.4), sum(r.5), sum(r.6), sum(r.7), sum(r.8), sum(r.9),
+       sum(r.10), sum(r.11), sum(r.12), sum(r.13), sum(r.14), sum(r.15)
+FROM
+(
+    SELECT
+        province,
+        arrayJoin(arrayConcat(
+            if(received_at IS NULL, [],
+               [(toDate(received_at, 'Asia/Ho_Chi_Minh'), procedure_code, commune_code,
+                 toInt64(1), toInt64(synced_national), toInt64(fee_required),
+                 toInt64(fee_required AND paid_online), toInt64(digitized), toInt64(reused_data),
+                 toInt64(channel = 'online' AND online_mode = 'full'), toInt64(0), toInt64(0),
+                 toInt64(0), toInt64(0), toInt64(0))]),
+            if(resolved_at IS NULL, [],
+               [(toDate(resolved_at, 'Asia/Ho_Chi_Minh'), procedure_code, commune_code,
+                 toInt64(0), toInt64(0), toInt64(0), toInt64(0), toInt64(0), toInt64(0),
+                 toInt64(0), toInt64(1), toInt64(result_electronic),
+                 toInt64(ifNull(satisfied, true) = false), toInt64(received_at IS NOT NULL),
+                 if(received_at IS NULL, toInt64(0),
+                    greatest(toInt64(0), dateDiff('second', assumeNotNull(received_at),
+                                                  assumeNotNull(resolved_at)))))])
+        )) AS r
+    FROM dossier_scores
+)
+GROUP BY province, r.1, r.2, r.3""",
+    """INSERT INTO scoreboard_receipts
+SELECT province, procedure_code, assumeNotNull(received_at), count(),
+       countIf(channel = 'online' AND online_mode = 'full')
+FROM dossier_scores
+WHERE received_at IS NOT NULL
+GROUP BY province, procedure_code, received_at""",
+    """INSERT INTO feedback_daily
+SELECT province, toDate(assumeNotNull(resolved_at), 'Asia/Ho_Chi_Minh'), count(),
+       countIf(due_at IS NOT NULL),
+       countIf(due_at IS NOT NULL AND resolved_at <= due_at),
+       countIf(due_at IS NOT NULL AND resolved_at <= due_at AND ifNull(satisfied, true))
+FROM feedback_state
+WHERE resolved_at IS NOT NULL
 GROUP BY ALL""",
 )
 """The statements of :func:`rebuild`, in order."""

@@ -13,6 +13,8 @@ from cchc_shared.catalogue import Catalogue, default_catalogue
 from cchc_shared.provinces import Era, ProvinceRegistry, default_registry
 from clickhouse_connect.driver.client import Client
 
+from cchc_aggregate.query.rules.scoreboard import ScoringTable
+
 Table = dict[str, list[Any]]
 """Column name → values, for a column-oriented insert."""
 
@@ -86,12 +88,41 @@ def indicator_rows(catalogue: Catalogue) -> Table:
     return table
 
 
+def criteria_rows(scoring: ScoringTable) -> Table:
+    """One row per Bộ chỉ số 766 criterion, in the table's order (deploy/clickhouse/0009)."""
+    table: Table = {
+        c: []
+        for c in (
+            "code", "group_code", "group_name", "name", "name_en", "max", "assumption",
+            "source", "position",
+        )
+    }  # fmt: skip
+    position = 0
+    for group in scoring.groups:
+        for c in group.criteria:
+            position += 1
+            for column, value in (
+                ("code", c.code),
+                ("group_code", group.code),
+                ("group_name", group.name),
+                ("name", c.name),
+                ("name_en", c.name_en),
+                ("max", c.max),
+                ("assumption", c.assumption),
+                ("source", c.source),
+                ("position", position),
+            ):
+                table[column].append(value)
+    return table
+
+
 def reference_tables(registry: ProvinceRegistry, catalogue: Catalogue) -> dict[str, Table]:
     """Every dimension table's full content, by table name."""
     return {
         "provinces": province_rows(registry),
         "province_lineage": lineage_rows(registry),
         "indicators": indicator_rows(catalogue),
+        "scoreboard_criteria": criteria_rows(ScoringTable.load()),
     }
 
 

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.sandbox import SqlSandbox
-from cchc_aggregate.query import dead_letters, mine, routes
-from cchc_aggregate.query.access import ROLES
+from cchc_aggregate.query import console, dead_letters, mine, routes
+from cchc_aggregate.query.access import OPEN_PATHS, ROLES
 from cchc_aggregate.settings import AggregateSettings
 
 
@@ -31,5 +31,7 @@ def create_app(
     routes.install(app, store, lag, settings, sandbox=sandbox)
     dead_letters.install(app, store)
     mine.install(app, store)
-    protect(app, TokenStore(settings.tokens_path()), ROLES)
+    tokens = TokenStore(settings.tokens_path())
+    console.install(app, store, lag, tokens)
+    protect(app, tokens, ROLES, open_paths=OPEN_PATHS, cookie=console.cookie_auth())
     return app

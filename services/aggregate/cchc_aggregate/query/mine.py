@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from cchc_runtime.tokens import Principal, Role
 from cchc_shared.dlq import Reason
-from cchc_shared.events import DOSSIER_EVENT, INDICATOR_REPORT
+from cchc_shared.events import DOSSIER_EVENT, FEEDBACK_EVENT, INDICATOR_REPORT, PROCEDURE_EVENT
 from cchc_shared.provinces import Era, ProvinceRegistry, default_registry
 from cchc_shared.reasons import describe
 from fastapi import FastAPI, Query, Request
@@ -148,17 +148,25 @@ def _counts(store: Store, province: str, lineage: list[str]) -> list[SchemaCount
         f"WHERE {mine} GROUP BY period, unit_key ORDER BY period, unit_key",
         params,
     )
-    _, dossiers = store.query(
-        "SELECT formatDateTime(toTimeZone(occurred_at, 'Asia/Ho_Chi_Minh'), '%Y-%m') AS month, "
-        "unit_key, count(), max(kafka_ts) FROM dossier_events FINAL "
-        f"WHERE {mine} GROUP BY month, unit_key ORDER BY month, unit_key",
-        params,
-    )
+    by_month: list[tuple[str, list[tuple[Any, ...]]]] = []
+    # Dossier, feedback and procedure events: by their month in Vietnam time.
+    for schema, table in (
+        (DOSSIER_EVENT, "dossier_events"),
+        (FEEDBACK_EVENT, "feedback_events"),
+        (PROCEDURE_EVENT, "procedure_events"),
+    ):
+        _, rows = store.query(
+            "SELECT formatDateTime(toTimeZone(occurred_at, 'Asia/Ho_Chi_Minh'), '%Y-%m') AS month, "
+            f"unit_key, count(), max(kafka_ts) FROM {table} FINAL "
+            f"WHERE {mine} GROUP BY month, unit_key ORDER BY month, unit_key",
+            params,
+        )
+        by_month.append((schema, rows))
     return [
         SchemaCount(
             schema=schema, period=period, unit_key=unit, records=n, last_received_at=_iso(last)
         )
-        for schema, rows in ((INDICATOR_REPORT, reports), (DOSSIER_EVENT, dossiers))
+        for schema, rows in ((INDICATOR_REPORT, reports), *by_month)
         for period, unit, n, last in rows
     ]
 
@@ -197,7 +205,7 @@ def summary(store: Store, registry: ProvinceRegistry, province: str) -> MySummar
     lineage = [*registry.predecessors(province), unit]
     counts = _counts(store, province, [u.key for u in lineage])
     totals = []
-    for schema in (INDICATOR_REPORT, DOSSIER_EVENT):
+    for schema in (INDICATOR_REPORT, DOSSIER_EVENT, FEEDBACK_EVENT, PROCEDURE_EVENT):
         mine = [c for c in counts if c.schema_ == schema]
         stamps = [c.last_received_at for c in mine if c.last_received_at]
         totals.append(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from cchc_runtime.lag import LagMonitor
 from cchc_shared.catalogue import Catalogue, default_catalogue
-from cchc_shared.provinces import ProvinceRegistry, default_registry
+from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry, default_registry
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,7 +23,10 @@ from fastapi.responses import JSONResponse
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query.errors import ApiError, clickhouse_error
-from cchc_aggregate.query.fetch.national import fetch_reports
+from cchc_aggregate.query.fetch.national import fetch_history, fetch_reports
+from cchc_aggregate.query.fetch.quality import fetch_period
+from cchc_aggregate.query.fetch.reporting import fetch_receipts
+from cchc_aggregate.query.fetch.scoreboard import fetch_counters
 from cchc_aggregate.query.fetch.service_index import fetch_groups, fetch_index
 from cchc_aggregate.query.limits import BodyLimit
 from cchc_aggregate.query.requests import (
@@ -31,17 +34,26 @@ from cchc_aggregate.query.requests import (
     DayPeriodParam,
     GroupByParam,
     IndicatorParam,
+    OptionalPeriodParam,
     OrderParam,
     PeriodParam,
     ProvinceParam,
+    ScorePeriodParam,
+    parse_any_period,
+    parse_province,
     parse_question,
+    parse_score_question,
     parse_service_question,
 )
 from cchc_aggregate.query.rules import national as rules
+from cchc_aggregate.query.rules import quality, reporting, targets
+from cchc_aggregate.query.rules.scoreboard import ScoringTable, build_scoreboard
 from cchc_aggregate.query.schemas import (
     NationalFigure,
+    NationalScoreboard,
     PipelineResponse,
     ProvinceRanking,
+    ProvinceScoreboard,
     ServiceIndex,
     ServiceIndexGroups,
     SqlRequest,
@@ -61,12 +73,14 @@ def install(
     registry: ProvinceRegistry | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     sandbox: SqlSandbox | None = None,
+    scoring: ScoringTable | None = None,
 ) -> None:
     """Add the query routes, the JSON error handlers and the body-size limit to `app`.
 
     ``lag`` may be None (tests without Kafka): /v1/pipeline then answers 503. ``clock`` gives
     "now" for the overdue figure of /v1/service-index (tests pass a fixed one). ``sandbox`` runs
     POST /v1/sql on a path of its own (never `store`, the writer's); without one it answers 503.
+    ``scoring`` is the Bộ chỉ số 766 scoring table (default: the packaged one).
     """
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     sql_slots = asyncio.Semaphore(settings.sql_max_concurrent)
@@ -74,6 +88,9 @@ def install(
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
     now = clock or (lambda: dt.datetime.now(dt.UTC))
+    names = {u.key: f"{u.code} {u.name}" for era in Era for u in registry.units(era)}
+    table = scoring or ScoringTable.load()
+    province_names = {u.code: u.name for u in registry.units(Era.POST_2025)}
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -118,8 +135,114 @@ def install(
     ) -> NationalFigure:
         """The national figure of an indicator for a period, and how complete it is."""
         ind, whole, bound = parse_question(indicator, period, boundary, catalogue)
-        reports = await asyncio.to_thread(fetch_reports, store, rules.indicators_needed(ind), whole)
-        return rules.national(ind, whole, bound, reports, catalogue, registry)
+        needed = rules.indicators_needed(ind)
+        checks = [r for r in quality.default_rules(catalogue) if set(r.indicators) & set(needed)]
+        partners = sorted({c for r in checks for c in r.indicators} - set(needed))
+
+        def load() -> tuple[list[rules.Report], list[rules.Report]]:
+            return (
+                fetch_reports(store, needed + partners, whole, catalogue),
+                fetch_history(store, needed, whole),
+            )
+
+        reports, history = await asyncio.to_thread(load)
+        own = [r for r in reports if r.indicator in needed]
+        findings = quality.rule_findings(reports, checks, names) + quality.outliers(
+            own, history, names
+        )
+        return rules.national(ind, whole, bound, own, catalogue, registry, findings)
+
+    @app.get("/v1/reporting", response_model=reporting.ReportingRate, tags=["query"])
+    async def reporting_route(period: PeriodParam) -> reporting.ReportingRate:
+        """Who sent the periodic report of a period, completely and on time (docs/analysts.md
+        "Reporting")."""
+        whole = parse_any_period(period)
+        calendar = reporting.default_calendar(catalogue, settings.reporting_calendar)
+        due = calendar.due(whole)
+        if due is None:
+            raise ApiError(
+                400,
+                "no_report_due",
+                f"{whole.text} is a {whole.type.value}: periodic reports are due for quarters "
+                "(2026-Q3), halves (2026-H1) and years (2026)",
+            )
+        receipts = await asyncio.to_thread(fetch_receipts, store, whole, list(due.indicators))
+        return reporting.reporting(whole, calendar, receipts, registry)
+
+    @app.get("/v1/targets", response_model=targets.TargetsAnswer, tags=["query"])
+    async def targets_route(
+        period: OptionalPeriodParam = None, province: ProvinceParam = None
+    ) -> targets.TargetsAnswer:
+        """Targets (data, with their sources) and each one's progress (docs/analysts.md
+        "Targets")."""
+        whole = parse_any_period(period) if period is not None else None
+        code = parse_province(province, registry)
+        chosen = [
+            t
+            for t in targets.default_targets(catalogue, registry)
+            if (whole is None or parse_any_period(t.period) == whole)
+            and (code is None or (t.unit is not None and _successor(t.unit) == code))
+        ]
+        rows = await asyncio.to_thread(lambda: [_progress(t) for t in chosen])
+        return targets.answer(whole.text if whole else None, code, rows)
+
+    def _successor(unit_key: str) -> str:
+        era, code = unit_key.split(":")
+        unit = registry.get(code, Era(era))
+        assert unit is not None  # load_targets checked it
+        return registry.successor(unit).code
+
+    def _progress(t: targets.Target) -> targets.TargetProgress:
+        ind = catalogue.get(t.indicator)
+        assert ind is not None  # load_targets checked it
+        whole = parse_any_period(t.period)
+        reports = fetch_reports(store, rules.indicators_needed(ind), whole, catalogue)
+        if t.unit is None:
+            fig = rules.national(ind, whole, "current", reports, catalogue, registry)
+            return targets.progress(t, "national", None, fig.value, None, fig.notes)
+        era, unit_code = t.unit.split(":")
+        historical = era == Era.PRE_2025.value and whole.end < MERGER_DATE
+        ranking = rules.provinces(
+            ind, whole, "historical" if historical else "current", reports, catalogue, registry
+        )
+        row = next((r for r in ranking.rows if r.province == unit_code), None)
+        notes = []
+        if row is None:
+            notes.append(f"{t.unit} is not a unit of {whole.text}'s answer (the 2025 merger)")
+        statuses = {
+            r.status
+            for r in reports
+            if r.unit_key == t.unit and r.indicator == ind.code and r.period == whole.text
+        } - {"final"}
+        if statuses and row is not None and row.value is not None:
+            notes.append(f"the figure is not final: {', '.join(sorted(statuses))}")
+        return targets.progress(
+            t,
+            names.get(t.unit, t.unit),
+            _successor(t.unit),
+            row.value if row else None,
+            row.reported_rank if row else None,
+            notes,
+        )
+
+    @app.get("/v1/quality", response_model=quality.QualityReport, tags=["query"])
+    async def quality_route(
+        period: PeriodParam, province: ProvinceParam = None
+    ) -> quality.QualityReport:
+        """Validation rules broken and outliers among the reports of one period (docs/analysts.md
+        "Data quality"). Findings never reject data."""
+        whole = parse_any_period(period)
+        code = parse_province(province, registry)
+        current, earlier = await asyncio.to_thread(fetch_period, store, whole, code)
+        checks = quality.default_rules(catalogue)
+        findings = quality.rule_findings(current, checks, names) + quality.outliers(
+            current, earlier, names
+        )
+        findings.sort(key=lambda f: (f.province, f.unit_key, f.kind, f.rule or f.indicator or ""))
+        broken = sum(1 for f in findings if f.kind == "rule")
+        return quality.QualityReport(
+            whole.text, code, len(checks), broken, len(findings) - broken, findings
+        )
 
     @app.get("/v1/provinces", response_model=ProvinceRanking, tags=["query"])
     async def provinces(
@@ -127,7 +250,9 @@ def install(
     ) -> ProvinceRanking:
         """Every province's figure, best first (competition ranks: 1, 2, 2, 4)."""
         ind, whole, bound = parse_question(indicator, period, boundary, catalogue)
-        reports = await asyncio.to_thread(fetch_reports, store, rules.indicators_needed(ind), whole)
+        reports = await asyncio.to_thread(
+            fetch_reports, store, rules.indicators_needed(ind), whole, catalogue
+        )
         return rules.provinces(ind, whole, bound, reports, catalogue, registry)
 
     @app.get(
@@ -152,6 +277,21 @@ def install(
         return ServiceIndexGroups(
             period=whole.text, province=code, group_by=grouping, order=ordering, rows=rows
         )
+
+    @app.get(
+        "/v1/scoreboard",
+        response_model=NationalScoreboard | ProvinceScoreboard,
+        tags=["query"],
+    )
+    async def scoreboard(
+        period: ScorePeriodParam, province: ProvinceParam = None
+    ) -> NationalScoreboard | ProvinceScoreboard:
+        """Bộ chỉ số 766 of a province or the nation over a month, quarter, half or year
+        (docs/analysts.md "Bộ chỉ số 766")."""
+        whole, code = parse_score_question(period, province, registry)
+        # Every province's counters, also for one province: its rank is among all of them.
+        counters = await asyncio.to_thread(fetch_counters, store, whole)
+        return build_scoreboard(table, whole.text, counters, province_names, code)
 
     @app.get("/v1/pipeline", response_model=PipelineResponse, tags=["operations"])
     async def pipeline() -> PipelineResponse:

@@ -1,7 +1,8 @@
 """The query API's request and response models.
 
 The figures are answered as the rules' own dataclasses — :class:`NationalFigure`,
-:class:`ProvinceRanking`, :class:`ServiceIndex`, :class:`ServiceIndexGroups` — which FastAPI
+:class:`ProvinceRanking`, :class:`ServiceIndex`, :class:`ServiceIndexGroups`,
+:class:`NationalScoreboard`, :class:`ProvinceScoreboard` — which FastAPI
 validates, serialises and documents like pydantic models: one definition per answer, its fields
 in order the JSON object's. Only the SQL and operations endpoints have models of their own.
 """
@@ -15,14 +16,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cchc_aggregate.query.rules.national import NationalFigure, ProvinceFigure, ProvinceRanking
+from cchc_aggregate.query.rules.scoreboard import NationalScoreboard, ProvinceScoreboard
 from cchc_aggregate.query.rules.service_index import GroupRow, ServiceIndex, ServiceIndexGroups
 
 __all__ = [
     "GroupRow",
     "NationalFigure",
+    "NationalScoreboard",
     "PipelineResponse",
     "ProvinceFigure",
     "ProvinceRanking",
+    "ProvinceScoreboard",
     "ServiceIndex",
     "ServiceIndexGroups",
     "SqlRequest",

@@ -26,9 +26,10 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 # The tables and views an analyst reads (deploy/clickhouse/NNNN_*.sql): facts, reference
 # dimensions, the national views and the service-index tables docs/analysts.md "Service index"
-# queries by hand (service_daily, service_province_daily, dossier_open, dossier_state). Not
-# listed: the materialized views (*_mv: their definitions, not data), dossier_transitions (a
-# Null table: nothing stored), schema_migrations, and every other database (system,
+# queries by hand (service_daily, service_province_daily, dossier_open, dossier_state), the
+# Bộ chỉ số 766 inputs, states and counters (docs/analysts.md "Bộ chỉ số 766"). Not
+# listed: the materialized views (*_mv: their definitions, not data), the *_transitions tables
+# (Null tables: nothing stored), schema_migrations, and every other database (system,
 # information_schema: the server, its users, queries, settings and logs).
 # Keep in step with deploy/clickhouse/access/ (tests/unit/aggregate/test_clickhouse_access.py).
 ANALYST_TABLES = frozenset(
@@ -42,6 +43,16 @@ ANALYST_TABLES = frozenset(
         "service_province_daily",
         "dossier_open",
         "dossier_state",
+        "feedback_events",
+        "procedure_events",
+        "dossier_scores",
+        "scoreboard_daily",
+        "scoreboard_province_daily",
+        "scoreboard_procedure_daily",
+        "scoreboard_receipts",
+        "feedback_state",
+        "feedback_daily",
+        "scoreboard_criteria",
         "v_observations_latest",
         "v_province_figures",
         "v_national_sum",

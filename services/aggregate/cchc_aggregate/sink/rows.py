@@ -21,16 +21,48 @@ OBSERVATION_COLUMNS = (
 )  # fmt: skip
 # Optional text columns are stored as '' when absent (see deploy/clickhouse/0001).
 _TEXT_OPTIONAL = frozenset(
-    {"source_title", "source_url", "channel", "online_mode", "level", "commune_code", "agency"}
-)
+    {
+        "source_title", "source_url", "channel", "online_mode", "level", "commune_code", "agency",
+        "procedure_code", "online",
+    }
+)  # fmt: skip
 DOSSIER_COLUMNS = (
     "province", "unit_key", "dossier_id", "event_id", "procedure_code", "status", "occurred_at",
     "due_at", "channel", "online_mode", "level", "commune_code", "agency", "paid_online",
-    "digitized", "result_electronic", "kafka_ts",
+    "digitized", "result_electronic", "fee_required", "synced_national", "reused_data",
+    "satisfied", "kafka_ts",
 )  # fmt: skip
+FEEDBACK_COLUMNS = (
+    "province", "unit_key", "feedback_id", "event_id", "status", "occurred_at", "due_at",
+    "satisfied", "procedure_code", "agency", "kafka_ts",
+)  # fmt: skip
+PROCEDURE_COLUMNS = (
+    "province", "unit_key", "procedure_code", "event_id", "action", "occurred_at", "due_at",
+    "complete", "online", "kafka_ts",
+)  # fmt: skip
+TABLES = {
+    "observations": OBSERVATION_COLUMNS,
+    "dossier_events": DOSSIER_COLUMNS,
+    "feedback_events": FEEDBACK_COLUMNS,
+    "procedure_events": PROCEDURE_COLUMNS,
+}
+"""Each table the sink writes, and its columns."""
 # Columns copied from the record as they are; the others are computed here.
 _OBSERVATION_FIELDS = tuple(c for c in OBSERVATION_COLUMNS if c not in ("version", "kafka_ts"))
 _DOSSIER_FIELDS = tuple(c for c in DOSSIER_COLUMNS if c != "kafka_ts")
+_FIELDS = {
+    "dossier_events": _DOSSIER_FIELDS,
+    "feedback_events": tuple(c for c in FEEDBACK_COLUMNS if c != "kafka_ts"),
+    "procedure_events": tuple(c for c in PROCEDURE_COLUMNS if c != "kafka_ts"),
+}
+
+
+# The canonical record kind (its `kind` field) stored in each table other than observations.
+_KINDS = {
+    "dossier_events": "dossier",
+    "feedback_events": "feedback",
+    "procedure_events": "procedure",
+}
 
 
 def version(revision: int, reported_at: datetime) -> int:
@@ -51,6 +83,23 @@ class Columns:
     """Index in the batch of the record behind each observation row (for dead-lettering)."""
     dossier_records: list[int] = field(default_factory=list)
     """Index in the batch of the record behind each dossier row."""
+    feedback: dict[str, list[Any]] = field(
+        default_factory=lambda: {c: [] for c in FEEDBACK_COLUMNS}
+    )
+    feedback_records: list[int] = field(default_factory=list)
+    procedures: dict[str, list[Any]] = field(
+        default_factory=lambda: {c: [] for c in PROCEDURE_COLUMNS}
+    )
+    procedure_records: list[int] = field(default_factory=list)
+
+    def tables(self) -> list[tuple[str, dict[str, list[Any]], list[int]]]:
+        """(table, its columns, the record index behind each row), for every table."""
+        return [
+            ("observations", self.observations, self.observation_records),
+            ("dossier_events", self.dossiers, self.dossier_records),
+            ("feedback_events", self.feedback, self.feedback_records),
+            ("procedure_events", self.procedures, self.procedure_records),
+        ]
 
     @property
     def observation_count(self) -> int:
@@ -72,28 +121,32 @@ def to_columns(items: list[tuple[bytes, int]]) -> Columns:
     """
     columns = Columns()
     decode = CANONICAL_HOT.validate_json
+    # Per kind: the records, and where each one's table columns and record indices go.
     observations: list[Any] = []
-    dossiers: list[Any] = []
+    by_kind: dict[str, tuple[list[Any], list[int]]] = {
+        "observation": (observations, columns.observation_records),
+        "dossier": ([], columns.dossier_records),
+        "feedback": ([], columns.feedback_records),
+        "procedure": ([], columns.procedure_records),
+    }
     for index, (payload, _) in enumerate(items):
         try:
             record = decode(payload)
         except ValidationError as exc:
             columns.invalid.append((index, str(exc)))
             continue
-        if record.kind == "dossier":
-            dossiers.append(record)
-            columns.dossier_records.append(index)
-        else:
-            observations.append(record)
-            columns.observation_records.append(index)
+        records, indices = by_kind[record.kind]
+        records.append(record)
+        indices.append(index)
     if observations:
         _fill(columns.observations, _OBSERVATION_FIELDS, observations)
         c = columns.observations
         c["version"] = [version(o.revision, o.reported_at) for o in observations]
         c["kafka_ts"] = [items[i][1] for i in columns.observation_records]
-    if dossiers:
-        _fill(columns.dossiers, _DOSSIER_FIELDS, dossiers)
-        columns.dossiers["kafka_ts"] = [items[i][1] for i in columns.dossier_records]
+    for table, table_columns, indices in columns.tables()[1:]:
+        if indices:
+            _fill(table_columns, _FIELDS[table], by_kind[_KINDS[table]][0])
+            table_columns["kafka_ts"] = [items[i][1] for i in indices]
     return columns
 
 

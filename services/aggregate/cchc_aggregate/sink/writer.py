@@ -24,12 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cchc_runtime.metrics import SECONDS, counter, histogram, observe_many
+from cchc_runtime.metrics import SECONDS, counter, gauge, histogram, observe_many
 from cchc_runtime.records import Record
 from cchc_runtime.stage import Reject, Result
 from cchc_shared.dlq import ErrorDetail, Reason
 from cchc_shared.topics import Topic
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.errors import is_data_error, is_transient
@@ -41,6 +41,13 @@ from cchc_aggregate.sink.tokens import dedup_token
 log = logging.getLogger(__name__)
 
 SERVICE = "aggregate"
+# The table behind each insert's token suffix.
+_TABLES = {
+    "o": "observations",
+    "d": "dossier_events",
+    "f": "feedback_events",
+    "p": "procedure_events",
+}
 _LATENCY = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -52,10 +59,17 @@ class SinkMetrics:
     insert_errors: Counter
     insert_duration: Histogram
     push_to_queryable: Histogram
+    province_last_event: Gauge
+    province_quiet_threshold: Gauge
 
     @classmethod
-    def create(cls, registry: CollectorRegistry) -> SinkMetrics:
-        """Registered on the service's registry, insert errors at 0 from the start."""
+    def create(cls, registry: CollectorRegistry, quiet_s: float = 3 * 86_400) -> SinkMetrics:
+        """Registered on the service's registry, insert errors at 0 from the start.
+
+        ``quiet_s`` is exported as ``cchc_province_quiet_threshold_seconds``: the ProvinceSilent
+        alert reads its quiet period from it, so that it is set where the service is configured
+        (CCHC_AGGREGATE_PROVINCE_QUIET_S) rather than in the alert rules.
+        """
         metrics = cls(
             insert_rows=counter(
                 registry, "cchc_clickhouse_insert_rows_total", "Rows inserted", ["table"]
@@ -77,8 +91,20 @@ class SinkMetrics:
                 "From the Kafka record timestamp (push) to the acknowledged ClickHouse insert",
                 _LATENCY,
             ),
+            province_last_event=gauge(
+                registry,
+                "cchc_province_last_event_timestamp_seconds",
+                "Kafka timestamp of the latest event of the province (2025 code) stored",
+                ["province"],
+            ),
+            province_quiet_threshold=gauge(
+                registry,
+                "cchc_province_quiet_threshold_seconds",
+                "How long a province may send nothing before ProvinceSilent fires",
+            ),
         )
         metrics.insert_errors.labels(service=SERVICE)
+        metrics.province_quiet_threshold.labels(service=SERVICE).set(quiet_s)
         return metrics
 
 
@@ -88,20 +114,48 @@ class ClickHouseSink:
     def __init__(self, store: Store, metrics: SinkMetrics) -> None:
         self.store = store
         self.metrics = metrics
+        # Whether the last write failed: a ClickHouse that answers queries but refuses inserts
+        # (read-only or full disk, too many parts) is not ready — /readyz says so while the
+        # batch is retried, and says ready again once a write went through.
+        self.writes_failing = False
+        self._last_event_ms: dict[str, int] = {}
+
+    def load_last_events(self) -> None:
+        """Set each province's last-event gauge from what ClickHouse holds (at start: a restart
+        must not make every province look silent, nor hide one that already was)."""
+        _, rows = self.store.query(LAST_EVENTS_SQL, readonly=False)
+        self._saw({str(province): int(ms) for province, ms in rows})
+
+    def _saw(self, latest: dict[str, int]) -> None:
+        """Move the gauges forward to ``latest`` (province → Kafka timestamp in ms)."""
+        gauge = self.metrics.province_last_event
+        for province, ms in latest.items():
+            if ms > self._last_event_ms.get(province, -1):
+                self._last_event_ms[province] = ms
+                gauge.labels(service=SERVICE, province=province).set(ms / 1000)
 
     def is_transient(self, exc: BaseException) -> bool:
         """An outage worth waiting for (see :func:`is_transient`)."""
         return is_transient(exc)
 
     def is_ready(self) -> bool:
-        """ClickHouse answers."""
-        return self.store.ping()
+        """ClickHouse answers, and took the last write."""
+        return not self.writes_failing and self.store.ping()
 
     def write(self, records: Sequence[Record]) -> Result:
         """Insert the batch; returns once ClickHouse acknowledged it. Blocking (worker thread).
 
         Canonical records and dead letters (records of cchc.dlq) go to their own tables.
         """
+        try:
+            result = self._write(records)
+        except Exception:
+            self.writes_failing = True
+            raise
+        self.writes_failing = False
+        return result
+
+    def _write(self, records: Sequence[Record]) -> Result:
         letters = [r for r in records if r.topic == Topic.DLQ]
         if not letters:
             return self._write_records(records)
@@ -138,10 +192,15 @@ class ClickHouseSink:
         try:
             refused = self._insert(columns.observations, columns.observation_records, token, "o")
             refused += self._insert(columns.dossiers, columns.dossier_records, token, "d")
+            if columns.feedback_records:
+                refused += self._insert(columns.feedback, columns.feedback_records, token, "f")
+            if columns.procedure_records:
+                refused += self._insert(columns.procedures, columns.procedure_records, token, "p")
         except Exception:
             self.metrics.insert_errors.labels(service=SERVICE).inc()
             raise
         self._observe_queryable(records)
+        self._saw(_latest_by_province(columns.observations, columns.dossiers))
         return Result(
             rejects=[
                 *_rejects(records, columns.invalid, Reason.SCHEMA_VIOLATION),
@@ -153,7 +212,7 @@ class ClickHouseSink:
         self, rows: dict[str, list[Any]], origin: list[int], token: str, suffix: str
     ) -> list[tuple[int, str]]:
         """Insert one table's rows; ``(record index, error)`` of the rows it refused."""
-        table = "observations" if suffix == "o" else "dossier_events"
+        table = _TABLES[suffix]
         refused = insert_isolating(
             len(origin), self._range_inserter(table, rows, f"{token}#{suffix}"), is_data_error
         )
@@ -186,6 +245,28 @@ class ClickHouseSink:
             self.metrics.push_to_queryable.labels(service=SERVICE),
             [max(now_ms - r.timestamp_ms, 0.0) / 1000 for r in records],
         )
+
+
+LAST_EVENTS_SQL = """
+SELECT province, toUnixTimestamp64Milli(max(ts))
+FROM
+(
+    SELECT province, max(kafka_ts) AS ts FROM observations GROUP BY province
+    UNION ALL
+    SELECT province, max(kafka_ts) AS ts FROM dossier_events GROUP BY province
+)
+GROUP BY province
+"""
+
+
+def _latest_by_province(*tables: dict[str, list[Any]]) -> dict[str, int]:
+    """The latest Kafka timestamp (ms) per province among the rows of ``tables``."""
+    latest: dict[str, int] = {}
+    for rows in tables:
+        for province, ms in zip(rows["province"], rows["kafka_ts"], strict=True):
+            if ms > latest.get(province, -1):
+                latest[province] = ms
+    return latest
 
 
 def _rejects(

@@ -34,7 +34,7 @@ from typing import Any
 import msgspec
 import orjson
 from cchc_shared.dlq import Reason
-from cchc_shared.events import RAW_EVENT_HOT, SCHEMAS, DossierEvent, IndicatorReport
+from cchc_shared.events import RAW_EVENT_HOT, SCHEMAS, AnyEvent
 from cchc_shared.hotpath import keys_at_least
 from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
 from cchc_shared.validation import (
@@ -56,7 +56,7 @@ _PREVIEW = 80  # characters of an offending value quoted in an error message
 class Accepted:
     """A valid event, and the current (2025) province that wrote it."""
 
-    event: IndicatorReport | DossierEvent
+    event: AnyEvent
     province: str
 
 
@@ -123,7 +123,7 @@ def parse_strict(payload: bytes) -> Any:
     return data
 
 
-def _decode_fast(payload: bytes) -> IndicatorReport | DossierEvent | None:
+def _decode_fast(payload: bytes) -> AnyEvent | None:
     """The event, when the msgspec Structs take it and the text cannot hide a duplicate key;
     ``None`` sends the message through every check in order, which then names the reason.
 
@@ -147,7 +147,7 @@ def _decode_fast(payload: bytes) -> IndicatorReport | DossierEvent | None:
     return event
 
 
-def _decode_checked(payload: bytes) -> IndicatorReport | DossierEvent | Rejected:
+def _decode_checked(payload: bytes) -> AnyEvent | Rejected:
     """Every check in the contract's order: the first that fails is the reason."""
     try:
         data = parse_strict(payload)

@@ -13,16 +13,18 @@ What an indicator report goes through, in this order (the first failure is the r
    2025 merger, docs/domain.md "Provinces and the 2025 merger") → ``unknown_province``;
 4. value: JSON numbers as they are, strings in Vietnamese format → ``bad_number``; the unit
    (alias, multiplier) converted to the indicator's canonical unit → ``bad_unit``;
-5. ranges: counts and money ≥ 0, percentages 0–100, scores within their scale; ranks only on
-   ``index.*`` indicators with 1 ≤ rank ≤ rank_of ≤ the number of provinces of the time
-   → ``out_of_range``;
+5. ranks only on ``index.*`` indicators with 1 ≤ rank ≤ rank_of ≤ the number of provinces of
+   the time → ``out_of_range`` (a rank may come without a value: "xếp hạng 50/63"); ranges:
+   counts and money ≥ 0, percentages 0–100, scores within their scale → ``out_of_range``;
 6. numerator/denominator (rates only): 0 ≤ numerator ≤ denominator, denominator > 0
    → ``out_of_range``; the value must agree with numerator / denominator within the rounding of
    the digits the province wrote → ``inconsistent_ratio``.
 
 A dossier event gets its province read against ``occurred_at`` (in Vietnam time) and its commune
 checked against the current commune list of that province → ``unknown_province`` /
-``unknown_commune``.
+``unknown_commune``. Feedback and procedure events (the Bộ chỉ số 766 inputs, docs/contract.md)
+get their province read the same way; a feedback received with an answer deadline before its
+own receipt is ``out_of_range``, as a dossier's is.
 
 Every canonical record carries both the historical unit that reported it (``unit_key``, e.g.
 "2004:10" for the old Lào Cai) and the current province it belongs to (``province``, "15").
@@ -37,13 +39,26 @@ from decimal import Decimal
 from typing import cast
 
 from cchc_shared import units as unit_table
-from cchc_shared.canonical import CANONICAL_HOT, DossierRecord, Observation
+from cchc_shared.canonical import (
+    CANONICAL_HOT,
+    AnyRecord,
+    DossierRecord,
+    FeedbackRecord,
+    Observation,
+    ProcedureRecord,
+)
 from cchc_shared.catalogue import Catalogue, Indicator
 from cchc_shared.dlq import Reason
-from cchc_shared.events import RAW_EVENT_HOT, DossierEvent, IndicatorReport
-from cchc_shared.hotpath import is_a
+from cchc_shared.events import (
+    RAW_EVENT_HOT,
+    DossierEvent,
+    FeedbackEvent,
+    IndicatorReport,
+    ProcedureEvent,
+)
+from cchc_shared.hotpath import given, is_a
 from cchc_shared.numbers import NumberError, parse_number
-from cchc_shared.periods import Period, PeriodError, parse_period
+from cchc_shared.periods import Period, PeriodError, parse_period, reporting_window
 from cchc_shared.provinces import VIETNAM_TZ, ProvinceRegistry, Unit
 from cchc_shared.validation import Rejected, pydantic_errors
 from pydantic import ValidationError
@@ -55,6 +70,8 @@ PERCENT = "percent"
 # normalize encodes them without pydantic.
 _OBSERVATION = cast(Callable[..., Observation], CANONICAL_HOT.struct(Observation))
 _DOSSIER_RECORD = cast(Callable[..., DossierRecord], CANONICAL_HOT.struct(DossierRecord))
+_FEEDBACK_RECORD = cast(Callable[..., FeedbackRecord], CANONICAL_HOT.struct(FeedbackRecord))
+_PROCEDURE_RECORD = cast(Callable[..., ProcedureRecord], CANONICAL_HOT.struct(ProcedureRecord))
 # Float noise allowed on top of the rounding tolerance: the value and the components arrive as
 # binary floats ("78,02" is 78.01999…), the comparison itself is done in Decimal.
 _FLOAT_SLACK = Decimal("1e-9")
@@ -239,6 +256,18 @@ def _resolve_province(ref: Reference, province: str | int, on: date) -> Unit:
     return unit
 
 
+def _status(event: IndicatorReport, period: Period) -> str:
+    """The figure's status: as the province states it; when it states none, ``provisional`` for
+    a report dated (Vietnam time) before its period's data end, else ``final``
+    (docs/domain.md "Reporting and data quality"). A periodic report's data end at the Decree
+    09/2019 cut-off, the 14th of the period's last month (:func:`reporting_window`): a yearly
+    report of 21/12 is final, seed 000's report of 24/05/2020 on the 2016–2020 phase is not."""
+    if given(event, "status"):  # the model's fields-set, or the Struct's (cchc_shared.hotpath)
+        return event.status
+    reported_on = event.reported_at.astimezone(VIETNAM_TZ).date()
+    return "provisional" if reported_on < reporting_window(period)[1] else "final"
+
+
 def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observation:
     indicator = ref.catalogue.resolve(event.indicator)
     if indicator is None:
@@ -253,13 +282,20 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
     # A period that ends on or before 2025-06-30 is read against the old list
     # (docs/domain.md "Provinces and the 2025 merger").
     unit = _resolve_province(ref, event.province, period.end)
-    value = _quantity(event.value, event.unit, indicator)
-    _check_range(value, indicator)
     _check_rank(event, indicator, period, ref)
+    value: float | None = None
+    if event.value is not None:
+        value = _quantity(event.value, event.unit, indicator)
+        _check_range(value, indicator)
+    elif event.rank is None:
+        # The model requires one of them; checked again for producers that bypass ingest.
+        raise _Reject(Reason.SCHEMA_VIOLATION, "value", "value is required without a rank")
     numerator = denominator = None
     if (event.numerator is None) != (event.denominator is None):
         raise _Reject(Reason.SCHEMA_VIOLATION, "numerator", "numerator and denominator go together")
     if event.numerator is not None and event.denominator is not None:
+        if event.value is None or value is None:
+            raise _Reject(Reason.SCHEMA_VIOLATION, "value", "a ratio's components need its value")
         numerator = _number(event.numerator, "numerator")
         denominator = _number(event.denominator, "denominator")
         _check_ratio(value, event.value, numerator, denominator, indicator)
@@ -283,7 +319,7 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
         numerator=numerator,
         denominator=denominator,
         unit=indicator.unit,
-        status=event.status,
+        status=_status(event, period),
         revision=event.revision,
         reported_at=event.reported_at,
         rank=event.rank,
@@ -350,12 +386,61 @@ def _dossier(event: DossierEvent, ref: Reference) -> DossierRecord:
         paid_online=event.paid_online,
         digitized=event.digitized,
         result_electronic=event.result_electronic,
+        fee_required=event.fee_required,
+        synced_national=event.synced_national,
+        reused_data=event.reused_data,
+        satisfied=event.satisfied,
     )
 
 
-def canonicalize(
-    payload: bytes, ref: Reference, today: date
-) -> Observation | DossierRecord | Rejected:
+def _feedback(event: FeedbackEvent, ref: Reference) -> FeedbackRecord:
+    """A feedback event with its province resolved (read against ``occurred_at``, Vietnam time).
+
+    Aggregate assembles each feedback on ``(province, unit_key, feedback_id)``, as dossiers.
+    """
+    unit = _resolve_province(ref, event.province, event.occurred_at)
+    if event.due_at is not None and event.due_at < event.occurred_at:
+        raise _Reject(
+            Reason.OUT_OF_RANGE,
+            "due_at",
+            f"due_at {event.due_at.isoformat()} is before occurred_at "
+            f"{event.occurred_at.isoformat()}",
+        )
+    return _FEEDBACK_RECORD(
+        event_id=event.event_id,
+        unit_key=unit.key,
+        province=ref.provinces.successor(unit).code,
+        feedback_id=event.feedback_id,
+        status=event.status,
+        occurred_at=event.occurred_at,
+        due_at=event.due_at,
+        satisfied=event.satisfied,
+        procedure_code=event.procedure_code,
+        agency=event.agency,
+    )
+
+
+def _procedure(event: ProcedureEvent, ref: Reference) -> ProcedureRecord:
+    """A procedure announcement or publication with its province resolved.
+
+    ``occurred_at`` after ``due_at`` is not an error: it is a late announcement or publication,
+    which is what criteria t1 and t2 count (docs/analysts.md "Bộ chỉ số 766").
+    """
+    unit = _resolve_province(ref, event.province, event.occurred_at)
+    return _PROCEDURE_RECORD(
+        event_id=event.event_id,
+        unit_key=unit.key,
+        province=ref.provinces.successor(unit).code,
+        procedure_code=event.procedure_code,
+        action=event.action,
+        occurred_at=event.occurred_at,
+        due_at=event.due_at,
+        complete=event.complete,
+        online=event.online,
+    )
+
+
+def canonicalize(payload: bytes, ref: Reference, today: date) -> AnyRecord | Rejected:
     """One validated raw event (the bytes ingest forwarded) → a canonical record or a rejection.
 
     ``today`` decides ``future_period`` (the service passes :func:`vietnam_today`). Never raises
@@ -370,6 +455,10 @@ def canonicalize(
     try:
         if is_a(event, IndicatorReport):
             return _observation(event, ref, today)
+        if is_a(event, FeedbackEvent):
+            return _feedback(event, ref)
+        if is_a(event, ProcedureEvent):
+            return _procedure(event, ref)
         return _dossier(cast(DossierEvent, event), ref)
     except _Reject as rejection:
         return rejection.rejected

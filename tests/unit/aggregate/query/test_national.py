@@ -197,7 +197,7 @@ def test_current_boundary_adds_ha_giang_into_tuyen_quang() -> None:
 
 def test_current_boundary_notes_a_province_with_a_missing_predecessor() -> None:
     fig = ask("dossiers.received", "2024", [rep("dossiers.received", "2024", "2004:08", 700.0)])
-    assert any("08 Tuyên Quang lacks 02 Hà Giang" in n for n in fig.notes)
+    assert any("08 Tuyên Quang lacks old 02 Hà Giang" in n for n in fig.notes)
 
 
 def test_historical_boundary_gives_63_expected_before_the_merger() -> None:

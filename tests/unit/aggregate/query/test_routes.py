@@ -18,17 +18,26 @@ NOW = dt.datetime(2025, 7, 16, 5, tzinfo=dt.UTC)
 
 NATIONAL = [
     "indicator", "period", "unit", "aggregation", "value", "numerator", "denominator",
-    "provinces_reported", "provinces_expected", "boundary", "notes",
+    "provinces_reported", "provinces_expected", "boundary", "notes", "provisional", "estimated",
 ]  # fmt: skip
 PROVINCES = ["indicator", "period", "boundary", "rows", "notes"]
-PROVINCE_ROW = ["province", "name", "value", "rank"]
+PROVINCE_ROW = ["province", "name", "value", "rank", "reported_rank"]
 FIGURES = [
     "received", "received_online", "resolved", "resolved_on_time", "resolved_late",
     "resolved_unclassified", "on_time_rate", "late_rate", "online_rate", "overdue_in_progress",
+    "avg_resolution_hours",
 ]  # fmt: skip
 SERVICE_INDEX = ["period", "province", *FIGURES]
 GROUPS = ["period", "province", "group_by", "order", "rows"]
 GROUP_ROW = ["key", *FIGURES]
+SCORE = [
+    "period", "province", "name", "total", "max", "max_available", "rank", "rank_of",
+    "avg_resolution_hours",
+]  # fmt: skip
+PROVINCE_SCORE = [*SCORE, "groups", "notes"]
+NATIONAL_SCORE = [*SCORE, "province_mean", "groups", "provinces", "notes"]
+SCORE_GROUP = ["code", "name", "points", "max", "criteria"]
+SCORE_CRITERION = ["code", "name", "numerator", "denominator", "rate", "points", "max"]
 
 
 class FakeStore:
@@ -39,11 +48,23 @@ class FakeStore:
 
     def query(self, sql: str, parameters: Any = None, **_: Any) -> tuple[list[str], list[Any]]:
         self.sql.append(sql)
+        if "FROM observations FINAL" in sql and "period_end < {before" in sql:
+            return [], []  # no history: no outliers
+        if "ARRAY JOIN c AS kv" in sql:  # the scoreboard's counters
+            return [], [
+                ("", "01", "res_on_time", 3),
+                ("", "01", "res_late", 1),
+                ("", "01", "resolved", 4),
+                ("", "79", "res_on_time", 1),
+                ("", "79", "resolved", 1),
+            ]
         if "FROM observations FINAL" in sql:
             return [], [
-                ("dossiers.received", "2024", "2004:14", "14", 3.0, None, None),
-                ("dossiers.received", "2024", "2004:01", "01", 2.0, None, None),
-            ]
+                ("dossiers.received", "2024", "2004:14", "14", 3.0, None, None, "final", None,
+                 None, "all"),
+                ("dossiers.received", "2024", "2004:01", "01", 2.0, None, None, "final", None,
+                 None, "all"),
+            ]  # fmt: skip
         if "dossier_open" in sql:
             key = "1.004227" if "procedure_code AS key" in sql else ""
             return [], [("counts", key, 4, 1, 3, 2, 1, 0), ("open", key, 0, 0, 0, 0, 0, 1)]
@@ -92,7 +113,13 @@ def test_national_and_provinces_json_fields_in_order(http: TestClient) -> None:
     assert keys(provinces) == PROVINCES
     first = provinces.json()["rows"][0]
     assert list(first) == PROVINCE_ROW
-    assert first == {"province": "14", "name": "Sơn La", "value": 3.0, "rank": 1}
+    assert first == {
+        "province": "14",
+        "name": "Sơn La",
+        "value": 3.0,
+        "rank": 1,
+        "reported_rank": None,
+    }
 
 
 def test_service_index_json_fields_in_order(http: TestClient) -> None:
@@ -107,6 +134,25 @@ def test_service_index_json_fields_in_order(http: TestClient) -> None:
     assert (body["province"], body["group_by"], body["order"]) == ("01", "procedure", "best")
     assert [list(row) for row in body["rows"]] == [GROUP_ROW]
     assert body["rows"][0]["key"] == "1.004227"
+
+
+def test_scoreboard_json_fields_in_order(http: TestClient) -> None:
+    national = http.get("/v1/scoreboard", params={"period": "2025-07"})
+    assert keys(national) == NATIONAL_SCORE
+    body = national.json()
+    assert [list(g) for g in body["groups"]] == [SCORE_GROUP] * 6
+    assert [g["code"] for g in body["groups"]] == [
+        "transparency", "progress", "online", "payment", "digitization", "satisfaction",
+    ]  # fmt: skip
+    assert list(body["groups"][0]["criteria"][0]) == SCORE_CRITERION
+    # 79: p1 20 + s3 6 = 26 first; 01: 15 + 6 = 21.
+    assert body["provinces"] == [
+        {"province": "79", "name": "Hồ Chí Minh", "total": 26.0, "rank": 1},
+        {"province": "01", "name": "Hà Nội", "total": 21.0, "rank": 2},
+    ]
+    one = http.get("/v1/scoreboard", params={"period": "2025-07", "province": "1"})
+    assert keys(one) == PROVINCE_SCORE
+    assert (one.json()["province"], one.json()["rank"], one.json()["rank_of"]) == ("01", 2, 2)
 
 
 def test_sql_rows_are_json_values(http: TestClient) -> None:
@@ -140,6 +186,9 @@ def test_openapi_lists_the_same_response_fields(app: FastAPI) -> None:
     assert _fields(grouped, spec) == GROUPS
     groups = spec["components"]["schemas"][grouped["$ref"].rsplit("/", 1)[-1]]
     assert _fields(groups["properties"]["rows"]["items"], spec) == GROUP_ROW
+    first, second = response("/v1/scoreboard")["anyOf"]
+    assert _fields(first, spec) == NATIONAL_SCORE
+    assert _fields(second, spec) == PROVINCE_SCORE
     assert _fields(response("/v1/sql", "post"), spec) == ["columns", "rows"]
     assert _fields(response("/v1/pipeline"), spec) == ["lag", "dlq"]
     # The field descriptions come from the dataclasses' metadata.

@@ -52,17 +52,26 @@ def test_group_row_json_drops_period_and_province() -> None:
 
 
 def test_sql_reads_the_daily_tables_with_bound_parameters() -> None:
-    national, overdue = index_sql(province=False)
+    national, overdue, time = index_sql(province=False)
     assert "FROM service_province_daily" in national
     assert "{province:String}" not in national
     assert "{start:Date}" in national
     assert "due_at < {now:DateTime64(3, 'UTC')}" in overdue
-    province, _ = index_sql(province=True)
+    assert "FROM scoreboard_province_daily" in time
+    province, _, _ = index_sql(province=True)
     assert "AND province = {province:String}" in province
-    by_commune, open_by_commune = groups_sql("commune")
+    by_commune, open_by_commune, time_by_commune = groups_sql("commune")
     assert "FROM service_daily" in by_commune
     assert "commune_code AS key" in by_commune
     assert "commune_code AS key" in open_by_commune
+    assert "FROM scoreboard_daily" in time_by_commune
+    assert "commune_code AS key" in time_by_commune
+
+
+def test_average_resolution_hours() -> None:
+    totals = si.Totals(resolved=3, resolved_timed=2, resolved_seconds=3 * 3600 + 1800)
+    assert si.build_index("2025-07", "01", totals).avg_resolution_hours == 1.75
+    assert si.build_index("2025-07", "01", si.Totals()).avg_resolution_hours is None
 
 
 def test_service_questions_are_validated() -> None:

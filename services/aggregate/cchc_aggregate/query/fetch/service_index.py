@@ -86,6 +86,15 @@ GROUP BY key
 """
 
 
+# Processing time (receipt → resolution) from the scoreboard's counters (0009), per the same keys.
+_TIME_SQL = """
+SELECT {key} AS key, sum(res_timed) AS timed, sum(res_seconds) AS seconds
+FROM {table}
+WHERE day BETWEEN {{start:Date}} AND {{end:Date}}{province_filter}
+GROUP BY key
+"""
+
+
 def _sql(template: str, key: str, province: bool, table: str = "service_daily") -> str:
     return template.format(
         key=key,
@@ -95,16 +104,19 @@ def _sql(template: str, key: str, province: bool, table: str = "service_daily") 
     )
 
 
-def index_sql(province: bool) -> tuple[str, str]:
-    """The counts query and the overdue query of one province (True) or the nation."""
+def index_sql(province: bool) -> tuple[str, str, str]:
+    """The counts, overdue and processing-time queries of one province (True) or the nation."""
     daily = _sql(_DAILY_SQL, "''", province, "service_province_daily")
-    return daily, _sql(_OPEN_SQL, "''", province)
+    time = _sql(_TIME_SQL, "''", province, "scoreboard_province_daily")
+    return daily, _sql(_OPEN_SQL, "''", province), time
 
 
-def groups_sql(group_by: GroupBy) -> tuple[str, str]:
-    """The counts and overdue queries of one province, per procedure or commune."""
+def groups_sql(group_by: GroupBy) -> tuple[str, str, str]:
+    """The counts, overdue and processing-time queries of one province, per procedure or
+    commune."""
     column = _GROUP_COLUMN[group_by]
-    return _sql(_DAILY_SQL, column, True), _sql(_OPEN_SQL, column, True)
+    time = _sql(_TIME_SQL, column, True, "scoreboard_daily")
+    return _sql(_DAILY_SQL, column, True), _sql(_OPEN_SQL, column, True), time
 
 
 def _params(period: Period, province: str | None, now: datetime) -> dict[str, Any]:
@@ -115,26 +127,34 @@ def _params(period: Period, province: str | None, now: datetime) -> dict[str, An
 
 
 def _totals(
-    store: Store, counts_sql: str, open_sql: str, params: dict[str, Any]
+    store: Store, counts_sql: str, open_sql: str, time_sql: str, params: dict[str, Any]
 ) -> dict[str, Totals]:
     # One round trip: on chDB each query costs a few ms of overhead whatever it reads.
     sql = (
-        "SELECT 'counts' AS part, key, received, received_online, resolved, resolved_on_time, "
-        f"resolved_late, 0 AS overdue FROM ({counts_sql})\nUNION ALL\n"
-        "SELECT 'open' AS part, key, 0, 0, 0, 0, 0, overdue "
-        f"FROM ({open_sql})"
+        "SELECT 'counts' AS part, key, toInt64(received), toInt64(received_online), "
+        "toInt64(resolved), toInt64(resolved_on_time), toInt64(resolved_late), "
+        f"toInt64(0) AS overdue FROM ({counts_sql})\nUNION ALL\n"
+        "SELECT 'open' AS part, key, 0, 0, 0, 0, 0, toInt64(overdue) "
+        f"FROM ({open_sql})\nUNION ALL\n"
+        "SELECT 'time' AS part, key, toInt64(timed), toInt64(seconds), 0, 0, 0, 0 "
+        f"FROM ({time_sql})"
     )
     # Our own statement with bound parameters: no read-only guard (it costs SET round trips).
     _, rows = store.query(sql, params, readonly=False)
     counts: dict[str, tuple[int, ...]] = {}
     overdue: dict[str, int] = {}
+    times: dict[str, tuple[int, int]] = {}
     for part, key, *values in rows:
         if part == "open":
             overdue[str(key)] = int(values[-1])
+        elif part == "time":
+            if int(values[0]):
+                times[str(key)] = (int(values[0]), int(values[1]))
         else:
             counts[str(key)] = tuple(int(v) for v in values[:5])
     out: dict[str, Totals] = {}
     for key in counts.keys() | overdue.keys():
+        timed, seconds = times.get(key, (0, 0))
         received, online, resolved, on_time, late = counts.get(key, (0, 0, 0, 0, 0))
         out[key] = Totals(
             received=received,
@@ -143,14 +163,16 @@ def _totals(
             resolved_on_time=on_time,
             resolved_late=late,
             overdue_in_progress=overdue.get(key, 0),
+            resolved_timed=timed,
+            resolved_seconds=seconds,
         )
     return out
 
 
 def fetch_index(store: Store, period: Period, province: str | None, now: datetime) -> ServiceIndex:
     """The index of ``province`` (None: national) over ``period``; overdue as of ``now``."""
-    counts_sql, open_sql = index_sql(province is not None)
-    totals = _totals(store, counts_sql, open_sql, _params(period, province, now))
+    counts_sql, open_sql, time_sql = index_sql(province is not None)
+    totals = _totals(store, counts_sql, open_sql, time_sql, _params(period, province, now))
     return build_index(period.text, province, totals.get("", Totals()))
 
 
@@ -163,7 +185,7 @@ def fetch_groups(
     now: datetime,
 ) -> list[GroupRow]:
     """One row per procedure or commune of ``province`` over ``period``, best or worst first."""
-    counts_sql, open_sql = groups_sql(group_by)
-    totals = _totals(store, counts_sql, open_sql, _params(period, province, now))
+    counts_sql, open_sql, time_sql = groups_sql(group_by)
+    totals = _totals(store, counts_sql, open_sql, time_sql, _params(period, province, now))
     rows = [build_group(key, t) for key, t in totals.items() if t != Totals()]
     return order_groups(rows, order)

@@ -32,13 +32,20 @@ The rules, in the order they apply (docs/analysts.md has the worked examples):
    the percentages, and a note says so.
 4. **Completeness.** ``provinces_reported`` counts the units (of the boundary) whose figure is
    in the value; ``provinces_expected`` is 34, or 63 for historical units.
+
+Before rule 1, :func:`province_wide` keeps one report per unit: the province-wide one, else the
+sum of its tiers (counts and money only). Rank-only index reports (no value) are shown as
+reported ("50/63") and never enter a value. Every note states only what is true of the answer
+(docs/analysts.md "Notes"): which units were derived, left out, partly reported (old units of a
+merged province, never after 1/7/2025), summed from tiers, above 100 %, not final, or touched
+by a validation finding (:mod:`.quality`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,6 +55,7 @@ from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
 
 from cchc_aggregate.query.rules import doc
 from cchc_aggregate.query.rules.over_time import Derived, over_time, stored_period
+from cchc_aggregate.query.rules.quality import Finding
 
 __all__ = [
     "BOUNDARIES",
@@ -56,8 +64,10 @@ __all__ = [
     "ProvinceFigure",
     "ProvinceRanking",
     "Report",
+    "TierRow",
     "indicators_needed",
     "national",
+    "province_wide",
     "provinces",
     "rank_competition",
 ]
@@ -74,9 +84,64 @@ class Report:
     period: str
     unit_key: str
     province: str
-    value: float
+    value: float | None
     numerator: float | None = None
     denominator: float | None = None
+    status: str = "final"
+    rank: int | None = None
+    rank_of: int | None = None
+    tiers: tuple[str, ...] = ()
+    """Non-empty when the unit gave no province-wide figure and this is the sum of its figures
+    per tier (``province``, ``district``, ``commune``): :func:`province_wide`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TierRow:
+    """A latest report of one unit at a level (``all`` or a tier), for :func:`province_wide`."""
+
+    report: Report
+    level: str
+
+
+def province_wide(rows: Iterable[TierRow], catalogue: Catalogue) -> list[Report]:
+    """One report per unit, indicator and period: the province-wide one (level ``all``) when
+    there is one, else — for counts and money only (``across_provinces = sum``) — the sum of
+    the unit's tier figures, marked with the tiers added. Never a tier on top of a province-wide
+    figure: seed 004 gives 130 units cut (province-wide) and 65 + 65 by tier, and 130 is the
+    figure (docs/domain.md "Reporting and data quality").
+    """
+    by_key: dict[tuple[str, str, str], list[TierRow]] = defaultdict(list)
+    for row in rows:
+        r = row.report
+        by_key[(r.indicator, r.period, r.unit_key)].append(row)
+    out: list[Report] = []
+    for (code, _, _), group in by_key.items():
+        wide = [g.report for g in group if g.level == "all"]
+        if wide:
+            out.extend(wide)
+            continue
+        ind = catalogue.get(code)
+        tiers = [g for g in group if g.report.value is not None]
+        if ind is None or ind.across_provinces is not AcrossProvinces.SUM or not tiers:
+            continue
+        first = tiers[0].report
+        statuses = {g.report.status for g in tiers}
+        status = next((s for s in ("estimated", "provisional") if s in statuses), "final")
+        out.append(
+            Report(
+                indicator=first.indicator,
+                period=first.period,
+                unit_key=first.unit_key,
+                province=first.province,
+                value=math.fsum(g.report.value or 0.0 for g in tiers),
+                status=status,
+                tiers=tuple(sorted({g.level for g in tiers}, key=_TIER_ORDER.index)),
+            )
+        )
+    return out
+
+
+_TIER_ORDER = ("province", "district", "commune")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +159,12 @@ class NationalFigure:
     provinces_expected: int = field(metadata=doc("34, or 63 for historical units before 2025-07"))
     boundary: Boundary
     notes: list[str] = field(metadata=doc("everything that qualifies the value, in words"))
+    provisional: int = field(
+        metadata=doc("units of the answer whose figure uses a provisional report")
+    )
+    estimated: int = field(
+        metadata=doc("units of the answer whose figure uses an estimated report")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +175,10 @@ class ProvinceFigure:
     name: str
     value: float | None
     rank: int | None
+    reported_rank: str | None = field(
+        default=None,
+        metadata=doc('indices: the rank the unit reported, "50/63"; never compared with scores'),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +205,12 @@ class _Series:
     """indicator → period text → value."""
     own: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     """period text → the ratio report's own (numerator, denominator), for the queried ratio."""
+    units: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    """(indicator, period) → the historical units whose reports are in the value."""
+    statuses: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    tiers: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    ranks: dict[str, str] = field(default_factory=dict)
+    """period text → "r/N" of a rank-only report of the queried index."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +221,8 @@ class _Result:
     denominator: float = 0.0
     parts: tuple[Period, ...] = ()
     detail: str = ""
+    used: tuple[tuple[str, str], ...] = ()
+    """(indicator, period text) of every report in the figure."""
 
 
 def _add(a: float | None, b: float | None) -> float | None:
@@ -155,6 +238,14 @@ def _build_series(
         s = series.get(key)
         if s is None:
             s = series[key] = _Series(key, r.unit_key, r.province)
+        if r.value is None:  # a rank without a score: shown as reported, never a value
+            if r.rank is not None and r.rank_of is not None:
+                s.ranks[r.period] = f"{r.rank}/{r.rank_of}"
+            continue
+        s.units[(r.indicator, r.period)].add(r.unit_key)
+        s.statuses[(r.indicator, r.period)].add(r.status)
+        if r.tiers:
+            s.tiers[(r.indicator, r.period)] = r.tiers
         by_period = s.values[r.indicator]
         # Several predecessors of one province reporting the same sub-period (spanning periods
         # only): their counts and components add, as they do across provinces.
@@ -179,7 +270,8 @@ def _evaluate(s: _Series, ind: Indicator, whole: Period, catalogue: Catalogue) -
     if ind.across_provinces is not AcrossProvinces.RATIO:
         derived = over_time(own_reports, whole, ind.across_time)
         if derived is not None:
-            return _Result("value", derived.value, parts=derived.parts)
+            used = tuple((ind.code, p.text) for p in derived.parts)
+            return _Result("value", derived.value, parts=derived.parts, used=used)
         has_parts = any(
             whole.contains(stored_period(p)) and not stored_period(p).ytd for p in own_reports
         )
@@ -188,7 +280,8 @@ def _evaluate(s: _Series, ind: Indicator, whole: Period, catalogue: Catalogue) -
         return None
     num, den = s.own.get(whole.text, (None, None))
     if num is not None and den is not None and den > 0:
-        return _Result("weighted", 100 * num / den, num, den, (whole,))
+        used = ((ind.code, whole.text),)
+        return _Result("weighted", 100 * num / den, num, den, (whole,), used=used)
     if ind.numerator is not None and ind.denominator is not None and ind.numerator != OWN:
         parts: list[Derived] = []
         for code in (ind.numerator, ind.denominator):
@@ -201,11 +294,17 @@ def _evaluate(s: _Series, ind: Indicator, whole: Period, catalogue: Catalogue) -
         else:
             n, d = parts[0], parts[1]
             if d.value > 0:
-                return _Result(
-                    "weighted", 100 * n.value / d.value, n.value, d.value, n.parts + d.parts
+                used = tuple((ind.numerator, p.text) for p in n.parts) + tuple(
+                    (ind.denominator, p.text) for p in d.parts
                 )
+                return _Result(
+                    "weighted", 100 * n.value / d.value, n.value, d.value, n.parts + d.parts,
+                    used=used,
+                )  # fmt: skip
     if whole.text in own_reports:
-        return _Result("percent", own_reports[whole.text], parts=(whole,))
+        return _Result(
+            "percent", own_reports[whole.text], parts=(whole,), used=((ind.code, whole.text),)
+        )
     return None
 
 
@@ -264,6 +363,13 @@ class _Computed:
     """unit key of either era → "code name"."""
     predecessors: dict[str, frozenset[str]]
     """2025 code → the unit keys of its predecessors."""
+    series_of: dict[str, list[_Series]] = field(default_factory=dict)
+    """group key → every series in it, reported value or not."""
+
+    @property
+    def weighted(self) -> bool:
+        """Whether some unit's rate could be weighted (then percentage-only units are out)."""
+        return any(g.of("weighted") for g in self.groups.values())
 
     def label(self, s: _Series) -> str:
         """How a note names a series: "02 Hà Giang", "08 Tuyên Quang"."""
@@ -285,10 +391,12 @@ def _compute(
     series = _build_series(reports, ratio_code, plan.by_province)
     names = {u.key: f"{u.code} {u.name}" for era in Era for u in registry.units(era)}
     groups: dict[str, _Group] = {key: _Group() for key in plan.groups}
+    series_of: dict[str, list[_Series]] = defaultdict(list)
     for s in series.values():
         key = s.unit_key if plan.historical_units else s.province
         if key not in groups:
             continue  # a report of another era's unit (cannot happen with normalize's data)
+        series_of[key].append(s)
         result = _evaluate(s, ind, whole, catalogue)
         if result is not None:
             groups[key].results.append((s, result))
@@ -297,7 +405,7 @@ def _compute(
         u.code: frozenset(p.key for p in registry.predecessors(u.code))
         for u in registry.units(Era.POST_2025)
     }
-    computed = _Computed(plan, groups, notes, names, predecessors)
+    computed = _Computed(plan, groups, notes, names, predecessors, dict(series_of))
     label = computed.label
     all_results = [(s, r) for g in groups.values() for s, r in g.results]
     incomplete = [(s, r) for s, r in all_results if r.kind == "incomplete"]
@@ -307,7 +415,13 @@ def _compute(
             f"incomplete: {len(incomplete)} unit(s) reported only part of {whole.text} and are "
             f"left out, because a flow adds up only over periods that cover it entirely: {listed}"
         )
-    derived = [(s, r) for s, r in all_results if r.kind != "incomplete" and r.parts != (whole,)]
+    # Derived only when a report of another period went in: a ratio from its two components
+    # reported for exactly the period has parts (whole, whole) and is not derived.
+    derived = [
+        (s, r)
+        for s, r in all_results
+        if r.kind != "incomplete" and any(p != whole for p in r.parts)
+    ]
     if derived:
         kind = (
             "latest report inside the period"
@@ -344,8 +458,13 @@ def national(
     reports: Iterable[Report],
     catalogue: Catalogue,
     registry: ProvinceRegistry,
+    findings: Sequence[Finding] = (),
 ) -> NationalFigure:
-    """The national figure of ``ind`` for ``whole`` under ``boundary`` (module docstring)."""
+    """The national figure of ``ind`` for ``whole`` under ``boundary`` (module docstring).
+
+    ``findings`` are the validation-rule violations and outliers among the reports
+    (:mod:`.quality`); those that touch a report in the value are noted.
+    """
     c = _compute(ind, whole, boundary, reports, catalogue, registry)
     notes = c.notes
     value: float | None = None
@@ -389,11 +508,26 @@ def national(
                 "a numerator and denominator, so the rate cannot be weighted (docs/domain.md "
                 '"How indicators aggregate")'
             )
-    partial = _partial_groups(c)
-    if partial:
-        notes.append(partial)
+    provisional, estimated, status_note = _status_counts(c)
+    rank_only = _rank_only(c, whole) if ind.is_index else []
+    for note in (
+        _partial_groups(c, whole),
+        _tier_note(c),
+        _over_100(c, value) if ind.is_ratio else "",
+        status_note,
+        *quality_notes(findings, c),
+    ):
+        if note:
+            notes.append(note)
+    if rank_only:
+        listed = ", ".join(f"{label} {rank}" for _, label, rank in rank_only)
+        notes.append(
+            f"{len(rank_only)} unit(s) reported only a rank, which is not a score and is not in "
+            f"the {ind.across_provinces.value}: {listed}"
+        )
     if value is None:
-        notes.append(f"no unit reported {ind.code} for {whole.text}")
+        what = "a value of" if rank_only else ""
+        notes.append(" ".join(f"no unit reported {what} {ind.code} for {whole.text}".split()))
     return NationalFigure(
         indicator=ind.code,
         period=whole.text,
@@ -406,30 +540,175 @@ def national(
         provinces_expected=len(c.plan.groups),
         boundary=boundary,
         notes=notes,
+        provisional=provisional,
+        estimated=estimated,
     )
 
 
-def _partial_groups(c: _Computed) -> str:
-    """A note naming 2025 provinces where some, not all, predecessors are in the value."""
-    # Only when historical units are added into their successor (current boundary, a period
-    # before the merger); for a period spanning it the series already is the 2025 province.
-    if c.plan.historical_units or c.plan.by_province:
+def _counted(group: _Group, c: _Computed) -> list[tuple[_Series, _Result]]:
+    """The group's results that are in the value: a percentage-only unit is, only when no unit
+    of the answer could be weighted (rule 3)."""
+    kinds = ("value", "weighted") if c.weighted else ("value", "weighted", "percent")
+    return [(s, r) for s, r in group.results if r.kind in kinds]
+
+
+def _partial_groups(c: _Computed, whole: Period) -> str:
+    """A note naming 2025 provinces whose pre-merger share is partly missing from the value.
+
+    A 2025 province made of several old units (docs/domain.md "Provinces and the 2025 merger")
+    is partly reported when some of those units reported for a pre-merger period in the value
+    and others did not: for a period before 1/7/2025 under current boundaries, and for the
+    pre-merger parts of a period spanning it (2025 = old units' 2025-H1 + new province's
+    2025-H2). After 1/7/2025 a province has no predecessors left to report; on historical units
+    nothing is merged. Old units are named "old NN Name", so that the old 37 Ninh Bình is never
+    read as the new province lacking itself.
+    """
+    if c.plan.historical_units or whole.start >= MERGER_DATE:
         return ""
     partial: list[str] = []
     for key, group in c.groups.items():
-        counted = {s.unit_key for s, r in group.results if r.kind in ("value", "weighted")}
         expected = c.predecessors.get(key, frozenset())
-        missing = sorted(expected - counted)
-        if counted and missing and len(expected) > 1:
-            code, name = c.plan.groups[key]
-            lacking = ", ".join(c.names.get(m, m) for m in missing)
-            partial.append(f"{code} {name} lacks {lacking}")
+        if len(expected) <= 1:
+            continue
+        gaps: dict[str, set[str]] = {}
+        if c.plan.by_province:
+            # Spanning the merger: one series per 2025 province; its pre-merger reports are
+            # the old units' (added up), so look at who is in each of them.
+            for s, r in _counted(group, c):
+                for code, period in r.used:
+                    if stored_period(period).end >= MERGER_DATE:
+                        continue
+                    not_in = expected - s.units.get((code, period), set())
+                    if not_in:
+                        gaps.setdefault(period, set()).update(not_in)
+        else:
+            # A pre-merger period: one series per old unit.
+            counted = {s.unit_key for s, _ in _counted(group, c)}
+            absent = expected - counted
+            gaps = {whole.text: set(absent)} if counted and absent else {}
+        if not gaps:
+            continue
+        code, name = c.plan.groups[key]
+        parts = []
+        for period, units in sorted(gaps.items()):
+            lacking = ", ".join(f"old {c.names.get(m, m)}" for m in sorted(units))
+            parts.append(lacking if not c.plan.by_province else f"{lacking} for {period}")
+        partial.append(f"{code} {name} lacks {'; '.join(parts)}")
     if not partial:
         return ""
     return (
-        "partly reported 2025 provinces (some predecessor units did not report, so their share "
-        "is missing from the value): " + "; ".join(partial)
+        "partly reported 2025 provinces (some of the old units merged into them on 1/7/2025 did "
+        "not report, so their share is missing from the value): " + "; ".join(partial)
     )
+
+
+def _over_100(c: _Computed, value: float | None) -> str:
+    """A note on a rate above 100 %: units whose numerator exceeds their denominator."""
+    over = [
+        (s, r)
+        for g in c.groups.values()
+        for s, r in g.of("weighted")
+        if r.numerator > r.denominator
+    ]
+    if not over:
+        return ""
+    listed = ", ".join(f"{c.label(s)} ({r.numerator:g} of {r.denominator:g})" for s, r in over)
+    national = ""
+    if value is not None and value > 100:
+        national = " The national value is above 100 % because of them."
+    return (
+        f"rate above 100 % for {len(over)} unit(s): the numerator exceeds the denominator, which "
+        f"cannot be right (a validation rule is broken; see /v1/quality): {listed}.{national}"
+    )
+
+
+def _status_counts(c: _Computed) -> tuple[int, int, str]:
+    """How many units of the answer use provisional and estimated reports, and a note."""
+    marked: dict[str, list[str]] = {"provisional": [], "estimated": []}
+    for key, group in c.groups.items():
+        statuses: set[str] = set()
+        for s, r in _counted(group, c):
+            for used in r.used:
+                statuses |= s.statuses.get(used, set())
+        for status in marked:
+            if status in statuses:
+                code, name = c.plan.groups[key]
+                marked[status].append(f"{code} {name}")
+    parts = [
+        f"{len(units)} {status} ({', '.join(units)})" for status, units in marked.items() if units
+    ]
+    note = ""
+    if parts:
+        note = (
+            "not final: the figures of some units use reports marked provisional or estimated: "
+            + "; ".join(parts)
+        )
+    return len(marked["provisional"]), len(marked["estimated"]), note
+
+
+def _tier_note(c: _Computed) -> str:
+    """A note naming units whose figure is the sum of their tier figures."""
+    summed: list[str] = []
+    for group in c.groups.values():
+        for s, r in _counted(group, c):
+            levels = {t for used in r.used for t in s.tiers.get(used, ())}
+            tiers = [t for t in _TIER_ORDER if t in levels]
+            if tiers:
+                summed.append(f"{c.label(s)} ({' + '.join(tiers)})")
+    if not summed:
+        return ""
+    return (
+        f"{len(summed)} unit(s) gave no province-wide figure, so the sum of their figures per "
+        f"tier stands for it: {', '.join(summed)}"
+    )
+
+
+def _rank_only(c: _Computed, whole: Period) -> list[tuple[str, str, str]]:
+    """(group key, label, "r/N") of the units that reported only a rank for ``whole``."""
+    out = []
+    for key, group in c.groups.items():
+        if any(True for _ in _counted(group, c)):
+            continue
+        for s in c.series_of.get(key, ()):
+            if whole.text in s.ranks:
+                out.append((key, c.label(s), s.ranks[whole.text]))
+    return out
+
+
+def quality_notes(findings: Sequence[Finding], c: _Computed) -> list[str]:
+    """Notes on the validation-rule violations and outliers among the reports in the value.
+
+    A finding is about a unit, a period and indicators; it touches the value when the unit's
+    figure used a report of one of those indicators for that period.
+    """
+    used: set[tuple[str, str, str]] = set()
+    for group in c.groups.values():
+        for s, r in _counted(group, c):
+            for code, period in r.used:
+                for unit_key in s.units.get((code, period), ()):
+                    used.add((unit_key, code, period))
+    rules_hit: list[str] = []
+    outliers: list[str] = []
+    for f in findings:
+        if not any((f.unit_key, code, f.period) in used for code in f.indicators):
+            continue
+        label = c.names.get(f.unit_key, f.unit_key)
+        if f.kind == "rule":
+            rules_hit.append(f"{label} {f.period}: {f.detail}")
+        else:
+            outliers.append(f"{label} {f.period}: {f.detail}")
+    notes = []
+    if rules_hit:
+        notes.append(
+            f"{len(rules_hit)} input(s) break a validation rule (kept, not rejected; see "
+            f"/v1/quality): " + "; ".join(rules_hit)
+        )
+    if outliers:
+        notes.append(
+            f"{len(outliers)} input(s) are outliers against the unit's own history (kept; see "
+            f"/v1/quality): " + "; ".join(outliers)
+        )
+    return notes
 
 
 # --- ranking ------------------------------------------------------------------------------------
@@ -469,12 +748,36 @@ def provinces(
     keys = list(c.plan.groups)
     values = [_group_value(ind, c.groups[k]) for k in keys]
     ranks = rank_competition(values, ind.higher_is_better)
+    reported = {
+        key: s.ranks[whole.text]
+        for key, series in c.series_of.items()
+        for s in series
+        if whole.text in s.ranks
+    }
     rows = [
-        ProvinceFigure(c.plan.groups[k][0], c.plan.groups[k][1], v, r)
+        ProvinceFigure(c.plan.groups[k][0], c.plan.groups[k][1], v, r, reported.get(k))
         for k, v, r in zip(keys, values, ranks, strict=True)
     ]
-    rows.sort(key=lambda f: (f.rank is None, f.rank or 0, f.province))
-    return ProvinceRanking(ind.code, whole.text, boundary, rows, c.notes)
+    # Ranked scores first; then units with only a reported rank, in that rank's order (shown as
+    # "50/63", never ranked against scores); then the unreported.
+    rows.sort(
+        key=lambda f: (
+            f.rank is None,
+            f.rank or 0,
+            f.reported_rank is None,
+            int(f.reported_rank.split("/")[0]) if f.reported_rank else 0,
+            f.province,
+        )
+    )
+    notes = list(c.notes)
+    rank_only = _rank_only(c, whole) if ind.is_index else []
+    if rank_only:
+        listed = ", ".join(f"{label} {rank}" for _, label, rank in rank_only)
+        notes.append(
+            f"{len(rank_only)} unit(s) reported only a rank: shown as reported_rank and not "
+            f"ranked against the scores: {listed}"
+        )
+    return ProvinceRanking(ind.code, whole.text, boundary, rows, notes)
 
 
 def _group_value(ind: Indicator, group: _Group) -> float | None:

@@ -47,6 +47,10 @@ class Totals:
     resolved_on_time: int = 0
     resolved_late: int = 0
     overdue_in_progress: int = 0
+    resolved_timed: int = 0
+    """Resolved dossiers whose receipt is known (the processing time's denominator)."""
+    resolved_seconds: int = 0
+    """Σ seconds from receipt to resolution of those."""
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -84,6 +88,12 @@ class Figures:
     online_rate: float | None = field(metadata=doc("% of receipts that were online"))
     overdue_in_progress: int = field(
         metadata=doc("received in the period, not resolved/rejected/withdrawn, past due now")
+    )
+    avg_resolution_hours: float | None = field(
+        metadata=doc(
+            "mean hours from receipt to resolution of the dossiers resolved in the period "
+            "(those whose receipt is known); null when none"
+        )
     )
 
     def as_json(self) -> dict[str, Any]:
@@ -140,6 +150,11 @@ def _figures(totals: Totals) -> dict[str, Any]:
         "late_rate": rate(totals.resolved_late, classified),
         "online_rate": rate(totals.received_online, totals.received),
         "overdue_in_progress": totals.overdue_in_progress,
+        "avg_resolution_hours": (
+            round(totals.resolved_seconds / totals.resolved_timed / 3600, 2)
+            if totals.resolved_timed > 0
+            else None
+        ),
     }
 
 

@@ -1,0 +1,182 @@
+# ruff: noqa: E501  (a table of messages: one line each reads better than split strings)
+"""The console's words and numbers, Vietnamese first (docs/console.md "Language").
+
+Vietnamese writes "1.972" and "10,09 %"; English "1,972" and "10.09%". Babel formats both (its
+CLDR data, not hand-written separators). Every string a page shows is a key of ``MESSAGES``; a
+test checks that both languages have the same keys.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from babel.numbers import format_decimal
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
+LOCALES = {"vi": "vi_VN", "en": "en_GB"}
+
+# Vega-Lite (d3-format) separators for the charts; d3 ships no Vietnamese locale.
+D3_LOCALES: dict[str, dict[str, object]] = {
+    "vi": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""]},
+}
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    "app": {"vi": "Cải cách hành chính — số liệu", "en": "Administrative reform — figures"},
+    "skip": {"vi": "Bỏ qua, tới nội dung", "en": "Skip to content"},
+    "nav": {"vi": "Trang", "en": "Pages"},
+    "language": {"vi": "English", "en": "Tiếng Việt"},
+    "signed_in_as": {"vi": "Đăng nhập: {name} ({role})", "en": "Signed in: {name} ({role})"},
+    "sign_out": {"vi": "Đăng xuất", "en": "Sign out"},
+    "sign_in": {"vi": "Đăng nhập", "en": "Sign in"},
+    "token": {"vi": "Mã truy cập (token)", "en": "Access token"},
+    "token_help": {
+        "vi": "Token của vai trò analyst hoặc operator (var/secrets/analyst.token khi chạy "
+        "cchc up, hoặc cchc token create).",
+        "en": "An analyst or operator token (var/secrets/analyst.token under cchc up, or "
+        "cchc token create).",
+    },
+    "bad_token": {
+        "vi": "Token không hợp lệ hoặc đã bị thu hồi.",
+        "en": "The token is not valid or was revoked.",
+    },
+    "province_token": {
+        "vi": "Token của tỉnh không dùng được cho trang này: cần vai trò analyst hoặc operator.",
+        "en": "A province token cannot sign in here: an analyst or operator token is needed.",
+    },
+    "bad_form": {
+        "vi": "Biểu mẫu đã hết hạn, vui lòng thử lại.",
+        "en": "The form expired, please try again.",
+    },
+    "forbidden": {
+        "vi": "Vai trò của bạn không được xem trang này.",
+        "en": "Your role may not see this page.",
+    },
+    "indicator": {"vi": "Chỉ số", "en": "Indicator"},
+    "period": {"vi": "Kỳ", "en": "Period"},
+    "boundary": {"vi": "Địa giới", "en": "Boundary"},
+    "boundary_current": {"vi": "34 tỉnh, thành phố (từ 2025)", "en": "34 provinces (2025)"},
+    "boundary_historical": {
+        "vi": "Đơn vị thời kỳ đó (63 trước 7/2025)",
+        "en": "Units of the time (63 before 7/2025)",
+    },
+    "show": {"vi": "Xem", "en": "Show"},
+    "national_figure": {"vi": "Số liệu toàn quốc", "en": "National figure"},
+    "completeness": {
+        "vi": "{reported}/{expected} tỉnh báo cáo",
+        "en": "{reported}/{expected} provinces reported",
+    },
+    "no_value": {"vi": "chưa có số liệu", "en": "no figure"},
+    "aggregation": {"vi": "Cách tổng hợp", "en": "Aggregation"},
+    "agg_sum": {"vi": "cộng các tỉnh", "en": "sum of provinces"},
+    "agg_ratio": {"vi": "tỷ lệ Σtử số/Σmẫu số", "en": "ratio Σnumerators/Σdenominators"},
+    "agg_mean": {"vi": "trung bình các tỉnh", "en": "mean of provinces"},
+    "notes": {"vi": "Ghi chú", "en": "Notes"},
+    "trend": {"vi": "Diễn biến qua các kỳ", "en": "Trend over periods"},
+    "trend_chart": {
+        "vi": "Biểu đồ: {indicator} qua các kỳ",
+        "en": "Chart: {indicator} over periods",
+    },
+    "value": {"vi": "Giá trị", "en": "Value"},
+    "reported": {"vi": "Tỉnh báo cáo", "en": "Provinces reported"},
+    "expected": {"vi": "Tỉnh phải báo cáo", "en": "Provinces expected"},
+    "unit": {"vi": "Đơn vị", "en": "Unit"},
+    "rank": {"vi": "Hạng", "en": "Rank"},
+    "code": {"vi": "Mã", "en": "Code"},
+    "province": {"vi": "Tỉnh, thành phố", "en": "Province"},
+    "ranking": {"vi": "Xếp hạng", "en": "Ranking"},
+    "best_first_high": {
+        "vi": "Cao hơn là tốt hơn: xếp từ cao xuống thấp.",
+        "en": "Higher is better: highest first.",
+    },
+    "best_first_low": {
+        "vi": "Thấp hơn là tốt hơn: xếp từ thấp lên cao.",
+        "en": "Lower is better: lowest first.",
+    },
+    "map": {"vi": "Bản đồ ô", "en": "Tile map"},
+    "map_caption": {
+        "vi": "Mỗi ô là một tỉnh, đặt gần vị trí địa lý; màu đậm hơn là giá trị cao hơn, ô xám: chưa báo cáo.",
+        "en": "One tile per province, placed near where it lies; darker is higher, grey: not reported.",
+    },
+    "map_caption_historical": {
+        "vi": "Mỗi ô là một đơn vị thời kỳ đó, xếp theo mã (từ bắc vào nam); màu đậm hơn là giá trị cao hơn, ô xám: chưa báo cáo.",
+        "en": "One tile per unit of the time, in code order (north to south); darker is higher, grey: not reported.",
+    },
+    "not_reported": {"vi": "chưa báo cáo", "en": "not reported"},
+    "download": {"vi": "Tải về", "en": "Download"},
+    "download_csv": {"vi": "CSV", "en": "CSV"},
+    "download_xlsx": {"vi": "Excel (XLSX)", "en": "Excel (XLSX)"},
+    "no_data": {"vi": "Chưa có số liệu nào trong kho.", "en": "No figures stored yet."},
+    "lag": {
+        "vi": "Độ trễ theo khâu (số bản tin chưa xử lý)",
+        "en": "Lag per stage (messages not yet processed)",
+    },
+    "stage": {"vi": "Khâu", "en": "Stage"},
+    "messages": {"vi": "Bản tin", "en": "Messages"},
+    "lag_unavailable": {
+        "vi": "Không đo được độ trễ trong tiến trình này.",
+        "en": "No lag monitor in this process.",
+    },
+    "dead_letters": {
+        "vi": "Bản tin lỗi (dead letters) theo lý do và tỉnh",
+        "en": "Dead letters by reason and province",
+    },
+    "reason": {"vi": "Lý do", "en": "Reason"},
+    "count": {"vi": "Số lượng", "en": "Count"},
+    "none": {"vi": "Không có.", "en": "None."},
+    "last_events": {"vi": "Sự kiện gần nhất của mỗi tỉnh", "en": "Last event per province"},
+    "last_report": {"vi": "Báo cáo chỉ số gần nhất", "en": "Last indicator report"},
+    "last_dossier": {"vi": "Sự kiện hồ sơ gần nhất", "en": "Last dossier event"},
+    "reports": {"vi": "Báo cáo chỉ số", "en": "Indicator reports"},
+    "dossier_events": {"vi": "Sự kiện hồ sơ", "en": "Dossier events"},
+    "times_utc": {"vi": "Giờ UTC.", "en": "Times in UTC."},
+}
+
+
+UNITS: dict[str, dict[Lang, str]] = {
+    "procedure": {"vi": "thủ tục", "en": "procedures"},
+    "person": {"vi": "người", "en": "people"},
+    "dossier": {"vi": "hồ sơ", "en": "dossiers"},
+    "service": {"vi": "dịch vụ", "en": "services"},
+    "unit": {"vi": "đơn vị", "en": "units"},
+    "VND": {"vi": "đồng", "en": "VND"},
+    "point": {"vi": "điểm", "en": "points"},
+    "score": {"vi": "điểm", "en": "score"},
+    "percent": {"vi": "%", "en": "%"},
+}
+"""The catalogue's canonical units in words."""
+
+
+def unit_name(unit: str, lang: Lang) -> str:
+    """The canonical ``unit`` as people of ``lang`` say it ("thủ tục"), or the code itself."""
+    return UNITS.get(unit, {}).get(lang, unit)
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    """The message ``key`` in ``lang``, with ``{name}`` fields filled in."""
+    message = MESSAGES[key][lang]
+    return message.format(**values) if values else message
+
+
+def number(value: float | None, lang: Lang, unit: str = "") -> str:
+    """``value`` as people of ``lang`` write it: "1.972", "10,09 %" (vi); "1,972", "10.09%" (en).
+
+    At most two decimals; percent (unit ``percent`` or ``%``) gets its sign.
+    """
+    if value is None:
+        return "—"
+    formatted = format_decimal(value, format="#,##0.##", locale=LOCALES[lang])
+    if unit in ("percent", "%"):
+        return f"{formatted}\u00a0%" if lang == "vi" else f"{formatted}%"
+    return formatted
+
+
+def pick_lang(query: str | None, cookie: str | None) -> Lang:
+    """The page's language: ``?lang=`` first, then the cookie, Vietnamese by default."""
+    for candidate in (query, cookie):
+        if candidate == "en":
+            return "en"
+        if candidate == "vi":
+            return "vi"
+    return "vi"

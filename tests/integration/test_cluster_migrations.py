@@ -1,0 +1,148 @@
+"""The cluster flavour of the migrations, generated from the single-node ones, defines the same
+schema: every statement of both flavours is parsed by ClickHouse's own parser (chDB's
+`formatQuery`), and the cluster statements — with only what makes them a cluster's taken away
+(`ON CLUSTER`, the `Replicated` prefix and its Keeper path, the `_local` suffix, the Distributed
+tables) — create the same tables, columns, keys, engines and views as the single-node ones.
+
+Every migration file present is carried over: a new one the generator cannot handle fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cchc_aggregate.clickhouse.client import connect
+from cchc_aggregate.clickhouse.cluster import SHARDING_KEY, Cluster, generate
+from cchc_aggregate.clickhouse.migrations import migration_files, statements
+from clickhouse_connect.driver.client import Client
+
+pytestmark = pytest.mark.connected
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
+CLUSTER = Cluster("cchc", "cchc")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    c = connect(f"chdb://{tmp_path_factory.mktemp('cluster-chdb')}")
+    yield c
+    c.close()
+
+
+def _single() -> dict[str, list[str]]:
+    return {p.name: statements(p.read_text(encoding="utf-8")) for p in migration_files(MIGRATIONS)}
+
+
+def _parsed(client: Client, sql: str) -> str:
+    """ClickHouse's own parse of `sql` (raises on a syntax error)."""
+    result: Any = client.query("SELECT formatQuerySingleLine(%(q)s)", parameters={"q": sql})
+    return str(result.result_rows[0][0])
+
+
+def test_every_statement_of_both_flavours_parses(client: Client) -> None:
+    single, cluster = _single(), generate(MIGRATIONS, CLUSTER)
+    assert list(single) == list(cluster)  # every file carried over, in order
+    for name in single:
+        for sql in single[name]:
+            _parsed(client, sql)
+        for sql in cluster[name]:
+            parsed = _parsed(client, sql)
+            if not parsed.startswith("INSERT"):
+                assert " ON CLUSTER cchc" in parsed, (name, parsed)
+
+
+def test_fact_tables_are_replicated_and_distributed_by_province(client: Client) -> None:
+    everything = [
+        _parsed(client, s) for sqls in generate(MIGRATIONS, CLUSTER).values() for s in sqls
+    ]
+    tables = [s for s in everything if s.startswith("CREATE TABLE")]
+    distributed = {
+        re.search(r"Distributed\('cchc', currentDatabase\(\), (\w+), (.+)\)$", s): s
+        for s in tables
+        if "ENGINE = Distributed" in s
+    }
+    assert distributed
+    assert None not in distributed
+    assert {m.group(2) for m in distributed if m} == {SHARDING_KEY}
+    for s in tables:
+        if "MergeTree" in s:
+            assert re.search(
+                r"ENGINE = Replicated\w*MergeTree\('/clickhouse/tables/\{uuid\}/", s
+            ), s
+    for match in distributed:
+        assert match is not None
+        local = match.group(1)
+        made = (f"CREATE TABLE IF NOT EXISTS {local} ON CLUSTER", "RENAME TABLE ")
+        assert any(
+            s.startswith(made[0]) or (s.startswith(made[1]) and f" TO {local} ON" in s)
+            for s in everything
+        ), local
+
+
+def _unclustered(sql: str, distributed: set[str]) -> str | None:
+    """A cluster statement with what makes it a cluster's taken away (None: nothing left)."""
+    created = re.match(
+        r"CREATE TABLE IF NOT EXISTS (\w+) ON CLUSTER 'cchc' AS \w+\s+ENGINE = Distributed", sql
+    )
+    if created:
+        distributed.add(created.group(1))
+        return None
+    dropped = re.match(r"DROP TABLE (IF EXISTS )?(\w+) ON CLUSTER", sql)
+    if dropped and dropped.group(2) in distributed:
+        distributed.discard(dropped.group(2))
+        return None
+    sql = sql.replace(" ON CLUSTER 'cchc'", "")
+    sql = re.sub(
+        r"ENGINE = Replicated(\w+)\('/clickhouse/tables/\{uuid\}/[^']*', '\{replica\}'(, )?",
+        r"ENGINE = \1(",
+        sql,
+    )
+    sql = re.sub(r"\b(\w+)_local\b", r"\1", sql)
+    return sql.replace("replicated_deduplication_window", "non_replicated_deduplication_window")
+
+
+def _schema(client: Client, database: str) -> dict[str, Any]:
+    def rows(query: str) -> list[tuple[Any, ...]]:
+        result = client.query(query, parameters={"db": database})
+        return [
+            tuple(str(v).replace(f"{database}.", "DB.") for v in row) for row in result.result_rows
+        ]
+
+    return {
+        "tables": rows(
+            "SELECT name, engine, sorting_key, partition_key, primary_key, as_select "
+            "FROM system.tables WHERE database = %(db)s ORDER BY name"
+        ),
+        "columns": rows(
+            "SELECT table, name, type, default_kind, default_expression, comment "
+            "FROM system.columns WHERE database = %(db)s ORDER BY table, position"
+        ),
+        "settings": rows(
+            "SELECT name, extract(engine_full, 'SETTINGS (.*)') FROM system.tables "
+            "WHERE database = %(db)s ORDER BY name"
+        ),
+    }
+
+
+def test_both_flavours_define_the_same_tables_columns_keys_and_views(client: Client) -> None:
+    client.command("CREATE DATABASE IF NOT EXISTS single")
+    client.command("CREATE DATABASE IF NOT EXISTS clustered")
+    client.command("USE single")
+    for sqls in _single().values():
+        for sql in sqls:
+            client.command(sql)
+    client.command("USE clustered")
+    distributed: set[str] = set()
+    for sqls in generate(MIGRATIONS, CLUSTER).values():
+        for sql in sqls:
+            plain = _unclustered(sql, distributed)
+            if plain is not None:
+                client.command(plain)
+    client.command("USE default")
+    single, clustered = _schema(client, "single"), _schema(client, "clustered")
+    assert single["tables"], "the single-node migrations created nothing"
+    assert clustered == single

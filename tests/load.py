@@ -1,0 +1,103 @@
+"""A load for fault tests: distinct dossier events across all 34 provinces, pushed in the
+background while a test breaks things, then counted exactly in ClickHouse.
+
+Each event has its own `event_id` under a run's prefix; `dossier_events` is deduplicated by
+`(province, dossier_id, event_id)`, so after the faults the `FINAL` count must equal what was
+pushed — no fewer (lost) and no more (double-counted) — whatever was re-read meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import orjson
+from cchc_shared.provinces import Era, default_registry
+from cchc_shared.topics import raw_topic
+from kafka import KafkaProducer
+
+from tests import events
+
+
+def provinces() -> list[str]:
+    """The 34 post-2025 province codes."""
+    return sorted(u.code for u in default_registry().units(Era.POST_2025))
+
+
+def dossier_events(prefix: str, n: int) -> list[tuple[str, bytes, bytes]]:
+    """`n` distinct received-dossier events round-robin over the provinces:
+    (topic, key, payload)."""
+    codes = provinces()
+    out = []
+    for i in range(n):
+        code = codes[i % len(codes)]
+        event_id = f"{prefix}-{i}"
+        payload = events.dossier_event(
+            event_id=event_id, province=code, dossier_id=f"{prefix}-D{i}"
+        )
+        out.append((raw_topic(code), event_id.encode(), orjson.dumps(payload)))
+    return out
+
+
+@dataclass
+class Pusher:
+    """Sends `messages` in the background, `per_second` at most, until all are acknowledged."""
+
+    bootstrap: str
+    messages: list[tuple[str, bytes, bytes]]
+    per_second: float = 2000.0
+    sent: int = 0
+    error: BaseException | None = None
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self) -> Pusher:
+        self._thread = threading.Thread(target=self._run, name="pusher", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                acks="all",
+                linger_ms=5,
+                retries=2**31 - 1,  # through a broker outage: wait, never drop
+                request_timeout_ms=120_000,
+                delivery_timeout_ms=600_000,
+                max_in_flight_requests_per_connection=1,
+            )
+            try:
+                started = time.monotonic()
+                for i, (topic, key, value) in enumerate(self.messages):
+                    producer.send(topic, key=key, value=value)
+                    ahead = i / self.per_second - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                producer.flush()
+                self.sent = len(self.messages)
+            finally:
+                producer.close()
+        except BaseException as exc:  # reported by join()
+            self.error = exc
+
+    def join(self, timeout_s: float = 300) -> int:
+        """Wait until every message was acknowledged; returns how many."""
+        assert self._thread is not None
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            raise AssertionError(f"the pusher did not finish in {timeout_s}s")
+        if self.error is not None:
+            raise self.error
+        return self.sent
+
+
+def landed(stack: object, prefix: str) -> tuple[int, int]:
+    """(rows after deduplication, distinct event ids) of the run `prefix` in dossier_events
+    (every run's with an empty prefix)."""
+    where = f"WHERE startsWith(event_id, '{prefix}-')" if prefix else ""
+    rows = stack.sql(  # type: ignore[attr-defined]
+        f"SELECT count(), uniqExact(event_id) FROM dossier_events FINAL {where}"
+    )
+    count, distinct = rows[0]
+    return int(count), int(distinct)
