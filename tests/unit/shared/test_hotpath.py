@@ -28,7 +28,7 @@ from cchc_bench.events import EventFactory, generate
 from cchc_ingest.steps import validate as ingest_validate
 from cchc_normalize.steps import canonicalize as normalize_canonicalize
 from cchc_normalize.steps.canonicalize import Reference
-from cchc_shared import events
+from cchc_shared import events, hotpath
 from cchc_shared.canonical import CANONICAL_HOT, CANONICAL_RECORD, CanonicalRecord
 from cchc_shared.catalogue import default_catalogue
 from cchc_shared.events import RAW_EVENT, RAW_EVENT_HOT, SCHEMAS, RawEvent
@@ -377,3 +377,19 @@ def test_cross_field_rules_are_the_models_own() -> None:
     }
     with pytest.raises(msgspec.ValidationError, match="rank must be"):
         RAW_EVENT_HOT.decode(json.dumps(report).encode())
+
+
+@pytest.mark.parametrize("status", [None, "final", "provisional"])
+def test_given_tells_a_stated_default_from_an_absent_one(status: str | None) -> None:
+    """normalize reads an indicator report's status as stated, else derives it: whether
+    ``status`` was in the input must read the same on the Struct as on the model."""
+    event = SEEDS[events.INDICATOR_REPORT][0]
+    event = {k: v for k, v in event.items() if k != "status"}
+    if status is not None:
+        event["status"] = status
+    payload = json.dumps(event).encode()
+    hot = RAW_EVENT_HOT.decode(payload)
+    model = RAW_EVENT.validate_json(payload)
+    assert not isinstance(hot, BaseModel)
+    assert hotpath.given(hot, "status") is hotpath.given(model, "status") is (status is not None)
+    assert hot.status == model.status
