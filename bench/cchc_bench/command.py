@@ -24,6 +24,9 @@ def bench(
     ] = 3_000,
     latency_rate: Annotated[int, typer.Option(min=100, help="Offered load, events/s.")] = 10_000,
     latency_seconds: Annotated[int, typer.Option(min=1, help="How long to offer it.")] = 20,
+    latency_runs: Annotated[
+        int, typer.Option(min=1, help="Latency runs (p99 as a range); fewer for a quick run.")
+    ] = 5,
     producers: Annotated[int, typer.Option(min=1, max=8, help="Producer processes.")] = 2,
     https_events: Annotated[
         int, typer.Option(min=1000, help="Events posted to POST /v1/events (1,000 a batch).")
@@ -51,6 +54,7 @@ def bench(
         naive_events=naive_events,
         latency_rate=latency_rate,
         latency_seconds=latency_seconds,
+        latency_runs=latency_runs,
         producers=producers,
         https_events=https_events,
         https_concurrency=https_concurrency,
@@ -113,6 +117,17 @@ def summary(results: Results) -> Table:
             table.add_row(label, _fmt(f[key]["events_per_s"], "events/s"), "", "", "")
     for name, stage in (f.get("stages") or {}).items():
         table.add_row(f"stage {name}", _fmt(stage.get("rate"), "msg/s"), "", "", "")
+    lat = f.get("latency") or {}
+    if lat.get("p99_range_s"):
+        lo, hi = lat["p99_range_s"]
+        table.add_row(
+            f"p99 push-to-queryable, {lat['runs']} runs",
+            f"{lo:.2f}–{hi:.2f} s",
+            "",
+            "",
+            f"pushers {', '.join(str(c) for c in lat['pushers_cores'])} cores; "
+            f"load {', '.join(str(x) for x in lat['load_avg_1m'])}",
+        )
     cpu = f.get("cpu") or {}
     for name, used in (cpu.get("processes") or {}).items():
         table.add_row(f"CPU per event: {name}", f"{used['us_per_event']} µs", "", "", "")

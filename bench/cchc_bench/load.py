@@ -75,8 +75,11 @@ def worker_main(spec: PushSpec, ready: Queue[Any], go: Event, results: Queue[Any
         }
     )
     go.wait()
+    cpu = time.process_time()
     try:
         report = asyncio.run(_push(spec, messages))
+        # The push's own CPU (all threads of this process), generation excluded.
+        report["cpu_s"] = time.process_time() - cpu
     except Exception as exc:  # report it to the runner rather than die silently
         report = {"worker": spec.worker, "error": repr(exc), "sent": 0}
     results.put(report)

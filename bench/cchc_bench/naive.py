@@ -88,15 +88,17 @@ async def _stage(
             canonicalize,
             vietnam_today,
         )
+        from cchc_shared.hotpath import encoder
 
         reference = Reference.load()
+        encode = encoder()
 
         @subscriber
         async def normalize(msg: KafkaMessage) -> None:
             result = canonicalize(msg.body, reference, vietnam_today())
             key: Any = msg.raw_message.key  # type: ignore[union-attr]
             if not isinstance(result, Rejected):
-                await broker.publish(result.model_dump_json().encode(), NORMALIZED, key=key)
+                await broker.publish(encode(result), NORMALIZED, key=key)
             tick()
 
     else:

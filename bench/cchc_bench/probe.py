@@ -156,6 +156,23 @@ def proc_memory_mb(pid: int) -> tuple[float, float, float] | None:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0), values.get("RssAnon", 0.0)
 
 
+def proc_mapped_mb(pid: int, needle: str) -> float | None:
+    """Resident MB of the file mappings of ``pid`` whose path contains ``needle`` (e.g. chDB's
+    library), from /proc/<pid>/smaps; None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps").read_text()
+    except OSError:
+        return None
+    total_kb, inside = 0, False
+    for line in text.splitlines():
+        head = line.split(maxsplit=5)
+        if len(head) >= 5 and "-" in head[0] and ":" in head[3]:  # a mapping's header line
+            inside = len(head) == 6 and needle in head[5]
+        elif inside and line.startswith("Rss:"):
+            total_kb += int(head[1])
+    return total_kb / 1024
+
+
 def proc_cpu_s(pid: int) -> float | None:
     """CPU seconds (user + system, all threads) ``pid`` has used so far; None if it is gone."""
     try:

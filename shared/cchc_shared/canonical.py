@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from cchc_shared.hotpath import HotDecoder
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -149,3 +151,6 @@ AnyRecord = Observation | DossierRecord | FeedbackRecord | ProcedureRecord
 CanonicalRecord = Annotated[AnyRecord, Field(discriminator="kind")]
 CANONICAL_RECORD: TypeAdapter[AnyRecord] = TypeAdapter(CanonicalRecord)
 CANONICAL_RECORDS: TypeAdapter[list[AnyRecord]] = TypeAdapter(list[CanonicalRecord])
+# msgspec Structs derived from the models: normalize builds and encodes records with them,
+# aggregate decodes them (cchc_shared.hotpath).
+CANONICAL_HOT: HotDecoder[AnyRecord] = HotDecoder(CanonicalRecord)

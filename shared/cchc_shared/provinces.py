@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -46,6 +46,8 @@ MERGER_DATE = date(2025, 7, 1)
 
 VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
 """Vietnam's time zone (UTC+7, no daylight saving): the merger took effect at local midnight."""
+# That midnight as an instant, comparable with any aware datetime.
+_MERGER_INSTANT = datetime.combine(MERGER_DATE, time(0), VIETNAM_TZ)
 
 
 class Era(StrEnum):
@@ -91,7 +93,11 @@ def era_of(on: date) -> Era:
     effect at local midnight; a naive one is taken as local time.
     """
     if isinstance(on, datetime):
-        on = (on.astimezone(VIETNAM_TZ) if on.tzinfo is not None else on).date()
+        if on.tzinfo is not None:
+            # The same as comparing its Vietnam date, without converting (ingest and normalize
+            # ask this for every dossier event).
+            return Era.POST_2025 if on >= _MERGER_INSTANT else Era.PRE_2025
+        on = on.date()
     return Era.POST_2025 if on >= MERGER_DATE else Era.PRE_2025
 
 

@@ -32,6 +32,11 @@ class KafkaSettings(BaseSettings):
     # How long a fetch may wait for data: every hop can add this much latency (Tansu may hold
     # a fetch this long), so it is short; an idle consumer then fetches ~20 times a second.
     fetch_max_wait_ms: int = Field(default=50, ge=1)
+    fetch_min_bytes: int = Field(
+        default=1,
+        ge=1,
+        description="bytes a fetch waits for (at most fetch_max_wait_ms) before it returns",
+    )
     rebalance_timeout_ms: int = Field(
         default=60_000,
         ge=1000,

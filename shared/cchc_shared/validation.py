@@ -13,10 +13,11 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -24,11 +25,10 @@ from cchc_shared.dlq import ErrorDetail, Reason
 from cchc_shared.events import (
     SCHEMAS,
     AnyEvent,
-    DossierEvent,
-    FeedbackEvent,
     IndicatorReport,
-    ProcedureEvent,
+    TimedEvent,
 )
+from cchc_shared.hotpath import is_a
 from cchc_shared.periods import PeriodError, parse_period
 from cchc_shared.provinces import MERGER_DATE, ProvinceRegistry, Unit
 
@@ -81,6 +81,7 @@ def pydantic_errors(exc: ValidationError) -> list[ErrorDetail]:
     return [ErrorDetail(loc=loc, msg="; or ".join(msgs)) for loc, msgs in by_loc.items()]
 
 
+@functools.lru_cache(maxsize=4096)
 def _period_end(period: str) -> date | None:
     try:
         # `today=date.max`: whether a period is in the future is normalize's call, not this one.
@@ -100,11 +101,11 @@ def event_date(event: AnyEvent | Mapping[str, Any]) -> date | None:
     A plain mapping (an event not validated yet, as ``cchc push`` reads it) is dated the same
     way from its ``period`` string, else its ``occurred_at`` string.
     """
-    if isinstance(event, DossierEvent | FeedbackEvent | ProcedureEvent):
-        occurred: datetime = event.occurred_at
+    if not isinstance(event, Mapping):  # a model, or its msgspec Struct
+        if is_a(event, IndicatorReport):
+            return _period_end(event.period)
+        occurred: datetime = cast(TimedEvent, event).occurred_at
         return occurred
-    if isinstance(event, IndicatorReport):
-        return _period_end(event.period)
     period = event.get("period")
     if isinstance(period, str):
         return _period_end(period)

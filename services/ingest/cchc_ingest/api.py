@@ -41,6 +41,7 @@ from cchc_runtime.records import Outgoing, Record
 from cchc_runtime.tokens import Principal, TokenStore
 from cchc_shared.dlq import Reason
 from cchc_shared.events import DossierEvent, FeedbackEvent
+from cchc_shared.hotpath import is_a
 from cchc_shared.topics import Topic, raw_topic
 from cchc_shared.validation import Rejected
 from fastapi import FastAPI, Request, Response
@@ -163,9 +164,9 @@ def _key(payload: bytes, verdict: Accepted | Rejected) -> bytes | None:
     event id."""
     if isinstance(verdict, Accepted):
         event = verdict.event
-        if isinstance(event, DossierEvent):
+        if is_a(event, DossierEvent):
             return event.dossier_id.encode()
-        if isinstance(event, FeedbackEvent):
+        if is_a(event, FeedbackEvent):
             return event.feedback_id.encode()
         return event.event_id.encode()
     # Rejected for its province: the model passed, so it is an object with these as strings.

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import cast
 
 from cchc_runtime.records import Outgoing, Record
 from cchc_runtime.stage import Reject, Result
-from cchc_shared.canonical import AnyRecord, DossierRecord, FeedbackRecord, Observation
+from cchc_shared.canonical import (
+    AnyRecord,
+    DossierRecord,
+    FeedbackRecord,
+    Observation,
+    ProcedureRecord,
+)
+from cchc_shared.hotpath import encoder, is_a
 from cchc_shared.topics import Topic
 
 from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize, vietnam_today
 
 SERVICE = "normalize"
+_ENCODE = encoder()
 
 
 class NormalizeStage:
@@ -36,6 +45,7 @@ class NormalizeStage:
         result = Result()
         out, rejects = result.out, result.rejects
         today = self.today()
+        encode = _ENCODE
         for record in records:
             canonical = canonicalize(record.value, self.reference, today)
             if isinstance(canonical, Rejected):
@@ -47,9 +57,9 @@ class NormalizeStage:
                 Outgoing(
                     Topic.NORMALIZED,
                     natural.encode(),
-                    # Absent optional fields are left out, not sent as null: a fifth fewer
-                    # bytes, and aggregate parses them back to the same record ~25 % faster.
-                    canonical.model_dump_json(exclude_none=True).encode(),
+                    # Fields at their default (absent optional ones among them) are left out:
+                    # fewer bytes, and the model reads them back to the same record.
+                    encode(canonical),
                     record.timestamp_ms,
                 )
             )
@@ -59,10 +69,11 @@ class NormalizeStage:
 def _key(canonical: AnyRecord) -> str:
     """The output key: the events of one dossier or one feedback, the versions of one figure,
     the events of one procedure of a province stay in one partition, in order."""
-    if isinstance(canonical, Observation):
+    if is_a(canonical, Observation):
         return f"{canonical.indicator}|{canonical.period}|{canonical.unit_key}"
-    if isinstance(canonical, DossierRecord):
+    if is_a(canonical, DossierRecord):
         return f"{canonical.province}|{canonical.dossier_id}"
-    if isinstance(canonical, FeedbackRecord):
+    if is_a(canonical, FeedbackRecord):
         return f"{canonical.province}|feedback|{canonical.feedback_id}"
-    return f"{canonical.province}|procedure|{canonical.procedure_code}"
+    procedure = cast(ProcedureRecord, canonical)
+    return f"{procedure.province}|procedure|{procedure.procedure_code}"

@@ -87,6 +87,7 @@ class Consumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=k.fetch_max_wait_ms,
+            fetch_min_bytes=k.fetch_min_bytes,
             fetch_max_bytes=k.fetch_max_bytes,
             session_timeout_ms=k.session_timeout_ms,
             heartbeat_interval_ms=k.heartbeat_interval_ms,

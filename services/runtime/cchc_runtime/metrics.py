@@ -7,6 +7,7 @@ limit, aggregate's inserts) registers them on the same registry with `counter`/`
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -154,6 +155,27 @@ class CoreMetrics:
             metrics.rejected.labels(service=service, reason=reason)
         metrics.restarts.labels(service=service).inc(restarts)
         return metrics
+
+
+def observe_many(histogram: Histogram, amounts: Iterable[float]) -> None:
+    """``histogram.observe(a)`` for every amount, in one update per bucket instead of one per
+    amount: the same buckets, sum and count (tested against ``observe``).
+
+    For a batch's records: observing each took a lock and a bucket search per record (3 % of
+    aggregate's CPU under load, py-spy). `histogram` is a labelled child.
+    """
+    ordered = sorted(amounts)
+    if not ordered:
+        return
+    start = 0
+    # prometheus_client keeps one non-cumulative count per bucket (an amount goes to the first
+    # bound it does not exceed) and the sum: the attributes `observe` itself updates.
+    for bound, count in zip(histogram._upper_bounds, histogram._buckets, strict=True):
+        end = bisect_right(ordered, bound, lo=start)
+        if end > start:
+            count.inc(end - start)
+            start = end
+    histogram._sum.inc(sum(ordered))
 
 
 class InstanceLabelled:

@@ -85,16 +85,23 @@ class Output:
             batch = producer.create_batch()
             for m in group:
                 if batch.append(key=m.key, value=m.value, timestamp=m.timestamp_ms) is None:
-                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+                    futures.append(await _send_closed(producer, batch, topic, partition))
                     batch = producer.create_batch()
                     if batch.append(key=m.key, value=m.value, timestamp=m.timestamp_ms) is None:
                         raise MessageSizeTooLargeError(
                             f"a message of {len(m.value)} bytes exceeds a batch"
                         )
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
+            futures.append(await _send_closed(producer, batch, topic, partition))
         if futures:
             await asyncio.gather(*futures)
         return count
+
+
+async def _send_closed(producer: AIOKafkaProducer, batch: Any, topic: str, partition: int) -> Any:
+    """Send a whole batch now: aiokafka lets an open batch linger (`linger_ms`) for messages
+    that will never come, since the step's output is complete; a closed one goes at once."""
+    batch.close()
+    return await producer.send_batch(batch, topic, partition=partition)
 
 
 _round_robin = itertools.count()

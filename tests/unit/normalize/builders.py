@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from cchc_normalize.steps.canonicalize import Reference, Rejected, canonicalize
 from cchc_shared.canonical import DossierRecord, Observation
+from cchc_shared.hotpath import is_a
 
 from tests import events
 
@@ -36,14 +37,14 @@ def run(ref: Reference, event: dict[str, Any], today: date = TODAY) -> Any:
 def accepted(ref: Reference, event: dict[str, Any], today: date = TODAY) -> Observation:
     """The observation `event` gives; fails the test with the reason if it was rejected."""
     result = run(ref, event, today)
-    assert isinstance(result, Observation), result
+    assert is_a(result, Observation), result
     return result
 
 
 def accepted_dossier(ref: Reference, event: dict[str, Any]) -> DossierRecord:
     """The dossier record `event` gives; fails the test with the reason if it was rejected."""
     result = run(ref, event)
-    assert isinstance(result, DossierRecord), result
+    assert is_a(result, DossierRecord), result
     return result
 
 

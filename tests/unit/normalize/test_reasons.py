@@ -9,6 +9,7 @@ import pytest
 from cchc_normalize.steps.canonicalize import Reference, Rejected, _decimals, canonicalize
 from cchc_shared.canonical import DossierRecord, Observation
 from cchc_shared.dlq import Reason
+from cchc_shared.hotpath import is_a
 
 from tests.unit.normalize.builders import (
     TODAY,
@@ -449,7 +450,7 @@ def test_dossier_events_keep_channel_due_date_and_commune(ref: Reference) -> Non
     record = accepted_dossier(
         ref, dossier_event(province="Lào Cai", channel="postal", commune_code="02647")
     )
-    assert isinstance(record, DossierRecord)
+    assert is_a(record, DossierRecord)
     assert (record.province, record.unit_key, record.channel) == ("15", "2025:15", "postal")
     assert record.commune_code == "02647"
     assert record.due_at is not None
@@ -506,5 +507,5 @@ def test_due_date_before_receipt_is_out_of_range(ref: Reference) -> None:
 
 
 def test_today_does_not_matter_for_dossiers(ref: Reference) -> None:
-    assert isinstance(run(ref, dossier_event(), today=date(2000, 1, 1)), DossierRecord)
-    assert isinstance(run(ref, report(), today=TODAY), Observation)
+    assert is_a(run(ref, dossier_event(), today=date(2000, 1, 1)), DossierRecord)
+    assert is_a(run(ref, report(), today=TODAY), Observation)

@@ -9,6 +9,7 @@ from typing import Any
 from cchc_normalize.steps.canonicalize import Reference
 from cchc_shared.canonical import FeedbackRecord, ProcedureRecord
 from cchc_shared.dlq import Reason
+from cchc_shared.hotpath import is_a
 
 from tests import events
 from tests.unit.normalize.builders import accepted_dossier, dossier_event, rejected, run
@@ -43,11 +44,11 @@ def test_feedback_province_is_read_against_its_time(ref: Reference) -> None:
             due_at="2025-03-13T08:00:00+07:00",
         ),
     )
-    assert isinstance(before, FeedbackRecord)
+    assert is_a(before, FeedbackRecord)
     assert (before.unit_key, before.province) == ("2004:15", "15")
     assert before.occurred_at == datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
     after = run(ref, feedback(status="resolved", due_at=None, satisfied=True))
-    assert isinstance(after, FeedbackRecord)
+    assert is_a(after, FeedbackRecord)
     assert (after.unit_key, after.satisfied, after.due_at) == ("2025:15", True, None)
 
 
@@ -64,7 +65,7 @@ def test_feedback_of_a_retired_code_after_the_merger(ref: Reference) -> None:
 def test_procedure_events(ref: Reference) -> None:
     # Published after its deadline: not an error, a late publication (criterion t2).
     late = run(ref, procedure(occurred_at="2025-08-09T08:00:00+07:00"))
-    assert isinstance(late, ProcedureRecord)
+    assert is_a(late, ProcedureRecord)
     assert (late.province, late.unit_key, late.online, late.complete) == (
         "15",
         "2025:15",
@@ -79,6 +80,6 @@ def test_procedure_events(ref: Reference) -> None:
             due_at="2025-07-01T10:00:00+00:00",
         ),
     )
-    assert isinstance(old, ProcedureRecord)
+    assert is_a(old, ProcedureRecord)
     assert (old.unit_key, old.province) == ("2004:10", "15")
     assert rejected(ref, procedure(province="Atlantis")).reason is Reason.UNKNOWN_PROVINCE

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-from cchc_shared.canonical import (
-    CANONICAL_RECORD,
-    DossierRecord,
-    FeedbackRecord,
-    Observation,
-    ProcedureRecord,
-)
+from cchc_shared.canonical import CANONICAL_HOT
 from pydantic import ValidationError
 
 # revision outranks reported_at: 1e13 ms is the year 2286.
@@ -62,6 +57,14 @@ _FIELDS = {
 }
 
 
+# The canonical record kind (its `kind` field) stored in each table other than observations.
+_KINDS = {
+    "dossier_events": "dossier",
+    "feedback_events": "feedback",
+    "procedure_events": "procedure",
+}
+
+
 def version(revision: int, reported_at: datetime) -> int:
     """Replacing order of a figure's reports: higher revision, then later reported_at."""
     return revision * _REVISION_WEIGHT + int(reported_at.timestamp() * 1000)
@@ -108,64 +111,48 @@ class Columns:
         """Rows for `dossier_events`."""
         return len(self.dossiers["event_id"])
 
-    def add_observation(self, o: Observation, kafka_ts: int, record: int = -1) -> None:
-        """Append one observation (of the batch's ``record``-th message).
-
-        ``kafka_ts`` is the record's Kafka timestamp in milliseconds: a DateTime64(3) column
-        takes the integer as it is (no datetime per row to build and convert back).
-        """
-        self.observation_records.append(record)
-        c = self.observations
-        values = vars(o)  # flat models: their fields as model_dump() gives them, without a copy
-        for name in _OBSERVATION_FIELDS:
-            value = values[name]
-            c[name].append("" if value is None and name in _TEXT_OPTIONAL else value)
-        c["version"].append(version(o.revision, o.reported_at))
-        c["kafka_ts"].append(kafka_ts)
-
-    def add_dossier(self, d: DossierRecord, kafka_ts: int, record: int = -1) -> None:
-        """Append one dossier event (of the batch's ``record``-th message)."""
-        self.dossier_records.append(record)
-        c = self.dossiers
-        values = vars(d)
-        for name in _DOSSIER_FIELDS:
-            value = values[name]
-            c[name].append("" if value is None and name in _TEXT_OPTIONAL else value)
-        c["kafka_ts"].append(kafka_ts)
-
-    def add_feedback(self, f: FeedbackRecord, kafka_ts: int, record: int = -1) -> None:
-        """Append one feedback event (of the batch's ``record``-th message)."""
-        self._add("feedback_events", self.feedback, vars(f), kafka_ts)
-        self.feedback_records.append(record)
-
-    def add_procedure(self, p: ProcedureRecord, kafka_ts: int, record: int = -1) -> None:
-        """Append one procedure event (of the batch's ``record``-th message)."""
-        self._add("procedure_events", self.procedures, vars(p), kafka_ts)
-        self.procedure_records.append(record)
-
-    @staticmethod
-    def _add(table: str, c: dict[str, list[Any]], values: dict[str, Any], kafka_ts: int) -> None:
-        for name in _FIELDS[table]:
-            value = values[name]
-            c[name].append("" if value is None and name in _TEXT_OPTIONAL else value)
-        c["kafka_ts"].append(kafka_ts)
-
 
 def to_columns(items: list[tuple[bytes, int]]) -> Columns:
-    """(payload, Kafka timestamp ms) pairs → columns; unparsable payloads are listed by index."""
+    """(payload, Kafka timestamp ms) pairs → columns; unparsable payloads are listed by index.
+
+    Each payload is decoded by the canonical records' msgspec Structs (pydantic only explains
+    what they refuse), then every column is built in one pass over the batch's records of its
+    kind: no per-record row, dict or copy.
+    """
     columns = Columns()
-    for index, (payload, timestamp_ms) in enumerate(items):
+    decode = CANONICAL_HOT.validate_json
+    # Per kind: the records, and where each one's table columns and record indices go.
+    observations: list[Any] = []
+    by_kind: dict[str, tuple[list[Any], list[int]]] = {
+        "observation": (observations, columns.observation_records),
+        "dossier": ([], columns.dossier_records),
+        "feedback": ([], columns.feedback_records),
+        "procedure": ([], columns.procedure_records),
+    }
+    for index, (payload, _) in enumerate(items):
         try:
-            record = CANONICAL_RECORD.validate_json(payload)
+            record = decode(payload)
         except ValidationError as exc:
             columns.invalid.append((index, str(exc)))
             continue
-        if isinstance(record, Observation):
-            columns.add_observation(record, timestamp_ms, index)
-        elif isinstance(record, DossierRecord):
-            columns.add_dossier(record, timestamp_ms, index)
-        elif isinstance(record, FeedbackRecord):
-            columns.add_feedback(record, timestamp_ms, index)
-        else:
-            columns.add_procedure(record, timestamp_ms, index)
+        records, indices = by_kind[record.kind]
+        records.append(record)
+        indices.append(index)
+    if observations:
+        _fill(columns.observations, _OBSERVATION_FIELDS, observations)
+        c = columns.observations
+        c["version"] = [version(o.revision, o.reported_at) for o in observations]
+        c["kafka_ts"] = [items[i][1] for i in columns.observation_records]
+    for table, table_columns, indices in columns.tables()[1:]:
+        if indices:
+            _fill(table_columns, _FIELDS[table], by_kind[_KINDS[table]][0])
+            table_columns["kafka_ts"] = [items[i][1] for i in indices]
     return columns
+
+
+def _fill(columns: dict[str, list[Any]], names: tuple[str, ...], records: list[Any]) -> None:
+    for name in names:
+        values = list(map(attrgetter(name), records))
+        if name in _TEXT_OPTIONAL:
+            values = ["" if v is None else v for v in values]
+        columns[name] = values

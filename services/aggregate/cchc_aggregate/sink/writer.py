@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cchc_runtime.metrics import SECONDS, counter, gauge, histogram
+from cchc_runtime.metrics import SECONDS, counter, gauge, histogram, observe_many
 from cchc_runtime.records import Record
 from cchc_runtime.stage import Reject, Result
 from cchc_shared.dlq import ErrorDetail, Reason
@@ -241,9 +241,10 @@ class ClickHouseSink:
     def _observe_queryable(self, records: Sequence[Record]) -> None:
         """Push-to-queryable latency: Kafka record timestamp → insert acknowledged (now)."""
         now_ms = time.time() * 1000
-        histogram = self.metrics.push_to_queryable.labels(service=SERVICE)
-        for record in records:
-            histogram.observe(max(now_ms - record.timestamp_ms, 0.0) / 1000)
+        observe_many(
+            self.metrics.push_to_queryable.labels(service=SERVICE),
+            [max(now_ms - r.timestamp_ms, 0.0) / 1000 for r in records],
+        )
 
 
 LAST_EVENTS_SQL = """

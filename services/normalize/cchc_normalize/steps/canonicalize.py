@@ -32,12 +32,15 @@ Every canonical record carries both the historical unit that reported it (``unit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from cchc_shared import units as unit_table
 from cchc_shared.canonical import (
+    CANONICAL_HOT,
     AnyRecord,
     DossierRecord,
     FeedbackRecord,
@@ -47,12 +50,13 @@ from cchc_shared.canonical import (
 from cchc_shared.catalogue import Catalogue, Indicator
 from cchc_shared.dlq import Reason
 from cchc_shared.events import (
-    RAW_EVENT,
+    RAW_EVENT_HOT,
     DossierEvent,
     FeedbackEvent,
     IndicatorReport,
     ProcedureEvent,
 )
+from cchc_shared.hotpath import given, is_a
 from cchc_shared.numbers import NumberError, parse_number
 from cchc_shared.periods import Period, PeriodError, parse_period, reporting_window
 from cchc_shared.provinces import VIETNAM_TZ, ProvinceRegistry, Unit
@@ -62,6 +66,12 @@ from pydantic import ValidationError
 __all__ = ["Reference", "Rejected", "canonicalize", "vietnam_today"]
 
 PERCENT = "percent"
+# The canonical records' msgspec Structs (cchc_shared.hotpath): they read like the models, and
+# normalize encodes them without pydantic.
+_OBSERVATION = cast(Callable[..., Observation], CANONICAL_HOT.struct(Observation))
+_DOSSIER_RECORD = cast(Callable[..., DossierRecord], CANONICAL_HOT.struct(DossierRecord))
+_FEEDBACK_RECORD = cast(Callable[..., FeedbackRecord], CANONICAL_HOT.struct(FeedbackRecord))
+_PROCEDURE_RECORD = cast(Callable[..., ProcedureRecord], CANONICAL_HOT.struct(ProcedureRecord))
 # Float noise allowed on top of the rounding tolerance: the value and the components arrive as
 # binary floats ("78,02" is 78.01999…), the comparison itself is done in Decimal.
 _FLOAT_SLACK = Decimal("1e-9")
@@ -252,7 +262,7 @@ def _status(event: IndicatorReport, period: Period) -> str:
     (docs/domain.md "Reporting and data quality"). A periodic report's data end at the Decree
     09/2019 cut-off, the 14th of the period's last month (:func:`reporting_window`): a yearly
     report of 21/12 is final, seed 000's report of 24/05/2020 on the 2016–2020 phase is not."""
-    if "status" in event.model_fields_set:
+    if given(event, "status"):  # the model's fields-set, or the Struct's (cchc_shared.hotpath)
         return event.status
     reported_on = event.reported_at.astimezone(VIETNAM_TZ).date()
     return "provisional" if reported_on < reporting_window(period)[1] else "final"
@@ -289,9 +299,9 @@ def _observation(event: IndicatorReport, ref: Reference, today: date) -> Observa
         numerator = _number(event.numerator, "numerator")
         denominator = _number(event.denominator, "denominator")
         _check_ratio(value, event.value, numerator, denominator, indicator)
-    # Every field is already validated above: construct without validating again (a tenth of
-    # normalize's CPU under load, measured); the handler tests re-validate the JSON.
-    return Observation.trusted(
+    # Every field is already validated above: the record's Struct is built without validating
+    # again; the tests read its JSON back with the pydantic model.
+    return _OBSERVATION(
         event_id=event.event_id,
         indicator=indicator.code,
         period=period.text,
@@ -359,7 +369,7 @@ def _dossier(event: DossierEvent, ref: Reference) -> DossierRecord:
             f"due_at {event.due_at.isoformat()} is before occurred_at "
             f"{event.occurred_at.isoformat()}",
         )
-    return DossierRecord.trusted(
+    return _DOSSIER_RECORD(
         event_id=event.event_id,
         unit_key=unit.key,
         province=successor.code,
@@ -396,7 +406,7 @@ def _feedback(event: FeedbackEvent, ref: Reference) -> FeedbackRecord:
             f"due_at {event.due_at.isoformat()} is before occurred_at "
             f"{event.occurred_at.isoformat()}",
         )
-    return FeedbackRecord.trusted(
+    return _FEEDBACK_RECORD(
         event_id=event.event_id,
         unit_key=unit.key,
         province=ref.provinces.successor(unit).code,
@@ -417,7 +427,7 @@ def _procedure(event: ProcedureEvent, ref: Reference) -> ProcedureRecord:
     which is what criteria t1 and t2 count (docs/analysts.md "Bộ chỉ số 766").
     """
     unit = _resolve_province(ref, event.province, event.occurred_at)
-    return ProcedureRecord.trusted(
+    return _PROCEDURE_RECORD(
         event_id=event.event_id,
         unit_key=unit.key,
         province=ref.provinces.successor(unit).code,
@@ -437,18 +447,18 @@ def canonicalize(payload: bytes, ref: Reference, today: date) -> AnyRecord | Rej
     for any payload: a bad message is a :class:`Rejected` with its reason, for the DLQ.
     """
     try:
-        event = RAW_EVENT.validate_json(payload)
+        event = RAW_EVENT_HOT.validate_json(payload)
     except ValidationError as exc:
         # ingest validated it; only a producer bypassing ingest gets here. Flattened as ingest
         # flattens them, so the dead letter names the same fields whichever stage wrote it.
         return Rejected(Reason.SCHEMA_VIOLATION, pydantic_errors(exc))
     try:
-        if isinstance(event, IndicatorReport):
+        if is_a(event, IndicatorReport):
             return _observation(event, ref, today)
-        if isinstance(event, FeedbackEvent):
+        if is_a(event, FeedbackEvent):
             return _feedback(event, ref)
-        if isinstance(event, ProcedureEvent):
+        if is_a(event, ProcedureEvent):
             return _procedure(event, ref)
-        return _dossier(event, ref)
+        return _dossier(cast(DossierEvent, event), ref)
     except _Reject as rejection:
         return rejection.rejected
