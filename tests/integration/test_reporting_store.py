@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.integration.test_aggregate_store import observation, sink
+from tests.integration.test_scoreboard import feedback, procedure
 
 pytestmark = pytest.mark.connected
 
@@ -243,11 +244,17 @@ def test_last_event_per_province_is_exported_and_survives_a_restart(clean: Store
             (obs("e1", "dossiers.received", "2026-Q3", "2025:15", 1.0), later),
             (obs("e2", "dossiers.resolved", "2026-Q3", "2025:15", 1.0), early),
             (obs("e3", "dossiers.received", "2026-Q3", "2025:01", 1.0), early),
+            # A province that sends only feedback, and one only procedure acts, is heard from.
+            (feedback("PA-1", "received", "2026-10-01T09:00", province="79"), early),
+            (procedure("1.001", "published", "2026-10-01T09:00", "2026-10-02T09:00",
+                       province="33", online="full"), later),
         ])
     ]  # fmt: skip
     assert not writer.write(records).rejects
     assert last(registry, "15") == later.timestamp()
     assert last(registry, "01") == early.timestamp()
+    assert last(registry, "79") == early.timestamp()
+    assert last(registry, "33") == later.timestamp()
     assert (
         registry.get_sample_value("cchc_province_quiet_threshold_seconds", {"service": "aggregate"})
         == 3600
@@ -257,4 +264,6 @@ def test_last_event_per_province_is_exported_and_survives_a_restart(clean: Store
     ClickHouseSink(clean, SinkMetrics.create(fresh)).load_last_events()
     assert last(fresh, "15") == later.timestamp()
     assert last(fresh, "01") == early.timestamp()
-    assert last(fresh, "79") is None  # never heard from: no series, no alert
+    assert last(fresh, "79") == early.timestamp()
+    assert last(fresh, "33") == later.timestamp()
+    assert last(fresh, "48") is None  # never heard from: no series, no alert

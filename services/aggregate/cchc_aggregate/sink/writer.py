@@ -200,7 +200,11 @@ class ClickHouseSink:
             self.metrics.insert_errors.labels(service=SERVICE).inc()
             raise
         self._observe_queryable(records)
-        self._saw(_latest_by_province(columns.observations, columns.dossiers))
+        self._saw(
+            _latest_by_province(
+                columns.observations, columns.dossiers, columns.feedback, columns.procedures
+            )
+        )
         return Result(
             rejects=[
                 *_rejects(records, columns.invalid, Reason.SCHEMA_VIOLATION),
@@ -254,6 +258,10 @@ FROM
     SELECT province, max(kafka_ts) AS ts FROM observations GROUP BY province
     UNION ALL
     SELECT province, max(kafka_ts) AS ts FROM dossier_events GROUP BY province
+    UNION ALL
+    SELECT province, max(kafka_ts) AS ts FROM feedback_events GROUP BY province
+    UNION ALL
+    SELECT province, max(kafka_ts) AS ts FROM procedure_events GROUP BY province
 )
 GROUP BY province
 """
