@@ -3,18 +3,14 @@ Ctrl-C stops everything with exit code 0 and no process left behind."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import RunningStack, free_port_block
+from tests.conftest import RunningStack
+from tests.e2e.cchc_up import CCHC, CchcUp
 
 pytestmark = pytest.mark.connected
 
@@ -47,23 +43,10 @@ def _alive(pid: int) -> bool:
 def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
     stack: RunningStack, tmp_path: Path
 ) -> None:
-    kafka_port, api_port = free_port_block(1), free_port_block(3)
-    cchc = Path(sys.executable).with_name("cchc")
-    proc = subprocess.Popen(
-        [str(cchc), "up", "--data-dir", str(tmp_path / "var"),
-         "--kafka-port", str(kafka_port), "--api-port", str(api_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
-    reader.start()
+    up = CchcUp(tmp_path / "var")
+    lines, kafka_port, api_port = up.lines, up.kafka_port, up.api_port
     try:
-        deadline = time.monotonic() + 150
-        while not any("landed in ClickHouse" in line for line in lines):
-            assert proc.poll() is None, "".join(lines)
-            assert time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.2)
+        up.wait_for("landed in ClickHouse")
         ready = [line for line in lines if line.startswith("ready:")]
         assert len(ready) == 1
         assert f"127.0.0.1:{kafka_port}" in ready[0]
@@ -83,10 +66,7 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         assert "the 2 dossier events are in dossier_events, not observations" in said
         assert any("(32 rows, dlq 0)" in line for line in lines), "".join(lines)
         # The dossier demo ends with the month's Bộ chỉ số 766 ranking of its three provinces.
-        while not any("Toàn quốc (gộp số liệu)" in line for line in lines):
-            assert proc.poll() is None, "".join(lines)
-            assert time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.2)
+        up.wait_for("Toàn quốc (gộp số liệu)")
         assert any("Bộ chỉ số 766" in line for line in lines), "".join(lines)
         for name in ("01 Hà Nội", "48 Đà Nẵng", "79 Hồ Chí Minh"):
             assert any(name in line for line in lines), "".join(lines)
@@ -97,7 +77,7 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
             assert any(f"{role}.token" in line for line in lines)
             assert (secrets / f"{role}.token").read_text().strip() not in "".join(lines)
         asked = subprocess.run(
-            [str(cchc), "query", "--data-dir", str(tmp_path / "var"), "sql",
+            [str(CCHC), "query", "--data-dir", str(tmp_path / "var"), "sql",
              "SELECT count() FROM provinces", "--api", f"http://127.0.0.1:{api_port}",
              "--format", "json"],
             capture_output=True, text=True, timeout=60,
@@ -106,12 +86,10 @@ def test_second_stack_with_demo_runs_beside_the_first_and_stops_cleanly(
         assert "97" in asked.stdout
         # The first stack is untouched by the second's demo data.
         assert stack.sql("SELECT count() FROM observations WHERE event_id LIKE 'seed-%'") == [[0]]
-        children = _children(proc.pid)
+        children = _children(up.proc.pid)
         assert len(children) >= 4  # broker + three services
     finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=60)
-    reader.join(timeout=5)
+        code = up.interrupt()
     assert code == 0, "".join(lines)
     assert "stopped" in "".join(lines)
     left = [pid for pid in children if _alive(pid)]

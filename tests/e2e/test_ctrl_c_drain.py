@@ -4,18 +4,15 @@ left when the timeout cut it short."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
 
-from tests.conftest import free_port_block, start_stack, wait_until
+from tests.conftest import start_stack, wait_until
+from tests.e2e.cchc_up import CchcUp
 from tests.load import dossier_events
 
 pytestmark = pytest.mark.connected
@@ -31,43 +28,24 @@ print(c.query("SELECT count() FROM dossier_events FINAL").result_rows[0][0])
 
 def _run_and_interrupt(data_dir: Path, drain_timeout: float) -> tuple[str, int]:
     """Start `cchc up`, push EVENTS, Ctrl-C at once; (its output, rows landed in chDB)."""
-    kafka_port, api_port = free_port_block(1), free_port_block(3)
-    cchc = Path(sys.executable).with_name("cchc")
-    proc = subprocess.Popen(
-        [str(cchc), "up", "--no-demo", "--data-dir", str(data_dir),
-         "--kafka-port", str(kafka_port), "--api-port", str(api_port),
-         "--drain-timeout", str(drain_timeout)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
-    reader.start()
+    up = CchcUp(data_dir, "--no-demo", "--drain-timeout", str(drain_timeout))
     try:
-        deadline = time.monotonic() + 150
-        while not any("running; Ctrl-C to stop" in line for line in lines):
-            assert proc.poll() is None, "".join(lines)
-            assert time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.2)
-        producer = KafkaProducer(bootstrap_servers=f"127.0.0.1:{kafka_port}", acks="all")
+        up.wait_for("running; Ctrl-C to stop")
+        producer = KafkaProducer(bootstrap_servers=f"127.0.0.1:{up.kafka_port}", acks="all")
         for topic, key, value in dossier_events("ctrlc", EVENTS):
             producer.send(topic, key=key, value=value)
         producer.flush()
         producer.close()
-        proc.send_signal(signal.SIGINT)  # what Ctrl-C in its terminal sends
-        assert proc.wait(timeout=300) == 0, "".join(lines)
+        assert up.interrupt(timeout=300) == 0, up.output
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(5)
+        up.kill()
     landed = subprocess.run(
         [sys.executable, "-c", COUNT, str(data_dir / "clickhouse")],
         capture_output=True,
         text=True,
         check=True,
     )
-    return "".join(lines), int(landed.stdout)
+    return up.output, int(landed.stdout)
 
 
 def test_ctrl_c_drains_the_broker_before_stopping_it(tmp_path: Path) -> None:
