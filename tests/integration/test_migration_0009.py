@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.fold import fold
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
 from cchc_runtime.records import Record
@@ -75,7 +76,7 @@ def test_0009_backfills_the_scoreboard_from_stored_dossiers(at_0007: Store) -> N
         dossier("A", "resolved", "2025-11-05T09:00:00+07:00", result_electronic=True),
     )
     done = migrate(db.client, MIGRATIONS)
-    assert done == ["0008_scoreboard_events.sql", "0009_scoreboard_state.sql"]
+    assert done[:2] == ["0008_scoreboard_events.sql", "0009_scoreboard_state.sql"]
     # A: received, digitised, resolved after 48 h with an electronic result; B: received.
     assert counters(db) == {
         "received": 2,
@@ -109,5 +110,6 @@ def test_0009_backfills_the_scoreboard_from_stored_dossiers(at_0007: Store) -> N
             for i, r in enumerate(records)
         ]
     )
+    fold(db)  # since 0012 the views run from aggregate's background fold, not the insert
     after = counters(db)
     assert (after["received"], after["resolved"], after["unsatisfied"]) == (2, 1, 1)

@@ -17,6 +17,7 @@ from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
 
 from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.fold import Folder
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
@@ -84,11 +85,14 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     )
     app = create_app(db, lag, settings, sandbox)
     metrics.registry.register(LagCollector(lag))
+    folder = Folder(db, settings.fold_interval_s)
     lag.start()
+    folder.start()
     try:
         ready = (lambda: asyncio.to_thread(sink.is_ready),)
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
+        folder.stop()
         lag.stop()
         sandbox.close()
         db.client.close()

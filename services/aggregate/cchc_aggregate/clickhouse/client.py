@@ -67,6 +67,11 @@ class Store:
                 settings={"insert_deduplication_token": token},
             )
 
+    def command(self, sql: str, settings: dict[str, Any] | None = None) -> None:
+        """Run one statement that writes (the background fold: :mod:`.fold`)."""
+        with self._lock:
+            self.client.command(sql, settings=settings or {})
+
     def query(
         self,
         sql: str,

@@ -1,0 +1,171 @@
+"""The background fold: dossier and feedback events into their states and counters, off the insert
+(deploy/clickhouse/0012_fold_off_insert.sql; docs/architecture.md "The fold").
+
+An insert writes ``dossier_events`` / ``feedback_events`` only. A :class:`Folder` thread in
+aggregate then, every ``interval_s``, takes each source's rows inserted since its last step — a
+range of ``_block_number``, the number of the insert that wrote them — and inserts them into the
+Null table the transition views of 0005/0009 (re-pointed by 0012) read: the same per-dossier fold,
+in steps of everything that arrived meanwhile instead of one per insert.
+
+Exactness:
+
+* any arrival order, duplicates, re-sent events: the fold itself (a min, a max, an OR or an arg-max
+  per dossier), as before;
+* nothing missed: every statement goes through the one :class:`Store` lock, so when a step reads the
+  newest committed block no insert is half-done; block numbers only grow;
+* kill -9: ``fold_log`` records ``begin`` (lo, hi) before a step and ``done`` after. A ``begin``
+  above the last ``done`` is a step interrupted mid-way: its range is folded again (folding an event
+  twice leaves the state as it was) and every counter is recomputed from the states
+  (:func:`cchc_aggregate.clickhouse.rebuild.rebuild`), since the views may have written the states
+  and not all the counters.
+
+Freshness: an answer counts every event inserted before the last ``done`` step's ``cutoff``
+(:func:`freshness`): at most ``interval_s`` plus one step's duration behind the inserts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.rebuild import REBUILD_SQL
+
+log = logging.getLogger(__name__)
+
+SOURCES = {"dossier_events": "dossier_fold_input", "feedback_events": "feedback_fold_input"}
+"""Each source table and the Null table its transition views read."""
+
+# One stream through the views, in order: two blocks of one step must not be folded in parallel
+# against the same old state. No deduplication: a delta block may equal an earlier one.
+_FOLD_SETTINGS = {"max_insert_threads": 1, "parallel_view_processing": 0, "insert_deduplicate": 0}
+
+# Per source, the latest step begun and the latest done: (lo, hi, logged_at) each.
+_WATERMARKS = """
+SELECT source,
+       argMaxIf((lo, hi, logged_at), logged_at, phase = 'begin') AS begun,
+       argMaxIf((lo, hi, logged_at), logged_at, phase = 'done') AS done
+FROM fold_log GROUP BY source"""
+
+_NEWEST = """
+SELECT table, max(max_block_number) FROM system.parts
+WHERE database = currentDatabase() AND active AND table IN ('dossier_events', 'feedback_events')
+GROUP BY table"""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One fold step of one source."""
+
+    source: str
+    lo: int
+    hi: int
+    rows: int
+    seconds: float
+    recovered: bool = False
+
+
+def _log(store: Store, phase: str, step: Step, cutoff: datetime) -> None:
+    store.command(
+        "INSERT INTO fold_log (source, phase, lo, hi, cutoff, rows, seconds) VALUES "
+        f"('{step.source}', '{phase}', {step.lo}, {step.hi}, "
+        f"toDateTime64('{cutoff:%Y-%m-%d %H:%M:%S.%f}', 3, 'UTC'), {step.rows}, {step.seconds})"
+    )
+
+
+def _fold_range(store: Store, source: str, lo: int, hi: int) -> int:
+    where = f"_block_number > {lo} AND _block_number <= {hi}"
+    _, rows = store.query(f"SELECT count() FROM {source} WHERE {where}", readonly=False)
+    store.command(
+        f"INSERT INTO {SOURCES[source]} SELECT * FROM {source} WHERE {where}", _FOLD_SETTINGS
+    )
+    return int(rows[0][0])
+
+
+def fold(store: Store) -> list[Step]:
+    """Fold every source's rows inserted since its last step; returns the steps taken.
+
+    Not re-entrant: one folder per ClickHouse database (aggregate's :class:`Folder`, or a test).
+    """
+    _, rows = store.query(_WATERMARKS, readonly=False)
+    begun = {str(r[0]): r[1] for r in rows}
+    done = {str(r[0]): r[2] for r in rows}
+    marks = {source: int(d[1]) for source, d in done.items()}
+    steps: list[Step] = []
+    # A step begun after the last one done was interrupted (kill -9): fold its range again (the
+    # states absorb it), then recompute every counter from the states.
+    for source in SOURCES:
+        b, d = begun.get(source), done.get(source)
+        if b is None or d is None or b[2] <= d[2]:
+            continue
+        lo, hi = int(b[0]), int(b[1])
+        log.warning("fold of %s blocks (%d, %d] was interrupted: redoing it", source, lo, hi)
+        cutoff = datetime.now(UTC)
+        started = time.monotonic()
+        n = _fold_range(store, source, lo, hi)
+        steps.append(Step(source, lo, hi, n, time.monotonic() - started, recovered=True))
+        marks[source] = hi
+    if steps:
+        for statement in REBUILD_SQL:
+            store.command(statement)
+        for step in steps:
+            _log(store, "done", step, cutoff)
+    cutoff = datetime.now(UTC)  # before reading the blocks: what was inserted by now is in them
+    _, newest_rows = store.query(_NEWEST, readonly=False)
+    newest = {str(table): int(block) for table, block in newest_rows}
+    for source in SOURCES:
+        lo, hi = marks.get(source, 0), newest.get(source, 0)
+        if hi < lo:
+            # The table lost its parts and the server restarted (block numbers begin again after
+            # the newest remaining part): everything there is came after the last step.
+            log.warning("%s: newest block %d below the fold watermark %d", source, hi, lo)
+            lo = 0
+        if hi <= lo:
+            continue
+        started = time.monotonic()
+        _log(store, "begin", Step(source, lo, hi, 0, 0.0), cutoff)
+        n = _fold_range(store, source, lo, hi)
+        step = Step(source, lo, hi, n, time.monotonic() - started)
+        _log(store, "done", step, cutoff)
+        steps.append(step)
+    return steps
+
+
+def freshness(store: Store, source: str = "dossier_events") -> datetime | None:
+    """The cutoff of ``source``'s last completed fold step: every event inserted before it is in the
+    states and counters (None before the first step)."""
+    _, rows = store.query(
+        "SELECT argMax(cutoff, logged_at) FROM fold_log "
+        "WHERE source = {s:String} AND phase = 'done'",
+        {"s": source},
+    )
+    return rows[0][0] if rows and rows[0][0] and rows[0][0].year > 1970 else None
+
+
+class Folder:
+    """A daemon thread that calls :func:`fold` every ``interval_s`` seconds until stopped."""
+
+    def __init__(self, store: Store, interval_s: float = 1.0) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fold", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for step in fold(self.store):
+                    log.debug("folded %s: %d rows in %.3f s", step.source, step.rows, step.seconds)
+            except Exception:  # an outage: the next tick tries again from the same watermark
+                log.exception("fold step failed")
+            self._stop.wait(self.interval_s)
