@@ -67,6 +67,11 @@ class Store:
                 settings={"insert_deduplication_token": token},
             )
 
+    def insert_arrow(self, table: str, block: Any) -> None:
+        """Insert a pyarrow Table (bench/dossier_scale.py), serialised with everything else."""
+        with self._lock:
+            self.client.insert_arrow(table, block)
+
     def command(self, sql: str, settings: dict[str, Any] | None = None) -> None:
         """Run one statement that writes (the background fold: :mod:`.fold`)."""
         with self._lock:

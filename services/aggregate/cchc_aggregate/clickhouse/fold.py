@@ -43,11 +43,11 @@ SOURCES = {"dossier_events": "dossier_fold_input", "feedback_events": "feedback_
 # against the same old state. No deduplication: a delta block may equal an earlier one.
 _FOLD_SETTINGS = {"max_insert_threads": 1, "parallel_view_processing": 0, "insert_deduplicate": 0}
 
-# Per source, the latest step begun and the latest done: (lo, hi, logged_at) each.
+# Per source, the latest step begun and the latest done: (lo, hi, logged_at, cutoff) each.
 _WATERMARKS = """
 SELECT source,
-       argMaxIf((lo, hi, logged_at), logged_at, phase = 'begin') AS begun,
-       argMaxIf((lo, hi, logged_at), logged_at, phase = 'done') AS done
+       argMaxIf((lo, hi, logged_at, cutoff), logged_at, phase = 'begin') AS begun,
+       argMaxIf((lo, hi, logged_at, cutoff), logged_at, phase = 'done') AS done
 FROM fold_log GROUP BY source"""
 
 _NEWEST = """
@@ -66,6 +66,7 @@ class Step:
     rows: int
     seconds: float
     recovered: bool = False
+    cutoff: datetime | None = None  # every row inserted before it is folded once the step is done
 
 
 def _log(store: Store, phase: str, step: Step, cutoff: datetime) -> None:
@@ -103,16 +104,15 @@ def fold(store: Store) -> list[Step]:
             continue
         lo, hi = int(b[0]), int(b[1])
         log.warning("fold of %s blocks (%d, %d] was interrupted: redoing it", source, lo, hi)
-        cutoff = datetime.now(UTC)
         started = time.monotonic()
         n = _fold_range(store, source, lo, hi)
-        steps.append(Step(source, lo, hi, n, time.monotonic() - started, recovered=True))
+        steps.append(Step(source, lo, hi, n, time.monotonic() - started, True, b[3]))
         marks[source] = hi
     if steps:
         for statement in REBUILD_SQL:
             store.command(statement)
         for step in steps:
-            _log(store, "done", step, cutoff)
+            _log(store, "done", step, step.cutoff or datetime.now(UTC))
     cutoff = datetime.now(UTC)  # before reading the blocks: what was inserted by now is in them
     _, newest_rows = store.query(_NEWEST, readonly=False)
     newest = {str(table): int(block) for table, block in newest_rows}
@@ -128,7 +128,7 @@ def fold(store: Store) -> list[Step]:
         started = time.monotonic()
         _log(store, "begin", Step(source, lo, hi, 0, 0.0), cutoff)
         n = _fold_range(store, source, lo, hi)
-        step = Step(source, lo, hi, n, time.monotonic() - started)
+        step = Step(source, lo, hi, n, time.monotonic() - started, cutoff=cutoff)
         _log(store, "done", step, cutoff)
         steps.append(step)
     return steps
