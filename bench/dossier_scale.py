@@ -292,16 +292,25 @@ class Timed:
     """Inserts through the Store (serialised with the fold), timing each; remembers when each
     dossier insert was acknowledged (for the freshness)."""
 
-    def __init__(self, db: Store) -> None:
+    def __init__(self, db: Store, rate: float = 0.0) -> None:
         self.db = db
+        self.rate = rate
+        self.offered = 0
+        self.started = time.perf_counter()
         self.seconds: dict[str, float] = {}
         self.rows: dict[str, int] = {}
         self.acked: list[datetime] = []
 
     def insert_arrow(self, table: str, block: pa.Table) -> None:
-        t = time.perf_counter()
-        self.db.insert_arrow(table, block)
-        self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - t
+        if self.rate:  # paced: the offered rate, as a live stream would
+            self.offered += block.num_rows
+            ahead = self.offered / self.rate - (time.perf_counter() - self.started)
+            if ahead > 0:
+                time.sleep(ahead)
+        with self.db.inserts, self.db._lock:  # the insert's own time, not a wait for the lock
+            t = time.perf_counter()
+            self.db.client.insert_arrow(table, block)
+            self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - t
         self.rows[table] = self.rows.get(table, 0) + block.num_rows
         if table == "dossier_events":
             self.acked.append(datetime.now(UTC))
@@ -424,6 +433,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30, help="timed query runs (≥ 20)")
     parser.add_argument("--seed", type=int, default=766)
     parser.add_argument(
+        "--migrations",
+        type=Path,
+        default=MIGRATIONS,
+        help="A/B: an older deploy/clickhouse (before 0012 the views run inside the insert)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="events/s offered (0: as fast as it goes); the freshness of a live stream",
+    )
+    parser.add_argument(
         "--fold-interval", type=float, default=1.0, help="seconds between fold steps (aggregate's)"
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp dir")
@@ -435,14 +456,19 @@ def main(argv: list[str] | None = None) -> int:
     client = connect(f"chdb://{data_dir}")
     db = Store(client)
     try:
-        migrate(client, MIGRATIONS)
+        migrate(client, args.migrations)
+        has_fold = bool(client.query("EXISTS TABLE fold_log").result_rows[0][0])
         print(f"loading ~{args.events:,} events into {data_dir} …", file=sys.stderr)
         t_load = time.perf_counter()
-        timed = Timed(db)
-        folder = FoldThread(db, args.fold_interval)
-        folder.thread.start()
+        timed = Timed(db, args.rate)
+        # The fold on its own connection, as in aggregate (cchc_aggregate.__main__).
+        folds = Store(connect(f"chdb://{data_dir}"), inserts=db.inserts)
+        folder = FoldThread(folds, args.fold_interval)
+        if has_fold:
+            folder.thread.start()
         events, _, first_day = load(timed, args.events, args.batch, args.seed)
-        folder.drain()  # the events inserted last, folded: the figures are complete
+        if has_fold:
+            folder.drain()  # the events inserted last, folded: the figures are complete
         seconds = time.perf_counter() - t_load
         fresh = folder.freshness_s(timed.acked)
         folded = [s for s, _ in folder.steps]
@@ -499,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
                 t: round(timed.seconds[t] * 1e6 / max(timed.rows[t], 1), 2) for t in timed.seconds
             },
             "batch_events": args.batch,
+            "offered_events_per_s": args.rate or None,
             "fold": {
                 "interval_s": args.fold_interval,
                 "steps": len(folded),

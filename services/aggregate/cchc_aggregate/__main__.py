@@ -85,7 +85,10 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     )
     app = create_app(db, lag, settings, sandbox)
     metrics.registry.register(LagCollector(lag))
-    folder = Folder(db, settings.fold_interval_s)
+    # Its own connection (chDB allows several in one process), sharing the inserts' lock: a fold
+    # step does not hold up inserts or queries.
+    folds = Store(connect(settings.clickhouse_dsn()), inserts=db.inserts)
+    folder = Folder(folds, settings.fold_interval_s)
     lag.start()
     folder.start()
     try:
@@ -93,6 +96,7 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
         folder.stop()
+        folds.client.close()
         lag.stop()
         sandbox.close()
         db.client.close()

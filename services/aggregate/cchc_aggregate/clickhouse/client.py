@@ -51,14 +51,17 @@ def connect(dsn: str, **options: Any) -> Client:
 class Store:
     """Batched column-oriented inserts and read-only queries on one client."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, inserts: threading.Lock | None = None) -> None:
+        """``inserts``: held around every insert; a fold on another connection shares it to read
+        the newest committed block with no insert half-done (:mod:`.fold`)."""
         self.client = client
         self._lock = threading.Lock()
+        self.inserts = inserts or threading.Lock()
 
     def insert(self, table: str, columns: dict[str, list[Any]], token: str) -> None:
         """Insert columns; a retried insert with the same `token` is dropped by ClickHouse."""
         names = list(columns)
-        with self._lock:
+        with self.inserts, self._lock:
             self.client.insert(
                 table,
                 [columns[n] for n in names],
@@ -69,7 +72,7 @@ class Store:
 
     def insert_arrow(self, table: str, block: Any) -> None:
         """Insert a pyarrow Table (bench/dossier_scale.py), serialised with everything else."""
-        with self._lock:
+        with self.inserts, self._lock:
             self.client.insert_arrow(table, block)
 
     def command(self, sql: str, settings: dict[str, Any] | None = None) -> None:

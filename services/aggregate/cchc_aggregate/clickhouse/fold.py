@@ -11,8 +11,10 @@ Exactness:
 
 * any arrival order, duplicates, re-sent events: the fold itself (a min, a max, an OR or an arg-max
   per dossier), as before;
-* nothing missed: every statement goes through the one :class:`Store` lock, so when a step reads the
-  newest committed block no insert is half-done; block numbers only grow;
+* nothing missed: a step reads the newest committed block holding the inserts' lock
+  (``Store.inserts``, shared with the writer's store when the fold has its own connection), so no
+  insert is half-done then; block numbers only grow. The step itself runs on its own connection
+  in aggregate: inserts and queries go on meanwhile;
 * kill -9: ``fold_log`` records ``begin`` (lo, hi) before a step and ``done`` after. A ``begin``
   above the last ``done`` is a step interrupted mid-way: its range is folded again (folding an event
   twice leaves the state as it was) and every counter is recomputed from the states
@@ -113,8 +115,9 @@ def fold(store: Store) -> list[Step]:
             store.command(statement)
         for step in steps:
             _log(store, "done", step, step.cutoff or datetime.now(UTC))
-    cutoff = datetime.now(UTC)  # before reading the blocks: what was inserted by now is in them
-    _, newest_rows = store.query(_NEWEST, readonly=False)
+    with store.inserts:  # no insert half-done: every block up to the newest is committed
+        cutoff = datetime.now(UTC)  # every insert acknowledged by now is in the blocks read
+        _, newest_rows = store.query(_NEWEST, readonly=False)
     newest = {str(table): int(block) for table, block in newest_rows}
     for source in SOURCES:
         lo, hi = marks.get(source, 0), newest.get(source, 0)
