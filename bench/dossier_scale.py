@@ -334,8 +334,8 @@ class FoldThread:
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.step()
-            self.stop.wait(self.interval_s)
+            if not any(s.capped for s in self.step()):
+                self.stop.wait(self.interval_s)
 
     def drain(self) -> None:
         self.stop.set()

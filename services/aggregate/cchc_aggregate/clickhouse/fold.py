@@ -41,9 +41,21 @@ log = logging.getLogger(__name__)
 SOURCES = {"dossier_events": "dossier_fold_input", "feedback_events": "feedback_fold_input"}
 """Each source table and the Null table its transition views read."""
 
-# One stream through the views, in order: two blocks of one step must not be folded in parallel
-# against the same old state. No deduplication: a delta block may equal an earlier one.
-_FOLD_SETTINGS = {"max_insert_threads": 1, "parallel_view_processing": 0, "insert_deduplicate": 0}
+MAX_STEP_BLOCKS = 25
+"""Inserts per step at most (aggregate inserts ≤ 20,000 rows per table: ≤ 500,000 rows a step)."""
+
+# A step must reach the views as ONE block: the views of one block read the states as they were
+# before it, and two blocks of one INSERT … SELECT are not guaranteed to see each other's state
+# writes (measured: 20,000-row blocks in one step miscounted one resolution in 240,000 events).
+# So no squashing threshold below the step's size, one insert thread, no parallel views, and no
+# deduplication (a delta block may equal an earlier one).
+_FOLD_SETTINGS = {
+    "max_insert_threads": 1,
+    "parallel_view_processing": 0,
+    "insert_deduplicate": 0,
+    "min_insert_block_size_rows": 100_000_000,
+    "min_insert_block_size_bytes": 0,
+}
 
 # Per source, the latest step begun and the latest done: (lo, hi, logged_at, cutoff) each.
 _WATERMARKS = """
@@ -69,6 +81,7 @@ class Step:
     seconds: float
     recovered: bool = False
     cutoff: datetime | None = None  # every row inserted before it is folded once the step is done
+    capped: bool = False  # more was waiting than one step takes: fold again at once
 
 
 def _log(store: Store, phase: str, step: Step, cutoff: datetime) -> None:
@@ -80,7 +93,15 @@ def _log(store: Store, phase: str, step: Step, cutoff: datetime) -> None:
 
 
 def _fold_range(store: Store, source: str, lo: int, hi: int) -> int:
-    where = f"_block_number > {lo} AND _block_number <= {hi}"
+    # `_block_number` prunes no part: without the first condition every step would read the whole
+    # table (0.85 s for 1.1 M events, measured). A part is named <partition>_<min block>_<max
+    # block>_<level> (the partition ids of 0012's toYear have no '_'), and a condition on `_part`
+    # alone is applied when the query picks its parts, from its own snapshot: parts whose newest
+    # block is folded already are not opened at all.
+    where = (
+        f"toUInt64(splitByChar('_', _part)[3]) > {lo} "
+        f"AND _block_number > {lo} AND _block_number <= {hi}"
+    )
     _, rows = store.query(f"SELECT count() FROM {source} WHERE {where}", readonly=False)
     store.command(
         f"INSERT INTO {SOURCES[source]} SELECT * FROM {source} WHERE {where}", _FOLD_SETTINGS
@@ -128,11 +149,16 @@ def fold(store: Store) -> list[Step]:
             lo = 0
         if hi <= lo:
             continue
+        step_cutoff, capped = cutoff, hi - lo > MAX_STEP_BLOCKS
+        if capped:  # a backlog, taken in over several steps: the cutoff moves with the last one
+            hi = lo + MAX_STEP_BLOCKS
+            previous = done.get(source)
+            step_cutoff = previous[3] if previous is not None else datetime(1970, 1, 1, tzinfo=UTC)
         started = time.monotonic()
-        _log(store, "begin", Step(source, lo, hi, 0, 0.0), cutoff)
+        _log(store, "begin", Step(source, lo, hi, 0, 0.0), step_cutoff)
         n = _fold_range(store, source, lo, hi)
-        step = Step(source, lo, hi, n, time.monotonic() - started, cutoff=cutoff)
-        _log(store, "done", step, cutoff)
+        step = Step(source, lo, hi, n, time.monotonic() - started, False, step_cutoff, capped)
+        _log(store, "done", step, step_cutoff)
         steps.append(step)
     return steps
 
@@ -166,9 +192,12 @@ class Folder:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            backlog = False
             try:
                 for step in fold(self.store):
                     log.debug("folded %s: %d rows in %.3f s", step.source, step.rows, step.seconds)
+                    backlog = backlog or step.capped
             except Exception:  # an outage: the next tick tries again from the same watermark
                 log.exception("fold step failed")
-            self._stop.wait(self.interval_s)
+            if not backlog:
+                self._stop.wait(self.interval_s)
