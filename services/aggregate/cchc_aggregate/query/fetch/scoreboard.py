@@ -112,8 +112,6 @@ FROM
     SELECT province, procedure_code, received_at AS t, received, r_full_online AS full
     FROM scoreboard_receipts
     WHERE toDate(received_at, 'TZ') BETWEEN {start} AND {end}{pf}
-      AND (province, procedure_code) IN
-          (SELECT province, procedure_code FROM (PUBS) WHERE toDate(at, 'TZ') >= {start})
       AND (province, procedure_code, toDate(received_at, 'TZ')) IN
           (SELECT province, procedure_code, toDate(at, 'TZ') FROM (PUBS))
 ) AS r
@@ -130,23 +128,18 @@ def counters_sql(
     end: str = "{end:Date}",
     province: str | None = None,
     bucket: str = "''",
-    shared: bool = False,
 ) -> str:
     """Every counter per bucket and province: rows of (bucket, province, counter, value).
 
     ``start``/``end`` are SQL expressions of the period's first and last day (the API binds
     parameters; the dashboard writes Grafana variables); ``province`` one of a province filter;
     ``bucket`` an expression of a day ``{d}`` — ``''`` for one bucket over the period,
-    ``toStartOfMonth({d})`` for a trend by month. ``shared``: the publications are read once,
-    into a materialized CTE ``pubs`` that o1's three uses share (needs the setting
-    ``enable_materialized_cte = 1``; the API sets it, the dashboard's SQL does without).
+    ``toStartOfMonth({d})`` for a trend by month.
     """
     pf = f"\n  AND province = {province}" if province else ""
 
-    pubs = "pubs" if shared else f"({_PUBS})"
-
     def fill(template: str) -> str:
-        text = template.replace("(ACTS)", f"({_ACTS})").replace("(PUBS)", pubs)
+        text = template.replace("(ACTS)", f"({_ACTS})").replace("(PUBS)", f"({_PUBS})")
         text = _BUCKET.sub(lambda m: bucket.replace("{d}", m.group(1)), text)
         text = text.replace("'TZ'", f"'{TZ}'")
         return text.replace("{start}", start).replace("{end}", end).replace("{pf}", pf)
@@ -156,9 +149,8 @@ def counters_sql(
         f"SELECT bucket, province, arrayMap(x -> (x.1, toInt64(x.2)), c) AS c FROM ({part})"
         for part in parts
     )
-    with_pubs = f"WITH pubs AS MATERIALIZED ({fill(_PUBS)})\n" if shared else ""
     return (
-        f"{with_pubs}SELECT bucket, province, kv.1 AS counter, toInt64(kv.2) AS value\n"
+        "SELECT bucket, province, kv.1 AS counter, toInt64(kv.2) AS value\n"
         f"FROM ({union})\nARRAY JOIN c AS kv"
     )
 
@@ -166,10 +158,7 @@ def counters_sql(
 def scoreboard_sql(province: bool) -> str:
     """The API's one query of every counter, per province (of one province when True): rows of
     (bucket '', province, counter, value)."""
-    return (
-        counters_sql(province="{province:String}" if province else None, shared=True)
-        + "\nSETTINGS enable_materialized_cte = 1"
-    )
+    return counters_sql(province="{province:String}" if province else None)
 
 
 def fetch_counters(
