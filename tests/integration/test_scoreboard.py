@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.fold import fold
 from cchc_aggregate.clickhouse.rebuild import rebuild
 from cchc_aggregate.query import routes
 from cchc_aggregate.query.rules.scoreboard import ScoringTable
@@ -89,6 +90,7 @@ class Feed:
             for i, r in enumerate(records)
         ]
         ClickHouseSink(self.db, SinkMetrics.create(CollectorRegistry())).write(out)
+        fold(self.db)  # what aggregate's background folder does next (clickhouse/fold.py)
         self.offset += len(records)
 
 

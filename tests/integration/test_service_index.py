@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import pytest
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.fold import fold
 from cchc_aggregate.clickhouse.rebuild import rebuild
 from cchc_aggregate.query import routes
 from cchc_aggregate.query.fetch.service_index import fetch_index
@@ -75,6 +76,7 @@ class Feed:
             for i, e in enumerate(events)
         ]
         ClickHouseSink(self.db, SinkMetrics.create(CollectorRegistry())).write(records)
+        fold(self.db)  # what aggregate's background folder does next (clickhouse/fold.py)
         if same_offsets_as is None:
             self.offset += len(events)
 

@@ -19,6 +19,7 @@ from cchc_shared.topics import Topic, raw_topics
 
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.cluster import Cluster, generate, render
+from cchc_aggregate.clickhouse.fold import Folder
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
@@ -89,11 +90,18 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     )
     app = create_app(db, lag, settings, sandbox)
     metrics.registry.register(LagCollector(lag))
+    # Its own connection (chDB allows several in one process), sharing the inserts' lock: a fold
+    # step does not hold up inserts or queries.
+    folds = Store(connect(settings.clickhouse_dsn()), inserts=db.inserts)
+    folder = Folder(folds, settings.fold_interval_s)
     lag.start()
+    folder.start()
     try:
         ready = (lambda: asyncio.to_thread(sink.is_ready),)
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
+        folder.stop()
+        folds.client.close()
         lag.stop()
         sandbox.close()
         db.client.close()
