@@ -154,14 +154,19 @@ def _statement(sql: str, cluster: Cluster, cat: Catalogue) -> list[str]:
 
 def _table(name: str, rest: str, cluster: Cluster, cat: Catalogue) -> list[str]:
     if m := _AS_TABLE.match(rest):  # CREATE TABLE x AS y ENGINE = …: y's columns
-        source, rest = m.group(1), m.group("rest")
+        source, tail = m.group(1), m.group("rest")
         if source not in cat.columns:
             raise ClusterError(f"{name}: AS {source}, a table not created by the migrations")
+        # The columns as first created decide the sharding; the table itself copies the live
+        # structure of y's local table on each node, so columns added since (ALTER) come along.
         columns = cat.columns[source]
-        rest = f"{columns}\n{rest}"
+        head_as = f"AS {source}{LOCAL if cat.is_split(source) else ''}\n"
+        rest = head_as + tail
+        start = len(head_as)
     else:
         columns = rest[: _columns_end(rest)]
-    engine = _ENGINE.search(rest, len(columns))
+        start = len(columns)
+    engine = _ENGINE.search(rest, start)
     if engine is None:
         raise ClusterError(f"{name}: no ENGINE")
     kind, args = engine.group("engine"), engine.group("args")
