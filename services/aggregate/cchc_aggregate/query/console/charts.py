@@ -104,6 +104,12 @@ def trend(points: Sequence[tuple[str, float]], value_title: str, lang: Lang) -> 
     return render(spec, lang)
 
 
+def _tile_label(name: str) -> str:
+    """A unit's name short enough for its square ("Thừa Thiên Huế" → "Huế")."""
+    short = name.replace("Thừa Thiên ", "").replace("Bà Rịa - Vũng Tàu", "BR-VT")
+    return short if len(short) <= 11 else short[:10] + "…"
+
+
 def tile_map(
     tiles: Sequence[tuple[str, str, float | None]],
     legend_title: str,
@@ -111,8 +117,9 @@ def tile_map(
     lang: Lang,
     missing_label: str,
 ) -> str:
-    """One square per unit (code, short name, value) on :func:`tile_positions`; colour by value
-    (darker = better by the indicator's polarity), grey when not reported."""
+    """One square per unit (code, name, value) on :func:`tile_positions`, labelled with the
+    name shortened to fit; colour by value (darker = better by the indicator's polarity), grey
+    when not reported."""
     positions = tile_positions([code for code, _, _ in tiles])
     values = []
     for code, name, value in tiles:
@@ -120,7 +127,7 @@ def tile_map(
         values.append(
             {
                 "code": code,
-                "name": name if len(name) <= 11 else name[:10] + "…",
+                "name": _tile_label(name),
                 "value": value,
                 "col": col,
                 "row": row,

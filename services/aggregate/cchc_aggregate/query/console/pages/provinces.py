@@ -33,7 +33,7 @@ def build(ctx: Context) -> View:
         polarity=ctx.t("best_first_high" if ind.higher_is_better else "best_first_low"),
         historical=len(ranking.rows) > 34,
         tile_map=charts.tile_map(
-            [(r.province, _short(r.name), r.value) for r in ranking.rows],
+            [(r.province, r.name, r.value) for r in ranking.rows],
             f"{ind.code} ({unit_label})",
             ind.higher_is_better,
             ctx.lang,
@@ -55,10 +55,6 @@ def build(ctx: Context) -> View:
         )
     )
     return view
-
-
-def _short(name: str) -> str:
-    return name.replace("Thừa Thiên ", "").replace("Bà Rịa - Vũng Tàu", "BR-VT")
 
 
 PAGE = Page(

@@ -94,7 +94,7 @@ def build(ctx: Context) -> View:
     if isinstance(board, NationalScoreboard):
         totals = {p.province: p.total for p in board.provinces}
         view.values["tile_map"] = charts.tile_map(
-            [(c, _short(n), totals.get(c)) for c, n in provinces],
+            [(c, n, totals.get(c)) for c, n in provinces],
             ctx.t("score_total"),
             True,
             ctx.lang,
@@ -137,10 +137,6 @@ def build(ctx: Context) -> View:
         ),
     ]
     return view
-
-
-def _short(name: str) -> str:
-    return name.replace("Thừa Thiên ", "").replace("Bà Rịa - Vũng Tàu", "BR-VT")
 
 
 PAGE = Page(
