@@ -9,12 +9,25 @@ duplicates, re-sent events and late ratings), with their hand-computed answer.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from cchc_aggregate.clickhouse.client import Store
-from cchc_aggregate.clickhouse.fold import SOURCES, _fold_range, fold, freshness
+from cchc_aggregate.clickhouse.fold import (
+    SOURCES,
+    Folder,
+    FoldMetrics,
+    _fold_range,
+    as_of,
+    fold,
+    freshness,
+)
+from cchc_aggregate.query import routes
+from cchc_aggregate.settings import AggregateSettings
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 
 from tests.integration.test_scoreboard import (
     HANOI_OCTOBER,
@@ -153,3 +166,98 @@ def test_an_interrupted_step_is_redone_without_counting_twice(
     assert (counters(clean), states(clean)) == expected
     assert criteria(score(http, period="2026-10", province="01")) == HANOI_OCTOBER
     assert fold(clean) == []
+
+
+def _caught_up(step: Any, store: Store) -> dict[str, datetime]:
+    """Fold until no backlog is left (the log was emptied: the watermark starts again at block 0
+    and a step takes MAX_STEP_BLOCKS at most); each source's last cutoff."""
+    cutoffs: dict[str, datetime] = {}
+    while True:
+        steps = step(store)
+        cutoffs |= {s.source: s.cutoff for s in steps if not s.capped and s.cutoff is not None}
+        if not any(s.capped for s in steps):
+            assert set(cutoffs) == set(SOURCES)
+            return cutoffs
+
+
+def _as_of(http: TestClient, path: str, **params: str) -> datetime | None:
+    r = http.get(path, params=params)
+    assert r.status_code == 200, r.text
+    value = r.json()["as_of"]
+    return None if value is None else datetime.fromisoformat(value)
+
+
+ANSWERS = (
+    ("/v1/service-index", {"period": "2026-10-15", "province": "01"}),
+    ("/v1/service-index", {"period": "2026-10-15", "province": "01", "group_by": "procedure"}),
+    ("/v1/scoreboard", {"period": "2026-10", "province": "01"}),
+    ("/v1/scoreboard", {"period": "2026-10"}),
+)
+
+
+def test_the_answers_are_as_of_the_last_fold_cutoff(http: TestClient, clean: Store) -> None:
+    clean.client.command("TRUNCATE TABLE fold_log")  # as if no fold had ever run
+    feed = Unfolded(clean)
+    hanoi_october(feed)
+    for path, params in ANSWERS:
+        assert _as_of(http, path, **params) is None, path
+    cutoff = min(_caught_up(fold, clean).values())
+    for path, params in ANSWERS:
+        got = _as_of(http, path, **params)
+        assert got is not None, path
+        assert abs(got - cutoff) < timedelta(milliseconds=1), (path, got, cutoff)  # stored in ms
+    assert got is not None
+    hanoi_october(feed)  # inserted after the cutoff, not folded yet: the answers still say so
+    for path, params in ANSWERS:
+        assert _as_of(http, path, **params) == got, path
+    later = fold(clean)
+    assert later
+    path, params = ANSWERS[0]
+    newer = _as_of(http, path, **params)
+    assert newer is not None
+    assert newer > got
+
+
+def test_on_a_cluster_the_answers_are_as_of_the_query(clean: Store) -> None:
+    clean.client.command("TRUNCATE TABLE fold_log")  # no Folder there: nothing in the log
+    app = FastAPI()
+    routes.install(app, clean, None, AggregateSettings(cluster="cchc"))
+    before = datetime.now(UTC)
+    path, params = ANSWERS[0]
+    got = _as_of(TestClient(app), path, **params)
+    assert got is not None
+    assert got >= before - timedelta(milliseconds=1)
+
+
+def test_the_folder_counts_rows_and_keeps_its_lag_while_nothing_arrives(clean: Store) -> None:
+    registry = CollectorRegistry()
+    folder = Folder(clean, metrics=FoldMetrics.create(registry))
+    hanoi_october(Unfolded(clean))
+    folded: list[Any] = []
+
+    def tick(_: Store) -> list[Any]:
+        steps = folder.tick()
+        folded.extend(steps)
+        return steps
+
+    cutoffs = _caught_up(tick, clean)
+    for source in SOURCES:
+        labels = {"service": "aggregate", "source": source}
+        rows = sum(s.rows for s in folded if s.source == source)
+        assert registry.get_sample_value("cchc_fold_rows_total", labels) == rows > 0
+        lag = registry.get_sample_value("cchc_fold_lag_seconds", labels)
+        assert lag is not None
+        assert lag >= 0
+    logged = as_of(clean)
+    assert logged is not None
+    held = folder.as_of()  # a source with nothing new is caught up as of the later tick
+    assert held is not None
+    assert held >= min(cutoffs.values())
+    assert held >= logged
+    # Nothing new: no step, nothing logged, but the folder is caught up as of this tick.
+    assert folder.tick() == []
+    assert as_of(clean) == logged
+    caught_up = folder.as_of()
+    assert caught_up is not None
+    assert caught_up > held
+    assert caught_up > max(cutoffs.values())

@@ -19,7 +19,7 @@ from cchc_shared.topics import Topic, raw_topics
 
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.cluster import Cluster, generate, render
-from cchc_aggregate.clickhouse.fold import Folder
+from cchc_aggregate.clickhouse.fold import Folder, FoldMetrics
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
@@ -88,20 +88,31 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
             max_seconds=settings.sql_max_seconds,
         ),
     )
-    app = create_app(db, lag, settings, sandbox)
+    folds, folder = None, None
+    if settings.cluster:
+        # The cluster flavour folds each shard's blocks within the insert (a pass-through view
+        # into the fold inputs, docs/cluster.md): no background fold, and answers are current.
+        log.info(
+            "cluster %s: each shard folds its events within the insert; no background fold",
+            settings.cluster,
+        )
+    else:
+        # Its own connection (chDB allows several in one process), sharing the inserts' lock: a
+        # fold step does not hold up inserts or queries.
+        folds = Store(connect(settings.clickhouse_dsn()), inserts=db.inserts)
+        folder = Folder(folds, settings.fold_interval_s, FoldMetrics.create(metrics.registry))
+    app = create_app(db, lag, settings, sandbox, as_of=folder.as_of if folder else None)
     metrics.registry.register(LagCollector(lag))
-    # Its own connection (chDB allows several in one process), sharing the inserts' lock: a fold
-    # step does not hold up inserts or queries.
-    folds = Store(connect(settings.clickhouse_dsn()), inserts=db.inserts)
-    folder = Folder(folds, settings.fold_interval_s)
     lag.start()
-    folder.start()
+    if folder is not None:
+        folder.start()
     try:
         ready = (lambda: asyncio.to_thread(sink.is_ready),)
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
-        folder.stop()
-        folds.client.close()
+        if folder is not None and folds is not None:
+            folder.stop()
+            folds.client.close()
         lag.stop()
         sandbox.close()
         db.client.close()

@@ -22,7 +22,11 @@ Exactness:
   and not all the counters.
 
 Freshness: an answer counts every event inserted before the last ``done`` step's ``cutoff``
-(:func:`freshness`): at most ``interval_s`` plus one step's duration behind the inserts.
+(:func:`freshness`): at most ``interval_s`` plus one step's duration behind the inserts. A tick
+that finds nothing new is caught up as of its own cutoff; the :class:`Folder` keeps that time per
+source (:meth:`Folder.as_of`, the answers' ``as_of``) and exports ``now − it`` as
+``cchc_fold_lag_seconds{source}`` (the FoldBehind alert). On a cluster there is no Folder: each
+shard folds within its inserts (docs/cluster.md) and an answer is as of its query.
 """
 
 from __future__ import annotations
@@ -30,11 +34,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cchc_runtime.metrics import counter, gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.rebuild import REBUILD_SQL
+from cchc_aggregate.sink.writer import SERVICE
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +118,14 @@ def _fold_range(store: Store, source: str, lo: int, hi: int) -> int:
     return int(rows[0][0])
 
 
-def fold(store: Store) -> list[Step]:
+def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -> list[Step]:
     """Fold every source's rows inserted since its last step; returns the steps taken.
 
+    ``caught_up`` (when given) receives, per source left with nothing waiting, the time before
+    which every insert is folded: the step's cutoff, or this call's when there was nothing new.
     Not re-entrant: one folder per ClickHouse database (aggregate's :class:`Folder`, or a test).
     """
+    caught_up = caught_up if caught_up is not None else {}
     _, rows = store.query(_WATERMARKS, readonly=False)
     begun = {str(r[0]): r[1] for r in rows}
     done = {str(r[0]): r[2] for r in rows}
@@ -148,6 +160,7 @@ def fold(store: Store) -> list[Step]:
             log.warning("%s: newest block %d below the fold watermark %d", source, hi, lo)
             lo = 0
         if hi <= lo:
+            caught_up[source] = cutoff
             continue
         step_cutoff, capped = cutoff, hi - lo > MAX_STEP_BLOCKS
         if capped:  # a backlog, taken in over several steps: the cutoff moves with the last one
@@ -160,6 +173,8 @@ def fold(store: Store) -> list[Step]:
         step = Step(source, lo, hi, n, time.monotonic() - started, False, step_cutoff, capped)
         _log(store, "done", step, step_cutoff)
         steps.append(step)
+        if not capped:
+            caught_up[source] = step_cutoff
     return steps
 
 
@@ -171,17 +186,88 @@ def freshness(store: Store, source: str = "dossier_events") -> datetime | None:
         "WHERE source = {s:String} AND phase = 'done'",
         {"s": source},
     )
-    return rows[0][0] if rows and rows[0][0] and rows[0][0].year > 1970 else None
+    found = rows[0][0] if rows and rows[0][0] and rows[0][0].year > 1970 else None
+    return found.replace(tzinfo=UTC) if found is not None and found.tzinfo is None else found
+
+
+def as_of(store: Store) -> datetime | None:
+    """Every dossier and feedback event inserted before this time is in the states and counters
+    (the older of the two sources' :func:`freshness`; None before either's first step)."""
+    times = [freshness(store, source) for source in SOURCES]
+    return None if any(t is None for t in times) else min(t for t in times if t is not None)
+
+
+@dataclass(frozen=True)
+class FoldMetrics:
+    """The fold's lag (now − the time before which every insert is folded) and rows, per source."""
+
+    lag: Gauge
+    rows: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> FoldMetrics:
+        return cls(
+            lag=gauge(
+                registry,
+                "cchc_fold_lag_seconds",
+                "Seconds since the time before which every inserted event of the source is "
+                "folded into the states and counters (the answers' as_of)",
+                ["source"],
+            ),
+            rows=counter(
+                registry, "cchc_fold_rows_total", "Source rows folded (redone too)", ["source"]
+            ),
+        )
 
 
 class Folder:
     """A daemon thread that calls :func:`fold` every ``interval_s`` seconds until stopped."""
 
-    def __init__(self, store: Store, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, store: Store, interval_s: float = 1.0, metrics: FoldMetrics | None = None
+    ) -> None:
         self.store = store
         self.interval_s = interval_s
+        self.metrics = metrics
+        self.caught_up: dict[str, datetime] = {}
+        """Per source, the time before which every insert is folded (set by each tick)."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fold", daemon=True)
+
+    def as_of(self) -> datetime | None:
+        """What :func:`as_of` reads from ``fold_log``, but current while nothing arrives: a tick
+        with nothing new is caught up as of itself (and logs no step)."""
+        known = [self.caught_up.get(source) for source in SOURCES]
+        if all(t is not None for t in known):
+            return min(t for t in known if t is not None)
+        return as_of(self.store)
+
+    def tick(self) -> list[Step]:
+        """One :func:`fold` call, its rows counted and the lag gauges set (also when it fails)."""
+        try:
+            steps = fold(self.store, self.caught_up)
+        finally:
+            self._measure()
+        if self.metrics is not None:
+            for step in steps:
+                self.metrics.rows.labels(SERVICE, step.source).inc(step.rows)
+        return steps
+
+    def _measure(self) -> None:
+        if self.metrics is None:
+            return
+        now = datetime.now(UTC)
+        for source in SOURCES:
+            since = self.caught_up.get(source)
+            if since is None:  # no tick has caught up since the start: the log says since when
+                try:
+                    since = freshness(self.store, source)
+                except Exception:  # ClickHouse away: no gauge until it answers
+                    log.debug("fold lag of %s unknown", source, exc_info=True)
+                if since is not None:
+                    self.caught_up.setdefault(source, since)
+            if since is not None:
+                self.metrics.lag.labels(SERVICE, source).set((now - since).total_seconds())
 
     def start(self) -> None:
         self._thread.start()
@@ -194,7 +280,7 @@ class Folder:
         while not self._stop.is_set():
             backlog = False
             try:
-                for step in fold(self.store):
+                for step in self.tick():
                     log.debug("folded %s: %d rows in %.3f s", step.source, step.rows, step.seconds)
                     backlog = backlog or step.capped
             except Exception:  # an outage: the next tick tries again from the same watermark
