@@ -261,3 +261,9 @@ def test_the_folder_counts_rows_and_keeps_its_lag_while_nothing_arrives(clean: S
     assert caught_up is not None
     assert caught_up > held
     assert caught_up > max(cutoffs.values())
+    # The gauge is read at each scrape: a fold that stops ticking shows as a lag that grows.
+    folder.caught_up["dossier_events"] = datetime.now(UTC) - timedelta(minutes=2)
+    labels = {"service": "aggregate", "source": "dossier_events"}
+    stale = registry.get_sample_value("cchc_fold_lag_seconds", labels)
+    assert stale is not None
+    assert stale >= 120

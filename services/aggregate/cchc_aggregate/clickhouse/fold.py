@@ -24,9 +24,9 @@ Exactness:
 Freshness: an answer counts every event inserted before the last ``done`` step's ``cutoff``
 (:func:`freshness`): at most ``interval_s`` plus one step's duration behind the inserts. A tick
 that finds nothing new is caught up as of its own cutoff; the :class:`Folder` keeps that time per
-source (:meth:`Folder.as_of`, the answers' ``as_of``) and exports ``now − it`` as
-``cchc_fold_lag_seconds{source}`` (the FoldBehind alert). On a cluster there is no Folder: each
-shard folds within its inserts (docs/cluster.md) and an answer is as of its query.
+source (:meth:`Folder.as_of`, the answers' ``as_of``) and exports ``now − it``, computed at each
+scrape, as ``cchc_fold_lag_seconds{source}`` (the FoldBehind alert). On a cluster there is no
+Folder: each shard folds within its inserts (docs/cluster.md) and an answer is as of its query.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from cchc_runtime.metrics import counter, gauge
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -233,6 +234,9 @@ class Folder:
         """Per source, the time before which every insert is folded (set by each tick)."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fold", daemon=True)
+        if metrics is not None:
+            for source in SOURCES:
+                metrics.lag.labels(SERVICE, source).set_function(partial(self.lag, source))
 
     def as_of(self) -> datetime | None:
         """What :func:`as_of` reads from ``fold_log``, but current while nothing arrives: a tick
@@ -243,31 +247,32 @@ class Folder:
         return as_of(self.store)
 
     def tick(self) -> list[Step]:
-        """One :func:`fold` call, its rows counted and the lag gauges set (also when it fails)."""
-        try:
-            steps = fold(self.store, self.caught_up)
-        finally:
-            self._measure()
+        """One :func:`fold` call, its rows counted."""
+        if len(self.caught_up) < len(SOURCES):
+            self._from_log()
+        steps = fold(self.store, self.caught_up)
         if self.metrics is not None:
             for step in steps:
                 self.metrics.rows.labels(SERVICE, step.source).inc(step.rows)
         return steps
 
-    def _measure(self) -> None:
-        if self.metrics is None:
-            return
-        now = datetime.now(UTC)
+    def lag(self, source: str) -> float:
+        """Seconds since every insert of ``source`` before them was folded (NaN: not known yet).
+        Read at each scrape: a fold that fails or hangs shows as a lag that grows."""
+        since = self.caught_up.get(source)
+        return (datetime.now(UTC) - since).total_seconds() if since else float("nan")
+
+    def _from_log(self) -> None:
+        # At start, before a tick has caught up: the log's last completed steps say since when.
         for source in SOURCES:
-            since = self.caught_up.get(source)
-            if since is None:  # no tick has caught up since the start: the log says since when
+            if source not in self.caught_up:
                 try:
                     since = freshness(self.store, source)
-                except Exception:  # ClickHouse away: no gauge until it answers
-                    log.debug("fold lag of %s unknown", source, exc_info=True)
+                except Exception:  # ClickHouse away: fold() fails too, and says so
+                    log.debug("fold log of %s unreadable", source, exc_info=True)
+                    continue
                 if since is not None:
                     self.caught_up.setdefault(source, since)
-            if since is not None:
-                self.metrics.lag.labels(SERVICE, source).set((now - since).total_seconds())
 
     def start(self) -> None:
         self._thread.start()
