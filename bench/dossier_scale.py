@@ -2,9 +2,13 @@
 with feedback and procedure events beside them, into a fresh embedded chDB.
 
 Not a test. Bypasses Kafka: columns are generated in bulk with numpy per batch and inserted with
-``insert_arrow`` into ``dossier_events`` with every production migration applied, so the
-materialized views (dossier_transitions_mv → dossier_state, service_daily, dossier_open) run
-exactly as in production. Then it times the national monthly service-index query (the SQL of
+``insert_arrow`` into ``dossier_events`` with every production migration applied, while a fold
+thread does what aggregate's :class:`~cchc_aggregate.clickhouse.fold.Folder` does (every
+``--fold-interval`` seconds, the rows inserted since its last step through the transition views
+into dossier_state, dossier_scores, feedback_state and their counters). It reports the insert's
+own cost per event, the fold's, and the freshness: for every dossier insert, the time from its
+acknowledgement to the end of the first fold step that covers it. Then it times the national
+monthly service-index query (the SQL of
 ``GET /v1/service-index``, :mod:`cchc_aggregate.query.fetch.service_index`) and the scoreboard
 (``GET /v1/scoreboard``'s fetch and rules, national and one province), and reports load rate and
 storage per million events (``system.parts`` bytes_on_disk, plus the RocksDB directories of
@@ -34,6 +38,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -41,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.fold import Step, fold
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.query.fetch.scoreboard import fetch_counters
 from cchc_aggregate.query.fetch.service_index import fetch_index
@@ -282,7 +288,77 @@ def _table(cols: dict[str, np.ndarray], rows: slice | np.ndarray | None = None) 
     )
 
 
-def load(client: object, events: int, batch_events: int, seed: int) -> tuple[int, float, date]:
+class Timed:
+    """Inserts through the Store (serialised with the fold), timing each; remembers when each
+    dossier insert was acknowledged (for the freshness)."""
+
+    def __init__(self, db: Store, rate: float = 0.0) -> None:
+        self.db = db
+        self.rate = rate
+        self.offered = 0
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+        self.rows: dict[str, int] = {}
+        self.acked: list[datetime] = []
+
+    def insert_arrow(self, table: str, block: pa.Table) -> None:
+        if self.rate:  # paced: the offered rate, as a live stream would
+            self.offered += block.num_rows
+            ahead = self.offered / self.rate - (time.perf_counter() - self.started)
+            if ahead > 0:
+                time.sleep(ahead)
+        with self.db.inserts, self.db._lock:  # the insert's own time, not a wait for the lock
+            t = time.perf_counter()
+            self.db.client.insert_arrow(table, block)
+            self.seconds[table] = self.seconds.get(table, 0.0) + time.perf_counter() - t
+        self.rows[table] = self.rows.get(table, 0) + block.num_rows
+        if table == "dossier_events":
+            self.acked.append(datetime.now(UTC))
+
+
+class FoldThread:
+    """aggregate's Folder, recording every step and when it ended."""
+
+    def __init__(self, db: Store, interval_s: float) -> None:
+        self.db = db
+        self.interval_s = interval_s
+        self.steps: list[tuple[Step, datetime]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def step(self) -> list[Step]:
+        steps = fold(self.db)
+        ended = datetime.now(UTC)
+        self.steps.extend((s, ended) for s in steps)
+        return steps
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            if not any(s.capped for s in self.step()):
+                self.stop.wait(self.interval_s)
+
+    def drain(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        while self.step():
+            pass
+
+    def freshness_s(self, acked: list[datetime]) -> list[float]:
+        """For each acknowledged insert: seconds until the end of the first step covering it."""
+        done = sorted(
+            (s.cutoff.replace(tzinfo=UTC) if s.cutoff.tzinfo is None else s.cutoff, end)
+            for s, end in self.steps
+            if s.source == "dossier_events" and s.cutoff is not None
+        )
+        out = []
+        for t in acked:
+            ends = [end for cutoff, end in done if cutoff >= t]
+            if ends:
+                out.append((min(ends) - t).total_seconds())
+        return out
+
+
+def load(client: Timed, events: int, batch_events: int, seed: int) -> tuple[int, float, date]:
     """Insert about `events` events; returns (events inserted, seconds, first day)."""
     rng = np.random.default_rng(seed)
     per_dossier = 1.97  # receipt + 0.96 later step + 1 % duplicates
@@ -299,7 +375,7 @@ def load(client: object, events: int, batch_events: int, seed: int) -> tuple[int
     pairs = np.array([(p, c) for p in PROVINCES for c in PROCEDURES])
     initial = np.full(len(pairs), start_ms - 60 * DAY_MS, dtype=np.int64)
     block = _procedures(rng, "initial", initial, pairs[:, 0], pairs[:, 1], "published")
-    client.insert_arrow("procedure_events", block)  # type: ignore[attr-defined]
+    client.insert_arrow("procedure_events", block)
     inserted += block.num_rows
     feedback_first = 0
     first = 0
@@ -318,21 +394,21 @@ def load(client: object, events: int, batch_events: int, seed: int) -> tuple[int
             dup = rng.random(pending.num_rows) < 0.01
             parts.append(pending.filter(pa.array(dup)))  # re-sent copies, same event ids
         block = pa.concat_tables(parts)
-        client.insert_arrow("dossier_events", block)  # type: ignore[attr-defined]
+        client.insert_arrow("dossier_events", block)
         inserted += block.num_rows
         pending = pa.concat_tables([steps.filter(pa.array(~early)), _table(cols["ratings"])])
         span = max(1, int(np.ceil(days_per_batch)))
         k = max(1, n // 25)
         feedback = _feedback(rng, feedback_first, k, slice_start, span)
         feedback_first += k
-        client.insert_arrow("feedback_events", feedback)  # type: ignore[attr-defined]
+        client.insert_arrow("feedback_events", feedback)
         acts = []
         for action in ("announced", "published"):
             at = slice_start + rng.integers(0, span * DAY_MS, len(PROVINCES))
             codes = PROCEDURES[rng.integers(0, len(PROCEDURES), len(PROVINCES))]
             acts.append(_procedures(rng, f"{batch_no}-{action}", at, PROVINCES, codes, action))
         for act in acts:
-            client.insert_arrow("procedure_events", act)  # type: ignore[attr-defined]
+            client.insert_arrow("procedure_events", act)
         inserted += feedback.num_rows + sum(a.num_rows for a in acts)
         first += n
         batch_no += 1
@@ -340,7 +416,7 @@ def load(client: object, events: int, batch_events: int, seed: int) -> tuple[int
             rate = inserted / (time.perf_counter() - t0)
             print(f"  {inserted:>12,} events  {rate:,.0f}/s", file=sys.stderr, flush=True)
     if pending is not None and pending.num_rows:
-        client.insert_arrow("dossier_events", pending)  # type: ignore[attr-defined]
+        client.insert_arrow("dossier_events", pending)
         inserted += pending.num_rows
     return inserted, time.perf_counter() - t0, start.date()
 
@@ -356,6 +432,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=100_000, help="events per insert")
     parser.add_argument("--runs", type=int, default=30, help="timed query runs (≥ 20)")
     parser.add_argument("--seed", type=int, default=766)
+    parser.add_argument(
+        "--migrations",
+        type=Path,
+        default=MIGRATIONS,
+        help="A/B: an older deploy/clickhouse (before 0012 the views run inside the insert)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="events/s offered (0: as fast as it goes); the freshness of a live stream",
+    )
+    parser.add_argument(
+        "--fold-interval", type=float, default=1.0, help="seconds between fold steps (aggregate's)"
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp dir")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -365,9 +456,22 @@ def main(argv: list[str] | None = None) -> int:
     client = connect(f"chdb://{data_dir}")
     db = Store(client)
     try:
-        migrate(client, MIGRATIONS)
+        migrate(client, args.migrations)
+        has_fold = bool(client.query("EXISTS TABLE fold_log").result_rows[0][0])
         print(f"loading ~{args.events:,} events into {data_dir} …", file=sys.stderr)
-        events, seconds, first_day = load(client, args.events, args.batch, args.seed)
+        t_load = time.perf_counter()
+        timed = Timed(db, args.rate)
+        # The fold on its own connection, as in aggregate (cchc_aggregate.__main__).
+        folds = Store(connect(f"chdb://{data_dir}"), inserts=db.inserts)
+        folder = FoldThread(folds, args.fold_interval)
+        if has_fold:
+            folder.thread.start()
+        events, _, first_day = load(timed, args.events, args.batch, args.seed)
+        if has_fold:
+            folder.drain()  # the events inserted last, folded: the figures are complete
+        seconds = time.perf_counter() - t_load
+        fresh = folder.freshness_s(timed.acked)
+        folded = [s for s, _ in folder.steps]
         client.command("SYSTEM FLUSH LOGS")
         # The third month of the stream: full of receipts and of resolutions both.
         third = first_day + timedelta(days=62)
@@ -416,6 +520,36 @@ def main(argv: list[str] | None = None) -> int:
             "dossiers": int(state_rows),
             "load_seconds": round(seconds, 1),
             "load_events_per_s": round(events / seconds),
+            "load_note": "inserts and the fold thread, until the last event is folded",
+            "insert_us_per_event": {
+                t: round(timed.seconds[t] * 1e6 / max(timed.rows[t], 1), 2) for t in timed.seconds
+            },
+            "batch_events": args.batch,
+            "offered_events_per_s": args.rate or None,
+            "fold": {
+                "interval_s": args.fold_interval,
+                "steps": len(folded),
+                "rows": sum(s.rows for s in folded),
+                "seconds": round(sum(s.seconds for s in folded), 2),
+                "us_per_event": {
+                    src: round(
+                        sum(s.seconds for s in folded if s.source == src)
+                        * 1e6
+                        / max(sum(s.rows for s in folded if s.source == src), 1),
+                        2,
+                    )
+                    for src in ("dossier_events", "feedback_events")
+                },
+                "freshness_s": {
+                    "what": "dossier insert acknowledged → end of the fold step that counts it",
+                    "inserts": len(fresh),
+                    "p50": round(statistics.median(fresh), 3) if fresh else None,
+                    "p95": round(statistics.quantiles(fresh, n=20)[18], 3)
+                    if len(fresh) > 1
+                    else None,
+                    "max": round(max(fresh), 3) if fresh else None,
+                },
+            },
             "query": f"national service index, month {month.text}",
             "query_runs": len(timings),
             "query_ms_p50": round(statistics.median(timings), 2),

@@ -101,3 +101,20 @@ def landed(stack: object, prefix: str) -> tuple[int, int]:
     )
     count, distinct = rows[0]
     return int(count), int(distinct)
+
+
+def folded(stack: object, prefix: str) -> tuple[int, int, int, int]:
+    """What the fold made of the stored events (docs/architecture.md "The fold"): (the run's
+    dossiers in `dossier_state`, in `dossier_scores`, receipts counted in
+    `service_province_daily`, dossiers with a receipt in `dossier_events`). Once the fold has
+    caught up, the first two are the run's distinct dossiers and the last two are equal."""
+    rows = stack.sql(  # type: ignore[attr-defined]
+        "SELECT "
+        f"(SELECT count() FROM dossier_state WHERE startsWith(dossier_id, '{prefix}-')), "
+        f"(SELECT count() FROM dossier_scores WHERE startsWith(dossier_id, '{prefix}-')), "
+        "(SELECT sum(received) FROM service_province_daily), "
+        "(SELECT uniqExact(province, unit_key, dossier_id) FROM dossier_events "
+        "WHERE status = 'received')"
+    )
+    state, scores, counted, received = rows[0]
+    return int(state), int(scores), int(counted), int(received)

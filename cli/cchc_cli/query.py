@@ -10,6 +10,7 @@ analyst sees here is exactly what a script gets from the API.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 from cchc_runtime.tokens import Role
+from cchc_shared.provinces import VIETNAM_TZ
 from rich.console import Console
 from rich.table import Table
 
@@ -158,7 +160,9 @@ def service_index(
         fields = list(body)
         if fmt is Format.TABLE:
             title = f"service index {body['period']} ({body['province'] or 'national'})"
-            _emit(["field", "value"], [[k, body[k]] for k in fields], fmt, body, title)
+            shown = [k for k in fields if k != "as_of"]
+            _emit(["field", "value"], [[k, body[k]] for k in shown], fmt, body, title)
+            _out.print(_as_of_line(body.get("as_of")), highlight=False)
             return
         _emit(fields, [[body[k] for k in fields]], fmt, body, "")
         return
@@ -166,6 +170,21 @@ def service_index(
     rows = [[r[c] for c in columns] for r in body["rows"]]
     title = f"service index {body['period']} province {body['province']} by {body['group_by']}"
     _emit(columns, rows, fmt, body, title)
+    if fmt is Format.TABLE:
+        _out.print(_as_of_line(body.get("as_of")), highlight=False)
+
+
+def _as_of_line(as_of: str | None, vi: bool = False) -> str:
+    """The footer under a live answer: from when its counts are complete (the API's ``as_of``,
+    docs/contract.md), in Vietnam time."""
+    if as_of is None:
+        if vi:
+            return "Số liệu tính đến: chưa tổng hợp lần nào (sự kiện mới chưa được tính)"
+        return "figures as of: not folded yet (recent events not counted)"
+    at = dt.datetime.fromisoformat(as_of).astimezone(VIETNAM_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    if vi:
+        return f"Số liệu tính đến: {at} (giờ Việt Nam)"
+    return f"figures as of: {at} Vietnam time"
 
 
 # The scoreboard's table is for Vietnamese analysts: its labels are Vietnamese (docs/analysts.md
@@ -262,6 +281,7 @@ def scoreboard(
         _out.print(table)
     for note in body.get("notes", []):
         _out.print(f"• {note}", highlight=False)
+    _out.print(_as_of_line(body.get("as_of"), vi=True), highlight=False)
 
 
 @query_app.command()

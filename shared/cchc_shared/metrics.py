@@ -28,6 +28,8 @@ MetricName = Literal[
     "cchc_offset_gap_records_total",
     "cchc_province_last_event_timestamp_seconds",
     "cchc_province_quiet_threshold_seconds",
+    "cchc_fold_lag_seconds",
+    "cchc_fold_rows_total",
 ]
 
 METRIC_NAMES: Final[frozenset[str]] = frozenset(get_args(MetricName))

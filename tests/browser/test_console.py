@@ -250,6 +250,12 @@ def test_scoreboard_ranks_the_provinces_of_the_latest_month_with_data(
     expect(figure.locator(".province-mean")).to_have_text(number(answer["province_mean"], "vi"))
     expect(figure.locator(".max-available")).to_have_text(number(answer["max_available"], "vi"))
     expect(figure.locator(".notes li")).to_have_count(len(answer["notes"]))
+    # From when the figures are complete: the running fold's (it moves on each tick, so the
+    # page's time is its own, not the API answer's).
+    assert answer["as_of"] is not None
+    expect(figure.locator(".as-of")).to_have_text(
+        re.compile(r"^Số liệu tính đến \d\d:\d\d:\d\d \d\d/\d\d/\d{4} \(giờ Việt Nam\)\.$")
+    )
     ranking = page.get_by_role("region", name="Xếp hạng")
     first = ranking.locator("tbody tr").first
     expect(first).to_contain_text("Lào Cai")

@@ -10,7 +10,9 @@ seconds (seeded: `CCHC_CHAOS_SEED` replays a run, and every run prints its seed)
   needs root, left out otherwise);
 - an extra instance of ingest or normalize leaves the group, or one joins.
 
-Then the load ends, the pipeline drains, and every event must be in ClickHouse exactly once.
+Then the load ends, the pipeline drains, and every event must be in ClickHouse exactly once —
+and, once the background fold has caught up, in the dossier states and counters exactly once:
+aggregate killed in the middle of a fold step redoes it at its next start (clickhouse/fold.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pytest
 
 from tests.conftest import RunningStack, start_stack
 from tests.e2e import faults
-from tests.load import Pusher, dossier_events, landed
+from tests.load import Pusher, dossier_events, folded, landed
 
 pytestmark = pytest.mark.connected
 
@@ -111,6 +113,14 @@ def test_random_kills_and_faults_during_a_load_end_in_exact_totals(tmp_path: Pat
         assert pusher.join(timeout_s=600) == events
         running.drained(timeout_s=600)
         assert landed(running, "chaos") == (events, events), f"seed {seed}: {dict(done)}"
+        # The fold runs every second after the inserts: wait for it to take in the last of them.
+        until, got = time.monotonic() + 120, folded(running, "chaos")
+        while (got[:2] != (events, events) or got[2] != got[3]) and time.monotonic() < until:
+            time.sleep(1)
+            got = folded(running, "chaos")
+        state, scores, counted, received = got
+        assert (state, scores) == (events, events), f"seed {seed}: {dict(done)}"
+        assert counted == received, f"seed {seed}: {dict(done)}"
     finally:
         running.stack.stop()
     print(f"chaos: {events} events, exact after {dict(done)} (seed {seed})")

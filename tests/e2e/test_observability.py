@@ -79,6 +79,27 @@ def test_services_export_only_names_from_the_closed_list(stack: RunningStack) ->
         assert "process_resident_memory_bytes" in names
 
 
+def test_aggregate_exports_the_fold_lag_of_each_source(stack: RunningStack) -> None:
+    """The background fold's lag (the FoldBehind alert's input): a number of seconds per source
+    once the fold has caught up (known from the fold log or the first tick)."""
+    port = stack.config.ports()["aggregate"]
+
+    def lags() -> dict[str, float] | None:
+        page = httpx.get(f"http://{HOST}:{port}/metrics", timeout=5).text
+        found = {
+            m.group(1): float(m.group(2))
+            for m in re.finditer(
+                r'^cchc_fold_lag_seconds\{[^}]*source="(\w+)"[^}]*\} (\S+)$', page, re.M
+            )
+        }
+        known = {source: lag for source, lag in found.items() if lag == lag}  # not NaN
+        return known if set(known) == {"dossier_events", "feedback_events"} else None
+
+    found = wait_until(lags, timeout_s=30)
+    assert all(lag >= 0 for lag in found.values()), found
+    assert "cchc_fold_rows_total" in httpx.get(f"http://{HOST}:{port}/metrics", timeout=5).text
+
+
 def _grafana_macros(sql: str) -> str:
     """What Grafana's ClickHouse plugin would send, with fixed values for the variables."""
     sql = re.sub(

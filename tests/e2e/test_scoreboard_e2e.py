@@ -173,6 +173,7 @@ def test_events_become_the_scoreboard(stack: RunningStack) -> None:
         "s3_dossiers_satisfied": (1, 2, 3.0),
     }
     assert (body["total"], body["max_available"], body["name"]) == (63.0, 100.0, "Cà Mau")
+    assert body["as_of"] is not None  # folded: the answer says from when it is complete
 
     letters = wait_until(
         lambda: (found := letters_for(stack, list(bad))) and len(found) == 4 and found

@@ -2,7 +2,9 @@
 schema: every statement of both flavours is parsed by ClickHouse's own parser (chDB's
 `formatQuery`), and the cluster statements — with only what makes them a cluster's taken away
 (`ON CLUSTER`, the `Replicated` prefix and its Keeper path, the `_local` suffix, the Distributed
-tables) — create the same tables, columns, keys, engines and views as the single-node ones.
+tables) — create the same tables, columns, keys, engines and views as the single-node ones, but
+for the one documented difference (docs/cluster.md): on a cluster each fold input is fed by a
+pass-through view from its shard's events, so a shard folds its blocks as they are written.
 
 Every migration file present is carried over: a new one the generator cannot handle fails here.
 """
@@ -24,6 +26,12 @@ pytestmark = pytest.mark.connected
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"
 CLUSTER = Cluster("cchc", "cchc")
+
+FOLD_ON_INSERT = {
+    "dossier_fold_input_mv": ("dossier_fold_input", "dossier_events"),
+    "feedback_fold_input_mv": ("feedback_fold_input", "feedback_events"),
+}
+"""The cluster flavour's only extra objects: view → (the fold input it fills, its events)."""
 
 
 @pytest.fixture(scope="module")
@@ -128,14 +136,10 @@ def _schema(client: Client, database: str) -> dict[str, Any]:
     }
 
 
-def test_both_flavours_define_the_same_tables_columns_keys_and_views(client: Client) -> None:
-    client.command("CREATE DATABASE IF NOT EXISTS single")
-    client.command("CREATE DATABASE IF NOT EXISTS clustered")
-    client.command("USE single")
-    for sqls in _single().values():
-        for sql in sqls:
-            client.command(sql)
-    client.command("USE clustered")
+def _apply_unclustered(client: Client, database: str) -> None:
+    """The cluster flavour, with what makes it a cluster's taken away, run in `database`."""
+    client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+    client.command(f"USE {database}")
     distributed: set[str] = set()
     for sqls in generate(MIGRATIONS, CLUSTER).values():
         for sql in sqls:
@@ -143,6 +147,65 @@ def test_both_flavours_define_the_same_tables_columns_keys_and_views(client: Cli
             if plain is not None:
                 client.command(plain)
     client.command("USE default")
+
+
+def test_both_flavours_define_the_same_tables_columns_keys_and_views(client: Client) -> None:
+    client.command("CREATE DATABASE IF NOT EXISTS single")
+    client.command("USE single")
+    for sqls in _single().values():
+        for sql in sqls:
+            client.command(sql)
+    _apply_unclustered(client, "clustered")
     single, clustered = _schema(client, "single"), _schema(client, "clustered")
     assert single["tables"], "the single-node migrations created nothing"
-    assert clustered == single
+    # The documented difference: the pass-through views of the synchronous fold, and nothing else.
+    extra = {
+        row[0]: row for row in clustered["tables"] if row[0] not in {t[0] for t in single["tables"]}
+    }
+    assert set(extra) == set(FOLD_ON_INSERT)
+    for view, (target, source) in FOLD_ON_INSERT.items():
+        _, engine, *_, as_select = extra[view]
+        assert engine == "MaterializedView"
+        assert as_select == f"SELECT * FROM DB.{source}", as_select
+        made = [s for sqls in generate(MIGRATIONS, CLUSTER).values() for s in sqls if view in s]
+        assert len(made) == 1
+        assert f" TO {target}_local" in made[0]
+        assert made[0].endswith(f"FROM {source}_local")
+    for part in ("tables", "columns", "settings"):
+        rest = [row for row in clustered[part] if row[0] not in FOLD_ON_INSERT]
+        assert rest == single[part], part
+
+
+def test_on_a_cluster_each_shard_folds_its_inserts_with_no_fold_step(client: Client) -> None:
+    """The cluster flavour, run as one shard: events inserted into the shard's events table reach
+    the dossier states and the counters within the insert, with no fold_log step and no Folder."""
+    _apply_unclustered(client, "shard")
+    client.command("USE shard")
+    try:
+        client.command(
+            "INSERT INTO dossier_events (province, unit_key, dossier_id, event_id, procedure_code, "
+            "status, occurred_at, due_at, channel, online_mode, level, commune_code, agency, "
+            "kafka_ts) VALUES "
+            "('01', '01', 'D1', 'D1:r', '1.001', 'received', '2026-10-01 02:00:00', "
+            "'2026-10-05 02:00:00', 'online', 'full', 'province', '00001', 'a', now64(3)), "
+            "('01', '01', 'D1', 'D1:s', '1.001', 'resolved', '2026-10-02 02:00:00', NULL, "
+            "'online', 'full', 'province', '00001', 'a', now64(3)), "
+            "('01', '01', 'D2', 'D2:r', '1.001', 'received', '2026-10-01 03:00:00', NULL, "
+            "'counter', 'none', 'province', '00001', 'a', now64(3))"
+        )
+        state = client.query(
+            "SELECT dossier_id, received_at IS NOT NULL, resolved_at IS NOT NULL "
+            "FROM dossier_state ORDER BY dossier_id"
+        ).result_rows
+        assert [tuple(r) for r in state] == [("D1", True, True), ("D2", True, False)]
+        daily = client.query(
+            "SELECT sum(received), sum(resolved), sum(resolved_on_time) FROM service_province_daily"
+        ).result_rows
+        assert tuple(daily[0]) == (2, 1, 1)
+        scores = client.query("SELECT count() FROM dossier_scores").result_rows
+        assert scores[0][0] == 2
+        # and no background fold took part: fold_log holds only the migration's watermarks
+        steps = client.query("SELECT count() FROM fold_log WHERE phase = 'begin'").result_rows
+        assert steps[0][0] == 0
+    finally:
+        client.command("USE default")

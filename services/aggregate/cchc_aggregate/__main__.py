@@ -16,9 +16,11 @@ from cchc_shared.dlq import STAGE_REASONS
 from cchc_shared.provinces import Era, ProvinceRegistry
 from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
+from prometheus_client import CollectorRegistry
 
 from cchc_aggregate.clickhouse.client import Store, connect
 from cchc_aggregate.clickhouse.cluster import Cluster, generate, render
+from cchc_aggregate.clickhouse.fold import Folder, FoldMetrics
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlLimits, SqlSandbox
@@ -39,6 +41,27 @@ def run_migrations(settings: AggregateSettings) -> list[str]:
         return applied
     finally:
         client.close()
+
+
+def background_fold(
+    settings: AggregateSettings, db: Store, registry: CollectorRegistry
+) -> Folder | None:
+    """The background fold of a single server (not started), or None on a cluster.
+
+    The cluster flavour of the migrations folds each shard's events within the insert (a
+    pass-through view into the fold inputs, docs/cluster.md): there is nothing to run, and the
+    answers are as of their query.
+    """
+    if settings.cluster:
+        log.info(
+            "cluster %s: each shard folds its events within the insert; no background fold",
+            settings.cluster,
+        )
+        return None
+    # Its own connection (chDB allows several in one process), sharing the inserts' lock: a fold
+    # step does not hold up inserts or queries.
+    folds = Store(connect(settings.clickhouse_dsn()), inserts=db.inserts)
+    return Folder(folds, settings.fold_interval_s, FoldMetrics.create(registry))
 
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
@@ -87,13 +110,19 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
             max_seconds=settings.sql_max_seconds,
         ),
     )
-    app = create_app(db, lag, settings, sandbox)
+    folder = background_fold(settings, db, metrics.registry)
+    app = create_app(db, lag, settings, sandbox, as_of=folder.as_of if folder else None)
     metrics.registry.register(LagCollector(lag))
     lag.start()
+    if folder is not None:
+        folder.start()
     try:
         ready = (lambda: asyncio.to_thread(sink.is_ready),)
         serve(http_app(processor, app, ready), processor, settings.host, settings.port)
     finally:
+        if folder is not None:
+            folder.stop()
+            folder.store.client.close()
         lag.stop()
         sandbox.close()
         db.client.close()

@@ -54,6 +54,13 @@ class AggregateSettings(ServiceSettings):
         "record waits for its insert under load. Keep it above CCHC_KAFKA_FETCH_MAX_WAIT_MS: "
         "a fetch already waiting on an idle partition delays the next one that long",
     )
+    fold_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="how often the background fold takes the dossier and feedback events inserted "
+        'since its last step into their states and counters (docs/architecture.md "The fold"): '
+        "/v1/service-index and /v1/scoreboard are at most this plus one step behind the inserts",
+    )
     lag_interval_s: float = Field(
         default=5.0,
         gt=0,

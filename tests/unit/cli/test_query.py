@@ -35,6 +35,14 @@ SCOREBOARD = {
     ],
     "provinces": [{"province": "79", "name": "Hồ Chí Minh", "total": 80.5, "rank": 1}],
     "notes": ["o1_full_online (Hồ sơ trực tuyến toàn trình): no data"],
+    "as_of": "2026-11-30T02:47:21.019000Z",
+}  # fmt: skip
+
+SERVICE_INDEX = {
+    "period": "2026-10-15", "province": "01", "received": 8, "received_online": 4, "resolved": 5,
+    "resolved_on_time": 4, "resolved_late": 1, "resolved_unclassified": 0, "on_time_rate": 80.0,
+    "late_rate": 20.0, "online_rate": 50.0, "overdue_in_progress": 1,
+    "avg_resolution_hours": 32.7, "as_of": "2026-11-30T02:47:21.019000Z",
 }  # fmt: skip
 
 
@@ -57,6 +65,13 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict[str, Any
                 if kwargs["params"].get("province")
                 else {}
             )
+        elif url.endswith("/v1/service-index"):
+            body = SERVICE_INDEX | (
+                {"as_of": None} if kwargs["params"].get("province") == "79" else {}
+            )
+            if kwargs["params"].get("group_by"):
+                body = {k: body[k] for k in ("period", "province", "as_of")}
+                body |= {"group_by": "procedure", "order": "best", "rows": [{"key": "1.001"}]}
         elif url.endswith("/v1/sql"):
             body = {"columns": ["n"], "rows": [[97]]}
         else:
@@ -194,3 +209,26 @@ def test_scoreboard_as_csv_and_json(calls: list[Any]) -> None:
         runner.invoke(app, ["query", "scoreboard", "2026-10", "--format", "json"]).stdout
     )
     assert body["total"] == 73.6
+
+
+def test_live_answers_say_from_when_they_are_complete(calls: list[Any]) -> None:
+    runner = CliRunner()
+    index = runner.invoke(app, ["query", "service-index", "2026-10-15", "--province", "01"])
+    assert index.exit_code == 0, index.output
+    # 02:47:21 UTC is 09:47:21 in Vietnam; a footer line, not a row of the table
+    footer = "figures as of: 2026-11-30 09:47:21 Vietnam time"
+    assert index.stdout.rstrip().splitlines()[-1].startswith(footer)
+    assert "│ as_of" not in index.stdout
+    groups = runner.invoke(
+        app, ["query", "service-index", "2026-10-15", "--province", "01", "--group-by", "procedure"]
+    )
+    assert groups.stdout.rstrip().splitlines()[-1].startswith(footer)
+    never = runner.invoke(app, ["query", "service-index", "2026-10-15", "--province", "79"])
+    assert "figures as of: not folded yet" in never.stdout
+    board = runner.invoke(app, ["query", "scoreboard", "2026-10"])
+    last = board.stdout.rstrip().splitlines()[-1]
+    assert last == "Số liệu tính đến: 2026-11-30 09:47:21 (giờ Việt Nam)"
+    csv = runner.invoke(
+        app, ["query", "service-index", "2026-10-15", "--province", "01", "-f", "csv"]
+    )
+    assert csv.stdout.splitlines()[0].endswith(",as_of")

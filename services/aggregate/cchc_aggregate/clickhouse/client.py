@@ -51,17 +51,25 @@ def connect(dsn: str, **options: Any) -> Client:
 class Store:
     """Batched column-oriented inserts and read-only queries on one client."""
 
-    def __init__(self, client: Client, insert_settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        insert_settings: dict[str, Any] | None = None,
+        inserts: threading.Lock | None = None,
+    ) -> None:
         """`insert_settings`: sent with every insert beside its token (a cluster's:
-        `AggregateSettings.cluster_insert_settings`)."""
+        `AggregateSettings.cluster_insert_settings`). ``inserts``: held around every insert; a
+        fold on another connection shares it to read the newest committed block with no insert
+        half-done (:mod:`.fold`)."""
         self.client = client
         self.insert_settings = dict(insert_settings or {})
         self._lock = threading.Lock()
+        self.inserts = inserts or threading.Lock()
 
     def insert(self, table: str, columns: dict[str, list[Any]], token: str) -> None:
         """Insert columns; a retried insert with the same `token` is dropped by ClickHouse."""
         names = list(columns)
-        with self._lock:
+        with self.inserts, self._lock:
             self.client.insert(
                 table,
                 [columns[n] for n in names],
@@ -69,6 +77,16 @@ class Store:
                 column_oriented=True,
                 settings={**self.insert_settings, "insert_deduplication_token": token},
             )
+
+    def insert_arrow(self, table: str, block: Any) -> None:
+        """Insert a pyarrow Table (bench/dossier_scale.py), serialised with everything else."""
+        with self.inserts, self._lock:
+            self.client.insert_arrow(table, block)
+
+    def command(self, sql: str, settings: dict[str, Any] | None = None) -> None:
+        """Run one statement that writes (the background fold: :mod:`.fold`)."""
+        with self._lock:
+            self.client.command(sql, settings=settings or {})
 
     def query(
         self,

@@ -18,6 +18,11 @@ needs, every DDL `ON CLUSTER`:
   per-replica state means).
 * a **materialized view** is attached to the local tables (it fires where the block is
   written) and writes into the local target; a **plain view** reads the Distributed tables.
+* a **fold input** — a `Null` table named `<x>_fold_input` created `AS` a sharded table `s`
+  (0012: `dossier_fold_input AS dossier_events`) — is fed on a cluster by a pass-through view
+  `<x>_fold_input_mv` from `s_local`: each shard folds its own blocks as they are written, inside
+  the insert (as before 0012), and aggregate runs no background fold there (`Folder` reads one
+  server's `system.parts` and `_block_number`, which a Distributed table has neither of).
 * `DROP`, `RENAME`, `ALTER`, `INSERT … SELECT` follow the same names.
 
 `non_replicated_deduplication_window` becomes `replicated_deduplication_window`: a replicated
@@ -42,6 +47,9 @@ REPLICATED_EVERYWHERE = frozenset({"provinces", "province_lineage", "indicators"
 
 SHARDING_KEY = "cityHash64(province)"
 LOCAL = "_local"
+FOLD_INPUT = "_fold_input"
+"""A Null table whose name ends so, created `AS` a sharded table, is what the background fold
+fills on a single node; on a cluster a pass-through view fills it from the shard's inserts."""
 
 _IDENT = r"`?([A-Za-z_][A-Za-z0-9_]*)`?"
 _CREATE_TABLE = re.compile(
@@ -87,6 +95,8 @@ class Catalogue:
     """Tables replicated to every node under their own name."""
     columns: dict[str, str] = field(default_factory=dict)
     """Each table's column list, for `CREATE TABLE x AS y`."""
+    fold_inputs: set[str] = field(default_factory=set)
+    """Fold inputs fed by a pass-through view `<name>_mv` (dropped with them)."""
 
     def is_split(self, name: str) -> bool:
         return name in self.sharded or name in self.local
@@ -154,14 +164,19 @@ def _statement(sql: str, cluster: Cluster, cat: Catalogue) -> list[str]:
 
 def _table(name: str, rest: str, cluster: Cluster, cat: Catalogue) -> list[str]:
     if m := _AS_TABLE.match(rest):  # CREATE TABLE x AS y ENGINE = …: y's columns
-        source, rest = m.group(1), m.group("rest")
+        source, tail = m.group(1), m.group("rest")
         if source not in cat.columns:
             raise ClusterError(f"{name}: AS {source}, a table not created by the migrations")
+        # The columns as first created decide the sharding; the table itself copies the live
+        # structure of y's local table on each node, so columns added since (ALTER) come along.
         columns = cat.columns[source]
-        rest = f"{columns}\n{rest}"
+        head_as = f"AS {source}{LOCAL if cat.is_split(source) else ''}\n"
+        rest = head_as + tail
+        start = len(head_as)
     else:
         columns = rest[: _columns_end(rest)]
-    engine = _ENGINE.search(rest, len(columns))
+        start = len(columns)
+    engine = _ENGINE.search(rest, start)
     if engine is None:
         raise ClusterError(f"{name}: no ENGINE")
     kind, args = engine.group("engine"), engine.group("args")
@@ -191,8 +206,30 @@ def _table(name: str, rest: str, cluster: Cluster, cat: Catalogue) -> list[str]:
             cat.sharded.add(name)
             return [*created, _distributed(name, cluster)]
         cat.local.add(name)
+        as_table = _AS_TABLE.match(rest)
+        if kind == "Null" and name.endswith(FOLD_INPUT) and as_table:
+            source = as_table.group(1).removesuffix(LOCAL)
+            return [*created, _fold_on_insert(name, source, cluster, cat)]
         return created
     raise ClusterError(f"{name}: engine {kind} has no cluster form here")
+
+
+def _fold_on_insert(name: str, source: str, cluster: Cluster, cat: Catalogue) -> str:
+    """The pass-through view that fills fold input `name` from each shard's inserts into `source`.
+
+    On one node aggregate's background fold inserts into `name` the rows newly inserted into
+    `source`, found by `_block_number` in `system.parts`; on a cluster `source` is Distributed (no
+    parts, no block numbers of its own) and its rows are on the shards. There every block stored
+    in `source_local` goes straight on into the shard's `name_local`, within the insert: the
+    transition views reading it run on the shard that holds the dossier, as before the fold.
+    """
+    if source not in cat.sharded:
+        raise ClusterError(f"{name}: a fold input must be created AS a sharded table, not {source}")
+    cat.fold_inputs.add(name)
+    return (
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name}_mv {cluster.on()} TO {name}{LOCAL}\n"
+        f"AS SELECT * FROM {source}{LOCAL}"
+    )
 
 
 def _distributed(name: str, cluster: Cluster) -> str:
@@ -225,6 +262,9 @@ def _drop(m: re.Match[str], cluster: Cluster, cat: Catalogue) -> list[str]:
         cat.everywhere.discard(name)
         return [f"DROP {kind} {exists}{name} {cluster.on()} {rest}".rstrip()]
     dropped = [f"DROP TABLE {exists}{name}{LOCAL} {cluster.on()} {rest}".rstrip()]
+    if name in cat.fold_inputs:  # its pass-through view first: nothing is left writing into it
+        dropped.insert(0, f"DROP VIEW IF EXISTS {name}_mv {cluster.on()}")
+        cat.fold_inputs.discard(name)
     if name in cat.sharded:
         dropped.insert(0, f"DROP TABLE {exists}{name} {cluster.on()} {rest}".rstrip())
     cat.sharded.discard(name)

@@ -7,8 +7,10 @@ writing the state and the counters leaves them apart. :data:`REBUILD_SQL` recomp
 ``service_daily`` (and through its view ``service_province_daily``) and ``dossier_open`` from
 ``dossier_state``; and the Bộ chỉ số 766 counters (0009: ``scoreboard_daily`` with its views
 ``scoreboard_province_daily`` and ``scoreboard_procedure_daily``, ``scoreboard_receipts``,
-``feedback_daily``) from ``dossier_scores`` and ``feedback_state``. Run it with no dossier or
-feedback inserts in flight.
+``feedback_daily``) from ``dossier_scores`` and ``feedback_state``. Since 0012 the views run in
+the background fold (:mod:`cchc_aggregate.clickhouse.fold`), which calls this itself when it finds
+a step interrupted mid-way; by hand, run it with no fold step in flight (inserts may go on: they
+no longer touch the states or the counters).
 """
 
 from __future__ import annotations
@@ -92,6 +94,6 @@ GROUP BY ALL""",
 
 
 def rebuild(client: Client) -> None:
-    """Run :data:`REBUILD_SQL` on ``client`` (no dossier inserts may be in flight)."""
+    """Run :data:`REBUILD_SQL` on ``client`` (no fold step may be in flight)."""
     for statement in REBUILD_SQL:
         client.command(statement)

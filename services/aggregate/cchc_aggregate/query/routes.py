@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 from cchc_runtime.lag import LagMonitor
 from cchc_shared.catalogue import Catalogue, default_catalogue
@@ -21,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.fold import as_of as fold_as_of
 from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query.errors import ApiError, clickhouse_error
 from cchc_aggregate.query.fetch.national import fetch_history, fetch_reports
@@ -64,6 +66,16 @@ from cchc_aggregate.query.sql_guard import RefusedSql
 from cchc_aggregate.settings import AggregateSettings
 
 
+def answers_as_of(store: Store, settings: AggregateSettings) -> Callable[[], dt.datetime | None]:
+    """Where the answers' ``as_of`` comes from when the process has no :class:`Folder` of its own
+    to ask: on a cluster each shard folds within its inserts, so an answer is as of its query;
+    on one node the fold log's last completed steps (:func:`cchc_aggregate.clickhouse.fold.as_of`).
+    """
+    if settings.cluster:
+        return lambda: dt.datetime.now(dt.UTC)
+    return lambda: fold_as_of(store)
+
+
 def install(
     app: FastAPI,
     store: Store,
@@ -74,13 +86,15 @@ def install(
     clock: Callable[[], dt.datetime] | None = None,
     sandbox: SqlSandbox | None = None,
     scoring: ScoringTable | None = None,
+    as_of: Callable[[], dt.datetime | None] | None = None,
 ) -> None:
     """Add the query routes, the JSON error handlers and the body-size limit to `app`.
 
     ``lag`` may be None (tests without Kafka): /v1/pipeline then answers 503. ``clock`` gives
     "now" for the overdue figure of /v1/service-index (tests pass a fixed one). ``sandbox`` runs
     POST /v1/sql on a path of its own (never `store`, the writer's); without one it answers 503.
-    ``scoring`` is the Bộ chỉ số 766 scoring table (default: the packaged one).
+    ``scoring`` is the Bộ chỉ số 766 scoring table (default: the packaged one). ``as_of`` gives
+    the answers' freshness (default: :func:`answers_as_of`).
     """
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     sql_slots = asyncio.Semaphore(settings.sql_max_concurrent)
@@ -88,6 +102,7 @@ def install(
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
     now = clock or (lambda: dt.datetime.now(dt.UTC))
+    fresh = as_of or answers_as_of(store, settings)
     names = {u.key: f"{u.code} {u.name}" for era in Era for u in registry.units(era)}
     table = scoring or ScoringTable.load()
     province_names = {u.code: u.name for u in registry.units(Era.POST_2025)}
@@ -270,12 +285,19 @@ def install(
         whole, code, grouping, ordering = parse_service_question(
             period, province, group_by, order, registry
         )
+        as_of = await asyncio.to_thread(fresh)  # before the counters: they hold at least that
         if grouping is None:
-            return await asyncio.to_thread(fetch_index, store, whole, code, now())
+            index = await asyncio.to_thread(fetch_index, store, whole, code, now())
+            return replace(index, as_of=as_of)
         assert code is not None  # parse_service_question refuses group_by without province
         rows = await asyncio.to_thread(fetch_groups, store, whole, code, grouping, ordering, now())
         return ServiceIndexGroups(
-            period=whole.text, province=code, group_by=grouping, order=ordering, rows=rows
+            period=whole.text,
+            province=code,
+            group_by=grouping,
+            order=ordering,
+            rows=rows,
+            as_of=as_of,
         )
 
     @app.get(
@@ -290,8 +312,10 @@ def install(
         (docs/analysts.md "Bộ chỉ số 766")."""
         whole, code = parse_score_question(period, province, registry)
         # Every province's counters, also for one province: its rank is among all of them.
+        as_of = await asyncio.to_thread(fresh)
         counters = await asyncio.to_thread(fetch_counters, store, whole)
-        return build_scoreboard(table, whole.text, counters, province_names, code)
+        board = build_scoreboard(table, whole.text, counters, province_names, code)
+        return replace(board, as_of=as_of)
 
     @app.get("/v1/pipeline", response_model=PipelineResponse, tags=["operations"])
     async def pipeline() -> PipelineResponse:

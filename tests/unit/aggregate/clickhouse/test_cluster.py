@@ -76,3 +76,23 @@ def test_truncate_and_optimize_act_on_the_local_tables() -> None:
 def test_a_statement_without_a_cluster_form_stops_the_generator(sql: str) -> None:
     with pytest.raises(ClusterError):
         _run(sql)
+
+
+def test_a_fold_input_is_fed_by_its_shards_inserts() -> None:
+    fold_input = "CREATE TABLE IF NOT EXISTS facts_fold_input AS facts ENGINE = Null"
+    out = _run(FACT, fold_input)
+    assert out[-2:] == [
+        "CREATE TABLE IF NOT EXISTS facts_fold_input_local ON CLUSTER 'c'\nAS facts_local\n"
+        "ENGINE = Null",
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS facts_fold_input_mv ON CLUSTER 'c' "
+        "TO facts_fold_input_local\nAS SELECT * FROM facts_local",
+    ]
+    # dropped with its view first; any other Null table gets no view
+    assert _run(FACT, fold_input, "DROP TABLE facts_fold_input")[-2:] == [
+        "DROP VIEW IF EXISTS facts_fold_input_mv ON CLUSTER 'c'",
+        "DROP TABLE facts_fold_input_local ON CLUSTER 'c'",
+    ]
+    plain = _run(FACT, "CREATE TABLE IF NOT EXISTS facts_feed AS facts ENGINE = Null")
+    assert not any("MATERIALIZED VIEW" in s for s in plain)
+    with pytest.raises(ClusterError, match="sharded"):
+        _run(REF, "CREATE TABLE IF NOT EXISTS codes_fold_input AS codes ENGINE = Null")

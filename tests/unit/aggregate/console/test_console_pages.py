@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from cchc_aggregate.query.console import data
@@ -100,6 +101,17 @@ def test_the_scoreboard_page_of_one_province_has_its_rank_and_no_ranking_table()
     assert (board.province, board.rank, board.rank_of) == ("15", 1, 1)
     assert view.table("xep-hang") is None
     assert view.table("tieu-chi") is not None
+
+
+def test_the_scoreboard_page_says_from_when_its_figures_are_complete() -> None:
+    as_of = dt.datetime(2026, 11, 30, 2, 47, 21, 19000, tzinfo=dt.UTC)
+    ctx = replace(_ctx(_score_store(dt.date(2025, 8, 8))), as_of=lambda: as_of)
+    view = scoreboard_page.build(ctx)
+    assert view.values["as_of_text"] == "Số liệu tính đến 09:47:21 30/11/2026 (giờ Việt Nam)."
+    english = scoreboard_page.build(replace(ctx, lang="en"))
+    assert english.values["as_of_text"] == "Figures as of 09:47:21 30/11/2026 (Vietnam time)."
+    never = scoreboard_page.build(replace(ctx, as_of=lambda: None))
+    assert never.values["as_of_text"].startswith("Số liệu chưa được tổng hợp")
 
 
 def test_the_scoreboard_page_says_what_is_wrong_with_a_period() -> None:

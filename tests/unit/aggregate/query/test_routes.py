@@ -27,15 +27,16 @@ FIGURES = [
     "resolved_unclassified", "on_time_rate", "late_rate", "online_rate", "overdue_in_progress",
     "avg_resolution_hours",
 ]  # fmt: skip
-SERVICE_INDEX = ["period", "province", *FIGURES]
-GROUPS = ["period", "province", "group_by", "order", "rows"]
+SERVICE_INDEX = ["period", "province", *FIGURES, "as_of"]
+GROUPS = ["period", "province", "group_by", "order", "rows", "as_of"]
 GROUP_ROW = ["key", *FIGURES]
 SCORE = [
     "period", "province", "name", "total", "max", "max_available", "rank", "rank_of",
     "avg_resolution_hours",
 ]  # fmt: skip
-PROVINCE_SCORE = [*SCORE, "groups", "notes"]
-NATIONAL_SCORE = [*SCORE, "province_mean", "groups", "provinces", "notes"]
+PROVINCE_SCORE = [*SCORE, "groups", "notes", "as_of"]
+NATIONAL_SCORE = [*SCORE, "province_mean", "groups", "provinces", "notes", "as_of"]
+FOLDED = dt.datetime(2026, 11, 30, 2, 47, 21, 19000, tzinfo=dt.UTC)  # the fold log's last cutoff
 SCORE_GROUP = ["code", "name", "points", "max", "criteria"]
 SCORE_CRITERION = ["code", "name", "numerator", "denominator", "rate", "points", "max"]
 
@@ -48,6 +49,8 @@ class FakeStore:
 
     def query(self, sql: str, parameters: Any = None, **_: Any) -> tuple[list[str], list[Any]]:
         self.sql.append(sql)
+        if "FROM fold_log" in sql:
+            return [], [(FOLDED,)]
         if "FROM observations FINAL" in sql and "period_end < {before" in sql:
             return [], []  # no history: no outliers
         if "ARRAY JOIN c AS kv" in sql:  # the scoreboard's counters
@@ -126,6 +129,7 @@ def test_service_index_json_fields_in_order(http: TestClient) -> None:
     figure = http.get("/v1/service-index", params={"period": "2025-07", "province": "01"})
     assert keys(figure) == SERVICE_INDEX
     assert figure.json()["on_time_rate"] == pytest.approx(66.67)
+    assert figure.json()["as_of"] == "2026-11-30T02:47:21.019000Z"
     groups = http.get(
         "/v1/service-index", params={"period": "2025-07", "province": "1", "group_by": "procedure"}
     )
@@ -153,6 +157,7 @@ def test_scoreboard_json_fields_in_order(http: TestClient) -> None:
     one = http.get("/v1/scoreboard", params={"period": "2025-07", "province": "1"})
     assert keys(one) == PROVINCE_SCORE
     assert (one.json()["province"], one.json()["rank"], one.json()["rank_of"]) == ("01", 2, 2)
+    assert one.json()["as_of"] == national.json()["as_of"] == "2026-11-30T02:47:21.019000Z"
 
 
 def test_sql_rows_are_json_values(http: TestClient) -> None:

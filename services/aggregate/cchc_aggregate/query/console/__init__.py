@@ -12,6 +12,7 @@ pages the role may see.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -30,6 +31,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.fold import as_of as fold_as_of
 from cchc_aggregate.query.console import export
 from cchc_aggregate.query.console.i18n import LANGS, Lang, number, pick_lang, text
 from cchc_aggregate.query.console.page import Context, Page
@@ -88,9 +90,12 @@ def install(
     registry: ProvinceRegistry | None = None,
     pages: tuple[Page, ...] = PAGES,
     reporting_calendar: Path | None = None,
+    as_of: Callable[[], dt.datetime | None] | None = None,
 ) -> None:
     """Serve the console on `app`: ``/``, every page and its downloads, sign-in, sign-out.
-    ``reporting_calendar``: the settings' (None: the packaged one), as the API's."""
+    ``reporting_calendar``: the settings' (None: the packaged one), as the API's; ``as_of``: the
+    figures' freshness, as the API's (None: the fold log's, :func:`fold.as_of`)."""
+    fresh = as_of or (lambda: fold_as_of(store))
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
     static = resources.files("cchc_aggregate.query.console").joinpath("static")
@@ -184,6 +189,7 @@ def install(
             catalogue,
             registry,
             reporting_calendar,
+            fresh,
         )
 
     for page in pages:

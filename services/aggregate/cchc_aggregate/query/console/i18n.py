@@ -144,6 +144,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "vi": "Tháng gần nhất có số liệu: {month}.",
         "en": "Latest month with data: {month}.",
     },
+    "as_of": {
+        "vi": "Số liệu tính đến {time} (giờ Việt Nam).",
+        "en": "Figures as of {time} (Vietnam time).",
+    },
+    "as_of_none": {
+        "vi": "Số liệu chưa được tổng hợp lần nào: sự kiện mới chưa được tính.",
+        "en": "Figures not folded yet: recent events are not counted.",
+    },
     "whole_country": {"vi": "Toàn quốc", "en": "Whole country"},
     "points_word": {"vi": "điểm", "en": "points"},
     "max_available": {

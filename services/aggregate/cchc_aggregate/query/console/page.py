@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,8 @@ class Context:
     registry: ProvinceRegistry
     reporting_calendar: Path | None = None
     """The settings' reporting calendar (None: the packaged one), as GET /v1/reporting reads."""
+    as_of: Callable[[], datetime | None] | None = None
+    """The figures' freshness, as the API's ``as_of`` (None: not known here)."""
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.lang, **values)

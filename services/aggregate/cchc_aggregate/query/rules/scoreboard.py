@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cchc_aggregate.query.rules import doc
+from cchc_aggregate.query.rules import AS_OF_DOC, doc
 from cchc_aggregate.query.rules.national import rank_competition
 from cchc_aggregate.query.rules.service_index import rate
 
@@ -265,6 +266,7 @@ class ProvinceScoreboard(_Score):
 
     groups: list[GroupScore]
     notes: list[str]
+    as_of: datetime | None = field(default=None, metadata=doc(AS_OF_DOC))
 
     def as_json(self) -> dict[str, Any]:
         """The JSON object of the API."""
@@ -282,6 +284,7 @@ class NationalScoreboard(_Score):
     groups: list[GroupScore]
     provinces: list[ProvinceTotal]
     notes: list[str]
+    as_of: datetime | None = field(default=None, metadata=doc(AS_OF_DOC))
 
     def as_json(self) -> dict[str, Any]:
         """The JSON object of the API."""

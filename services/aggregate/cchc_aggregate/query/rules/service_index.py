@@ -11,9 +11,10 @@ schema.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
-from cchc_aggregate.query.rules import doc
+from cchc_aggregate.query.rules import AS_OF_DOC, doc
 
 __all__ = [
     "GROUPS",
@@ -112,8 +113,10 @@ class ServiceIndex(Figures, _Scope):
     """The live service index (Decision 766) of a province or the nation over a period.
 
     The answer of `GET /v1/service-index` without `group_by`: period and province, then the
-    counts and rates.
+    counts and rates, then ``as_of``.
     """
+
+    as_of: datetime | None = field(default=None, metadata=doc(AS_OF_DOC))
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class ServiceIndexGroups:
     group_by: GroupBy
     order: Order
     rows: list[GroupRow]
+    as_of: datetime | None = field(default=None, metadata=doc(AS_OF_DOC))
 
 
 def _figures(totals: Totals) -> dict[str, Any]:

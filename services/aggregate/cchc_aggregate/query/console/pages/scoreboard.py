@@ -55,6 +55,13 @@ def group_rows(groups: list[GroupScore]) -> tuple[list[list[Any]], list[list[Any
     return summary, criteria
 
 
+def as_of_text(ctx: Context, as_of: dt.datetime | None) -> str:
+    """The figures' freshness line: "Số liệu tính đến 09:15:02 30/11/2026 (giờ Việt Nam)."."""
+    if as_of is None:
+        return ctx.t("as_of_none")
+    return ctx.t("as_of", time=as_of.astimezone(VIETNAM_TZ).strftime("%H:%M:%S %d/%m/%Y"))
+
+
 def _today() -> dt.date:
     return dt.datetime.now(VIETNAM_TZ).date()
 
@@ -82,6 +89,7 @@ def build(ctx: Context) -> View:
     except ApiError as exc:
         view.values["error"] = exc.detail
         return view
+    as_of = ctx.as_of() if ctx.as_of is not None else None  # before the counters, as the API
     counters = fetch_counters(ctx.store, whole)
     board = build_scoreboard(_table(), whole.text, counters, dict(provinces), code)
     summary, criteria = group_rows(board.groups)
@@ -90,6 +98,7 @@ def build(ctx: Context) -> View:
         national=isinstance(board, NationalScoreboard),
         total_text=ctx.n(board.total),
         max_text=ctx.n(board.max),
+        as_of_text=as_of_text(ctx, as_of),
     )
     if isinstance(board, NationalScoreboard):
         totals = {p.province: p.total for p in board.provinces}
