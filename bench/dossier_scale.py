@@ -42,6 +42,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -56,6 +57,8 @@ from cchc_shared.periods import parse_period
 ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS = ROOT / "deploy" / "clickhouse"
 RESULTS = ROOT / "bench" / "results" / "dossier_scale.json"
+STREAM_START = datetime(2025, 7, 1, tzinfo=UTC)
+"""The first day of the generated stream (a year of it)."""
 
 PROVINCES = np.array(
     [
@@ -365,7 +368,7 @@ def load(client: Timed, events: int, batch_events: int, seed: int) -> tuple[int,
     dossiers = int(events / per_dossier)
     per_batch = max(1, int(batch_events / per_dossier))
     span_days = 365
-    start = datetime(2025, 7, 1, tzinfo=UTC)
+    start = STREAM_START
     start_ms = int(start.timestamp() * 1000)
     days_per_batch = span_days * per_batch / max(dossiers, 1)
     inserted = 0
@@ -425,6 +428,154 @@ def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+LOAD_KEYS = (
+    "events_loaded", "load_seconds", "load_events_per_s", "load_note", "insert_us_per_event",
+    "batch_events", "offered_events_per_s", "fold", "load_measured_at",
+)  # fmt: skip
+"""What the load phase measured: kept from the earlier results file by ``--reuse``."""
+
+
+def _load_phase(args: argparse.Namespace, client: Any, db: Store, data_dir: Path) -> dict[str, Any]:
+    """Load ``--events`` events with the fold thread beside the inserts, until all are folded."""
+    has_fold = bool(client.query("EXISTS TABLE fold_log").result_rows[0][0])
+    print(f"loading ~{args.events:,} events into {data_dir} …", file=sys.stderr)
+    t_load = time.perf_counter()
+    timed = Timed(db, args.rate)
+    # The fold on its own connection, as in aggregate (cchc_aggregate.__main__).
+    folds = Store(connect(f"chdb://{data_dir}"), inserts=db.inserts)
+    folder = FoldThread(folds, args.fold_interval)
+    if has_fold:
+        folder.thread.start()
+    events, _, _ = load(timed, args.events, args.batch, args.seed)
+    if has_fold:
+        folder.drain()  # the events inserted last, folded: the figures are complete
+    seconds = time.perf_counter() - t_load
+    fresh = folder.freshness_s(timed.acked)
+    folded = [s for s, _ in folder.steps]
+    folds.client.close()
+    return {
+        "events_loaded": events,
+        "load_seconds": round(seconds, 1),
+        "load_events_per_s": round(events / seconds),
+        "load_note": "inserts and the fold thread, until the last event is folded",
+        "insert_us_per_event": {
+            t: round(timed.seconds[t] * 1e6 / max(timed.rows[t], 1), 2) for t in timed.seconds
+        },
+        "batch_events": args.batch,
+        "offered_events_per_s": args.rate or None,
+        "fold": {
+            "interval_s": args.fold_interval,
+            "steps": len(folded),
+            "rows": sum(s.rows for s in folded),
+            "seconds": round(sum(s.seconds for s in folded), 2),
+            "us_per_event": {
+                src: round(
+                    sum(s.seconds for s in folded if s.source == src)
+                    * 1e6
+                    / max(sum(s.rows for s in folded if s.source == src), 1),
+                    2,
+                )
+                for src in ("dossier_events", "feedback_events")
+            },
+            "freshness_s": {
+                "what": "dossier insert acknowledged → end of the fold step that counts it",
+                "inserts": len(fresh),
+                "p50": round(statistics.median(fresh), 3) if fresh else None,
+                "p95": round(statistics.quantiles(fresh, n=20)[18], 3) if len(fresh) > 1 else None,
+                "max": round(max(fresh), 3) if fresh else None,
+            },
+        },
+        "load_measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _query_phase(args: argparse.Namespace, client: Any, db: Store, events: int) -> dict[str, Any]:
+    """Time the service index and the scoreboard on what is stored; storage per million events."""
+    client.command("SYSTEM FLUSH LOGS")
+    # The third month of the stream: full of receipts and of resolutions both.
+    third = STREAM_START.date() + timedelta(days=62)
+    month = parse_period(f"{third:%Y-%m}")
+    now = datetime(2026, 7, 1, tzinfo=UTC)
+    timings: list[float] = []
+    answer = None
+    for _ in range(args.runs + 2):
+        t = time.perf_counter()
+        answer = fetch_index(db, month, None, now)
+        timings.append((time.perf_counter() - t) * 1000)
+    timings = timings[2:]  # the first runs warm caches
+    scoring = ScoringTable.load()
+    names = {str(p): str(p) for p in PROVINCES}
+    board: dict[str, list[float]] = {"national": [], "province": []}
+    boards: dict[str, object] = {}
+    for _ in range(args.runs + 2):
+        for scope, code in (("national", None), ("province", "01")):
+            t = time.perf_counter()
+            # As GET /v1/scoreboard: every province's counters (a province is ranked among all).
+            counters = fetch_counters(db, month)
+            boards[scope] = build_scoreboard(scoring, month.text, counters, names, code)
+            board[scope].append((time.perf_counter() - t) * 1000)
+    board = {k: v[2:] for k, v in board.items()}
+    parts = client.query(
+        "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts "
+        "WHERE active AND database = currentDatabase() GROUP BY table"
+    ).result_rows
+    storage = {t: {"rows": int(r), "bytes_on_disk": int(b)} for t, r, b in parts}
+    state_rows = client.query("SELECT count() FROM dossier_state").result_rows[0][0]
+    rocksdb = client.query(
+        "SELECT name, data_paths FROM system.tables "
+        "WHERE database = currentDatabase() AND engine = 'EmbeddedRocksDB'"
+    ).result_rows
+    for rocks, paths in rocksdb:
+        rows = client.query(f"SELECT count() FROM {rocks}").result_rows[0][0]
+        rocks_bytes = sum(_dir_bytes(Path(p)) for p in paths if Path(p).exists())
+        storage[f"{rocks} (rocksdb)"] = {"rows": int(rows), "bytes_on_disk": rocks_bytes}
+    kinds = client.query(
+        "SELECT (SELECT count() FROM dossier_events), (SELECT count() FROM feedback_events), "
+        "(SELECT count() FROM procedure_events)"
+    ).result_rows[0]
+    total = sum(v["bytes_on_disk"] for v in storage.values())
+    q = statistics.quantiles(timings, n=20)
+    return {
+        "dossiers": int(state_rows),
+        "query": f"national service index, month {month.text}",
+        "query_runs": len(timings),
+        "query_ms_p50": round(statistics.median(timings), 2),
+        "query_ms_p95": round(q[18], 2),
+        "query_ms_max": round(max(timings), 2),
+        "answer": answer.as_json() if answer else None,
+        "events_by_kind": {
+            "dossier": int(kinds[0]),
+            "feedback": int(kinds[1]),
+            "procedure": int(kinds[2]),
+        },
+        "scoreboard": {
+            scope: {
+                "query": f"GET /v1/scoreboard?period={month.text}"
+                + ("&province=01" if scope == "province" else ""),
+                "runs": len(ts),
+                "ms_p50": round(statistics.median(ts), 2),
+                "ms_p95": round(statistics.quantiles(ts, n=20)[18], 2),
+                "ms_max": round(max(ts), 2),
+            }
+            for scope, ts in board.items()
+        },
+        "scoreboard_answer": {
+            "total": getattr(boards.get("national"), "total", None),
+            "province_mean": getattr(boards.get("national"), "province_mean", None),
+            "rank_of": getattr(boards.get("national"), "rank_of", None),
+        },
+        "storage": storage,
+        "bytes_per_million_events": round(total * 1_000_000 / max(events, 1)),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg": [round(x, 2) for x in os.getloadavg()],
+            "note": "shared 2-core machine; other engineers ran tests concurrently",
+        },
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write bench/results/dossier_scale.json."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -449,142 +600,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp dir")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="no load: apply the migrations not yet applied to the database in --data-dir (kept "
+        "from an earlier run) and time the queries again; the load figures are kept from "
+        "--output (a large load is slow, a query change is not)",
+    )
     args = parser.parse_args(argv)
+    if args.reuse and (args.data_dir is None or not args.output.exists()):
+        parser.error("--reuse needs --data-dir of an earlier run and its --output file")
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="cchc-dossier-bench-"))
-    shutil.rmtree(data_dir, ignore_errors=True)
+    if not args.reuse:
+        shutil.rmtree(data_dir, ignore_errors=True)
     client = connect(f"chdb://{data_dir}")
     db = Store(client)
     try:
-        migrate(client, args.migrations)
-        has_fold = bool(client.query("EXISTS TABLE fold_log").result_rows[0][0])
-        print(f"loading ~{args.events:,} events into {data_dir} …", file=sys.stderr)
-        t_load = time.perf_counter()
-        timed = Timed(db, args.rate)
-        # The fold on its own connection, as in aggregate (cchc_aggregate.__main__).
-        folds = Store(connect(f"chdb://{data_dir}"), inserts=db.inserts)
-        folder = FoldThread(folds, args.fold_interval)
-        if has_fold:
-            folder.thread.start()
-        events, _, first_day = load(timed, args.events, args.batch, args.seed)
-        if has_fold:
-            folder.drain()  # the events inserted last, folded: the figures are complete
-        seconds = time.perf_counter() - t_load
-        fresh = folder.freshness_s(timed.acked)
-        folded = [s for s, _ in folder.steps]
-        client.command("SYSTEM FLUSH LOGS")
-        # The third month of the stream: full of receipts and of resolutions both.
-        third = first_day + timedelta(days=62)
-        month = parse_period(f"{third:%Y-%m}")
-        now = datetime(2026, 7, 1, tzinfo=UTC)
-        timings: list[float] = []
-        answer = None
-        for _ in range(args.runs + 2):
-            t = time.perf_counter()
-            answer = fetch_index(db, month, None, now)
-            timings.append((time.perf_counter() - t) * 1000)
-        timings = timings[2:]  # the first runs warm caches
-        scoring = ScoringTable.load()
-        names = {str(p): str(p) for p in PROVINCES}
-        board: dict[str, list[float]] = {"national": [], "province": []}
-        boards: dict[str, object] = {}
-        for _ in range(args.runs + 2):
-            for scope, code in (("national", None), ("province", "01")):
-                t = time.perf_counter()
-                counters = fetch_counters(db, month)
-                boards[scope] = build_scoreboard(scoring, month.text, counters, names, code)
-                board[scope].append((time.perf_counter() - t) * 1000)
-        board = {k: v[2:] for k, v in board.items()}
-        parts = client.query(
-            "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts "
-            "WHERE active AND database = currentDatabase() GROUP BY table"
-        ).result_rows
-        storage = {t: {"rows": int(r), "bytes_on_disk": int(b)} for t, r, b in parts}
-        state_rows = client.query("SELECT count() FROM dossier_state").result_rows[0][0]
-        for rocks in ("dossier_state", "dossier_scores", "feedback_state"):
-            rows = client.query(f"SELECT count() FROM {rocks}").result_rows[0][0]
-            paths = client.query(
-                f"SELECT data_paths FROM system.tables WHERE name = '{rocks}'"
-            ).result_rows[0][0]
-            rocks_bytes = sum(_dir_bytes(Path(p)) for p in paths if Path(p).exists())
-            storage[f"{rocks} (rocksdb)"] = {"rows": int(rows), "bytes_on_disk": rocks_bytes}
-        kinds = client.query(
-            "SELECT (SELECT count() FROM dossier_events), (SELECT count() FROM feedback_events), "
-            "(SELECT count() FROM procedure_events)"
-        ).result_rows[0]
-        total = sum(v["bytes_on_disk"] for v in storage.values())
-        q = statistics.quantiles(timings, n=20)
+        applied = migrate(client, args.migrations)
+        if args.reuse:
+            earlier = json.loads(args.output.read_text())
+            loaded = {k: earlier[k] for k in LOAD_KEYS if k in earlier}
+            loaded["migrations_applied_after_load"] = [str(m) for m in applied]
+            if applied:
+                fold(db)  # a migration may have re-pointed what the fold feeds
+        else:
+            loaded = _load_phase(args, client, db, data_dir)
         result = {
             "benchmark": "dossier_scale",
-            "events_loaded": events,
-            "dossiers": int(state_rows),
-            "load_seconds": round(seconds, 1),
-            "load_events_per_s": round(events / seconds),
-            "load_note": "inserts and the fold thread, until the last event is folded",
-            "insert_us_per_event": {
-                t: round(timed.seconds[t] * 1e6 / max(timed.rows[t], 1), 2) for t in timed.seconds
-            },
-            "batch_events": args.batch,
-            "offered_events_per_s": args.rate or None,
-            "fold": {
-                "interval_s": args.fold_interval,
-                "steps": len(folded),
-                "rows": sum(s.rows for s in folded),
-                "seconds": round(sum(s.seconds for s in folded), 2),
-                "us_per_event": {
-                    src: round(
-                        sum(s.seconds for s in folded if s.source == src)
-                        * 1e6
-                        / max(sum(s.rows for s in folded if s.source == src), 1),
-                        2,
-                    )
-                    for src in ("dossier_events", "feedback_events")
-                },
-                "freshness_s": {
-                    "what": "dossier insert acknowledged → end of the fold step that counts it",
-                    "inserts": len(fresh),
-                    "p50": round(statistics.median(fresh), 3) if fresh else None,
-                    "p95": round(statistics.quantiles(fresh, n=20)[18], 3)
-                    if len(fresh) > 1
-                    else None,
-                    "max": round(max(fresh), 3) if fresh else None,
-                },
-            },
-            "query": f"national service index, month {month.text}",
-            "query_runs": len(timings),
-            "query_ms_p50": round(statistics.median(timings), 2),
-            "query_ms_p95": round(q[18], 2),
-            "query_ms_max": round(max(timings), 2),
-            "answer": answer.as_json() if answer else None,
-            "events_by_kind": {
-                "dossier": int(kinds[0]),
-                "feedback": int(kinds[1]),
-                "procedure": int(kinds[2]),
-            },
-            "scoreboard": {
-                scope: {
-                    "query": f"GET /v1/scoreboard?period={month.text}"
-                    + ("&province=01" if scope == "province" else ""),
-                    "runs": len(ts),
-                    "ms_p50": round(statistics.median(ts), 2),
-                    "ms_p95": round(statistics.quantiles(ts, n=20)[18], 2),
-                    "ms_max": round(max(ts), 2),
-                }
-                for scope, ts in board.items()
-            },
-            "scoreboard_answer": {
-                "total": getattr(boards.get("national"), "total", None),
-                "province_mean": getattr(boards.get("national"), "province_mean", None),
-                "rank_of": getattr(boards.get("national"), "rank_of", None),
-            },
-            "storage": storage,
-            "bytes_per_million_events": round(total * 1_000_000 / max(events, 1)),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "note": "shared 2-core machine; other engineers ran tests concurrently",
-            },
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **loaded,
+            **_query_phase(args, client, db, int(loaded["events_loaded"])),
         }
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
