@@ -48,7 +48,7 @@ TABLES = (
     "scoreboard_daily",
     "scoreboard_province_daily",
     "scoreboard_procedure_daily",
-    "scoreboard_receipts",
+    "scoreboard_receipt_days",
     "feedback_state",
     "feedback_daily",
 )

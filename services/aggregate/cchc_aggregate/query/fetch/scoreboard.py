@@ -106,19 +106,28 @@ FROM
            received, r_full_online AS full
     FROM scoreboard_procedure_daily
     WHERE day BETWEEN {start} AND {end}{pf}
-      AND (province, procedure_code, day) NOT IN
-          (SELECT province, procedure_code, toDate(at, 'TZ') FROM (PUBS))
     UNION ALL
-    SELECT province, procedure_code, received_at AS t, received, r_full_online AS full
-    FROM scoreboard_receipts
-    WHERE toDate(received_at, 'TZ') BETWEEN {start} AND {end}{pf}
-      AND (province, procedure_code, toDate(received_at, 'TZ')) IN
-          (SELECT province, procedure_code, toDate(at, 'TZ') FROM (PUBS))
+    SELECT province, procedure_code, x.1 AS t, x.2 AS received, x.3 AS full
+    FROM
+    (
+        SELECT province, procedure_code, arrayJoin(arrayConcat(
+            [(toTimeZone(toDateTime64(day, 3, 'TZ'), 'UTC'), -arraySum(mapValues(received)),
+              -arraySum(mapValues(full)))],
+            arrayMap(k -> (fromUnixTimestamp64Milli(k, 'UTC'), received[k], full[k]),
+                     mapKeys(received)))) AS x
+        FROM scoreboard_receipt_days
+        WHERE key IN (PUBDAYS){pf}
+    )
 ) AS r
 ASOF INNER JOIN (PUBS) AS p
     ON r.province = p.province AND r.procedure_code = p.procedure_code AND r.t > p.at
 WHERE p.offer = 'full'
 GROUP BY bucket, province"""
+
+_PUBDAYS = """
+SELECT concat(province, '|', procedure_code, '|', toString(toDate(occurred_at, 'TZ')))
+FROM procedure_events
+WHERE action = 'published' AND toDate(occurred_at, 'TZ') BETWEEN {start} AND {end}{pf}"""
 
 _BUCKET = re.compile(r"\{b:([^}]*)\}")
 
@@ -139,7 +148,11 @@ def counters_sql(
     pf = f"\n  AND province = {province}" if province else ""
 
     def fill(template: str) -> str:
-        text = template.replace("(ACTS)", f"({_ACTS})").replace("(PUBS)", f"({_PUBS})")
+        text = (
+            template.replace("(ACTS)", f"({_ACTS})")
+            .replace("(PUBS)", f"({_PUBS})")
+            .replace("(PUBDAYS)", f"({_PUBDAYS})")
+        )
         text = _BUCKET.sub(lambda m: bucket.replace("{d}", m.group(1)), text)
         text = text.replace("'TZ'", f"'{TZ}'")
         return text.replace("{start}", start).replace("{end}", end).replace("{pf}", pf)
