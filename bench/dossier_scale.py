@@ -12,7 +12,7 @@ monthly service-index query (the SQL of
 ``GET /v1/service-index``, :mod:`cchc_aggregate.query.fetch.service_index`) and the scoreboard
 (``GET /v1/scoreboard``'s fetch and rules, national and one province), and reports load rate and
 storage per million events (``system.parts`` bytes_on_disk, plus the RocksDB directories of
-dossier_state, dossier_scores and feedback_state).
+dossier_state, dossier_scores, feedback_state and scoreboard_receipt_days).
 
     .venv/bin/python bench/dossier_scale.py --events 5000000
     make bench-dossiers BENCH_DOSSIER_EVENTS=5000000
@@ -100,6 +100,8 @@ PROVINCES = np.array(
 )
 PROCEDURES = np.array([f"{kind}.{n:06d}" for kind in (1, 2) for n in range(1000, 1060)])
 DAY_MS = 86_400_000
+# The key-value tables (their RocksDB directories are not in system.parts).
+ROCKSDB = ("dossier_state", "dossier_scores", "feedback_state", "scoreboard_receipt_days")
 TS = pa.timestamp("ms", tz="UTC")
 
 

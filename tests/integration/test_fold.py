@@ -50,7 +50,7 @@ COUNTERS = {
     "scoreboard_province_daily": "sum(received), sum(r_synced), sum(r_fee_paid), sum(resolved), "
     "sum(res_unsatisfied), sum(res_seconds)",
     "scoreboard_procedure_daily": "sum(received), sum(r_full_online)",
-    "scoreboard_receipts": "sum(received), sum(r_full_online)",
+    "scoreboard_receipt_days": "sum(arraySum(mapValues(received))), sum(arraySum(mapValues(full)))",
     "feedback_daily": "sum(resolved), sum(classified), sum(on_time), sum(ok)",
 }
 

@@ -48,7 +48,7 @@ TABLES = (
     "scoreboard_daily",
     "scoreboard_province_daily",
     "scoreboard_procedure_daily",
-    "scoreboard_receipts",
+    "scoreboard_receipt_days",
     "feedback_state",
     "feedback_daily",
 )
@@ -600,6 +600,38 @@ def test_the_offer_is_the_latest_publication_before_the_receipt(
         ),
     )
     assert criteria(score(http, period="2026-10", province="01"))["o1_full_online"][:2] == (2, 2)
+
+
+def test_an_earlier_receipt_moves_a_dossier_across_the_publication(
+    http: TestClient, clean: Store
+) -> None:
+    # P2 published full at 10:00 on 12 October (first, before any dossier). A received at 11:00
+    # and B at 14:00 that day, both online-full: 2 of 2. Then A's earlier receipt arrives, at
+    # 09:00 the same day — before the publication: A is no longer offered (1 of 1); then B's,
+    # at 09:00 on 11 October — a day without an offer: B leaves too (0 of 0). C, received on
+    # 13 October in person, is offered all day: 0 of 1 at the end.
+    feed = Feed(clean)
+    feed.batch(
+        procedure(
+            P2, "published", "2026-10-12T10:00", "2026-10-20T17:00", complete=True, online="full"
+        )
+    )
+    online = {"procedure": P2, "due": DUE, "channel": "online", "online_mode": "full"}
+    feed.batch(
+        dossier("A", "received", "2026-10-12T11:00", **online),
+        dossier("B", "received", "2026-10-12T14:00", **online),
+    )
+    assert criteria(score(http, period="2026-10", province="01"))["o1_full_online"][:2] == (2, 2)
+    feed.batch(dossier("A", "received", "2026-10-12T09:00", **online))
+    assert criteria(score(http, period="2026-10", province="01"))["o1_full_online"][:2] == (1, 1)
+    feed.batch(
+        dossier("B", "received", "2026-10-11T09:00", **online),
+        dossier("C", "received", "2026-10-13T09:00", procedure=P2, due=DUE, channel="in_person"),
+    )
+    body = score(http, period="2026-10", province="01")
+    assert criteria(body)["o1_full_online"][:3] == (0, 1, 0.0)
+    # Every dossier still counts as received, each once.
+    assert criteria(body)["d2_digitized"][1] == 3
 
 
 @pytest.mark.parametrize(

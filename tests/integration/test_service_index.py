@@ -42,7 +42,7 @@ TABLES = (
     "scoreboard_daily",
     "scoreboard_province_daily",
     "scoreboard_procedure_daily",
-    "scoreboard_receipts",
+    "scoreboard_receipt_days",
 )
 P1, P2 = "1.004227", "2.002156"
 C1, C2 = "00004", "00008"

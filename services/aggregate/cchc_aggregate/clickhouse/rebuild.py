@@ -6,11 +6,11 @@ not transactional (:mod:`cchc_aggregate.query.fetch.service_index` describes the
 writing the state and the counters leaves them apart. :data:`REBUILD_SQL` recomputes
 ``service_daily`` (and through its view ``service_province_daily``) and ``dossier_open`` from
 ``dossier_state``; and the Bộ chỉ số 766 counters (0009: ``scoreboard_daily`` with its views
-``scoreboard_province_daily`` and ``scoreboard_procedure_daily``, ``scoreboard_receipts``,
-``feedback_daily``) from ``dossier_scores`` and ``feedback_state``. Since 0012 the views run in
-the background fold (:mod:`cchc_aggregate.clickhouse.fold`), which calls this itself when it finds
-a step interrupted mid-way; by hand, run it with no fold step in flight (inserts may go on: they
-no longer touch the states or the counters).
+``scoreboard_province_daily`` and ``scoreboard_procedure_daily``, 0014's
+``scoreboard_receipt_days``, ``feedback_daily``) from ``dossier_scores`` and ``feedback_state``.
+Since 0012 the views run in the background fold (:mod:`cchc_aggregate.clickhouse.fold`), which
+calls this itself when it finds a step interrupted mid-way; by hand, run it with no fold step in
+flight (inserts may go on: they no longer touch the states or the counters).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ GROUP BY ALL""",
     "TRUNCATE TABLE scoreboard_daily",
     "TRUNCATE TABLE scoreboard_province_daily",
     "TRUNCATE TABLE scoreboard_procedure_daily",
-    "TRUNCATE TABLE scoreboard_receipts",
+    "TRUNCATE TABLE scoreboard_receipt_days",
     "TRUNCATE TABLE feedback_daily",
     # As the backfill at the end of deploy/clickhouse/0009_scoreboard_state.sql.
     """INSERT INTO scoreboard_daily
@@ -75,12 +75,20 @@ FROM
     FROM dossier_scores
 )
 GROUP BY province, r.1, r.2, r.3""",
-    """INSERT INTO scoreboard_receipts
-SELECT province, procedure_code, assumeNotNull(received_at), count(),
-       countIf(channel = 'online' AND online_mode = 'full')
-FROM dossier_scores
-WHERE received_at IS NOT NULL
-GROUP BY province, procedure_code, received_at""",
+    # As the backfill of deploy/clickhouse/0014_scoreboard_receipt_days.sql.
+    """INSERT INTO scoreboard_receipt_days
+SELECT concat(province, '|', procedure_code, '|', toString(day)), province, procedure_code, day,
+       sumMap(map(toUnixTimestamp64Milli(at), toInt64(1))),
+       mapFilter((k, v) -> v != 0, sumMap(map(toUnixTimestamp64Milli(at), toInt64(full))))
+FROM
+(
+    SELECT province, procedure_code, assumeNotNull(received_at) AS at,
+           toDate(at, 'Asia/Ho_Chi_Minh') AS day,
+           channel = 'online' AND online_mode = 'full' AS full
+    FROM dossier_scores
+    WHERE received_at IS NOT NULL
+)
+GROUP BY province, procedure_code, day""",
     """INSERT INTO feedback_daily
 SELECT province, toDate(assumeNotNull(resolved_at), 'Asia/Ho_Chi_Minh'), count(),
        countIf(due_at IS NOT NULL),

@@ -49,7 +49,7 @@ ANALYST_TABLES = frozenset(
         "scoreboard_daily",
         "scoreboard_province_daily",
         "scoreboard_procedure_daily",
-        "scoreboard_receipts",
+        "scoreboard_receipt_days",
         "feedback_state",
         "feedback_daily",
         "scoreboard_criteria",

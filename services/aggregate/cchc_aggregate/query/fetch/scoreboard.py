@@ -1,7 +1,8 @@
 """The scoreboard's counters read from ClickHouse (the rules:
 :mod:`cchc_aggregate.query.rules.scoreboard`; docs/analysts.md "Bộ chỉ số 766").
 
-Storage (``deploy/clickhouse/0008_scoreboard_events.sql``, ``0009_scoreboard_state.sql``):
+Storage (``deploy/clickhouse/0008_scoreboard_events.sql``, ``0009_scoreboard_state.sql``,
+``0014_scoreboard_receipt_days.sql``):
 
 * ``dossier_scores`` — one row per dossier (EmbeddedRocksDB, as ``dossier_state`` of 0005): its
   earliest receipt (channel, online mode, procedure) and resolution, its flags (true when any
@@ -14,12 +15,18 @@ Storage (``deploy/clickhouse/0008_scoreboard_events.sql``, ``0009_scoreboard_sta
   time). A rating arriving after its period closed moves the dossier's count on its resolution
   day, never on the rating's. ``scoreboard_province_daily`` sums it per province and day (what
   this module reads: 34 × 31 rows for a national month); ``scoreboard_procedure_daily`` per
-  province, procedure and day, and ``scoreboard_receipts`` per instant, feed o1.
+  province, procedure and day feeds o1.
 * o1's denominator needs the province's offer for the procedure at the receipt: its latest
-  ``published`` event before that instant. On a day without a publication of the procedure the
-  offer is the same all day, so those days are read per day (an ASOF join at the day's start);
-  on the few days with one, receipts are read per instant and compared with the publication's.
-  The offer is read at query time, so a publication arriving after its dossiers still counts.
+  ``published`` event before that instant, read at query time, so a publication arriving after
+  its dossiers still counts. On a day without a publication of the procedure the offer is the
+  same all day, so every day of the period is read per day from ``scoreboard_procedure_daily``
+  (its projection by day) and joined ASOF with the publications at the day's start. On the few
+  days with one, the receipts are compared with the publications instant by instant:
+  ``scoreboard_receipt_days`` (EmbeddedRocksDB, 0014) holds, per province, procedure and day,
+  the receipts by instant (a map), folded from the same signed deltas by a key lookup; the
+  publication days of the period are looked up by key (nothing else is read, whatever the
+  table's size), each contributes its instants and takes back the day's count at the day's
+  start, so each receipt of such a day is counted once, with the offer of its own instant.
 * ``feedback_state`` / ``feedback_daily`` — the same fold per feedback; counters on the day of
   resolution: resolved, classified (deadline known), on time, ok (on time and not unsatisfied).
 * ``procedure_events`` — few rows (provinces × procedures × acts): read directly, each act
@@ -90,35 +97,50 @@ SELECT {b:toDate(occurred_at, 'TZ')} AS bucket, province, [
 FROM (ACTS)
 GROUP BY bucket, province"""
 
-# The province's latest publication of each procedure before an instant: the offer (o1).
+# The province's latest publication of each procedure before an instant: the offer (o1). Read
+# once, as the right side of the ASOF join, keyed by one string (province|procedure) and the
+# instant in Unix milliseconds: a join on one key and an integer costs about half of one on two
+# LowCardinality columns and a DateTime64 (measured on chDB, bench/README.md).
 _PUBS = """
-SELECT province, procedure_code, occurred_at AS at, argMax(online, event_id) AS offer
+SELECT concat(province, '|', procedure_code) AS k, toUnixTimestamp64Milli(occurred_at) AS at,
+       argMax(online, event_id) AS offer
 FROM procedure_events
 WHERE action = 'published' AND toDate(occurred_at, 'TZ') <= {end}{pf}
 GROUP BY province, procedure_code, occurred_at"""
 
+# o1: every day at its start, plus on publication days each receipt at its instant less the
+# day's count at its start (the same offer as the day's row: they cancel); then the offer of each.
 _ONLINE = """
-SELECT {b:toDate(r.t, 'TZ')} AS bucket, r.province AS province,
+SELECT {b:r.day} AS bucket, r.province AS province,
        [('o1_offered', sum(r.received)), ('o1_full_online', sum(r.full))] AS c
 FROM
 (
-    SELECT province, procedure_code, toTimeZone(toDateTime64(day, 3, 'TZ'), 'UTC') AS t,
-           received, r_full_online AS full
+    SELECT province, concat(province, '|', procedure_code) AS k, day,
+           toInt64(toUnixTimestamp(toDateTime(day, 'TZ'))) * 1000 AS t, received,
+           r_full_online AS full
     FROM scoreboard_procedure_daily
     WHERE day BETWEEN {start} AND {end}{pf}
-      AND (province, procedure_code, day) NOT IN
-          (SELECT province, procedure_code, toDate(at, 'TZ') FROM (PUBS))
     UNION ALL
-    SELECT province, procedure_code, received_at AS t, received, r_full_online AS full
-    FROM scoreboard_receipts
-    WHERE toDate(received_at, 'TZ') BETWEEN {start} AND {end}{pf}
-      AND (province, procedure_code, toDate(received_at, 'TZ')) IN
-          (SELECT province, procedure_code, toDate(at, 'TZ') FROM (PUBS))
+    SELECT province, k, day, x.1 AS t, x.2 AS received, x.3 AS full
+    FROM
+    (
+        SELECT province, concat(province, '|', procedure_code) AS k, day, arrayJoin(arrayConcat(
+            [(toInt64(toUnixTimestamp(toDateTime(day, 'TZ'))) * 1000,
+              -arraySum(mapValues(received)), -arraySum(mapValues(full)))],
+            arrayMap(i -> (i, received[i], full[i]), mapKeys(received)))) AS x
+        FROM scoreboard_receipt_days
+        WHERE key IN (PUBDAYS){pf}
+    )
 ) AS r
-ASOF INNER JOIN (PUBS) AS p
-    ON r.province = p.province AND r.procedure_code = p.procedure_code AND r.t > p.at
+ASOF INNER JOIN (PUBS) AS p ON r.k = p.k AND r.t > p.at
 WHERE p.offer = 'full'
 GROUP BY bucket, province"""
+
+# The keys of scoreboard_receipt_days of the period's publication days.
+_PUBDAYS = """
+SELECT concat(province, '|', procedure_code, '|', toString(toDate(occurred_at, 'TZ')))
+FROM procedure_events
+WHERE action = 'published' AND toDate(occurred_at, 'TZ') BETWEEN {start} AND {end}{pf}"""
 
 _BUCKET = re.compile(r"\{b:([^}]*)\}")
 
@@ -139,7 +161,11 @@ def counters_sql(
     pf = f"\n  AND province = {province}" if province else ""
 
     def fill(template: str) -> str:
-        text = template.replace("(ACTS)", f"({_ACTS})").replace("(PUBS)", f"({_PUBS})")
+        text = (
+            template.replace("(ACTS)", f"({_ACTS})")
+            .replace("(PUBS)", f"({_PUBS})")
+            .replace("(PUBDAYS)", f"({_PUBDAYS})")
+        )
         text = _BUCKET.sub(lambda m: bucket.replace("{d}", m.group(1)), text)
         text = text.replace("'TZ'", f"'{TZ}'")
         return text.replace("{start}", start).replace("{end}", end).replace("{pf}", pf)
