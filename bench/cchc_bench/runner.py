@@ -791,7 +791,8 @@ def _why(name: str, f: dict[str, Any], cores: int) -> str:
             spread = f"the median of {lat['runs']} runs (range {lo:.2f}–{hi:.2f} s); "
         why = spread + (
             "a record waits for the batch in progress at each hop, then for its own; aggregate's "
-            "batches (one ClickHouse insert into two tables and four views each) are the long ones"
+            "batches (decode, columns, one ClickHouse insert per table, with the fold of the "
+            "dossier states beside them on the same cores) are the long ones"
         )
         agg = ((f.get("latency") or {}).get("stages") or {}).get("aggregate")
         if agg:
