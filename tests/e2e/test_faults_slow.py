@@ -76,15 +76,22 @@ def test_a_slow_clickhouse_leaves_the_backlog_in_kafka_not_in_memory(
             time.sleep(0.5)
         running.drained(timeout_s=120)
         assert landed(running, "slow") == (EVENTS, EVENTS)
+        m = faults.metrics(running)
+        inserts = m.sum("cchc_clickhouse_insert_duration_seconds_count") or 0.0
+        insert_s = m.sum("cchc_clickhouse_insert_duration_seconds_sum") or 0.0
     finally:
         stack.stop()
     backlog = sum(len(v) for _, _, v in messages)
     print(
         f"slow ClickHouse: {samples} samples; aggregate read ahead at most {ahead:.0f} records "
         f"(batch {BATCH}); RSS {rss_before / 2**20:.0f} → {rss_peak / 2**20:.0f} MiB; "
-        f"raw backlog {backlog / 2**20:.0f} MiB; most waiting in Kafka {waiting}"
+        f"raw backlog {backlog / 2**20:.0f} MiB; most waiting in Kafka {waiting}; "
+        f"{inserts:.0f} inserts, {insert_s:.1f} s in all"
     )
-    assert samples > 5  # the inserts really were slow: the backlog took many samples to land
+    # The inserts really were slow: ClickHouse delayed each by at least DELAY_MS (its own
+    # back-pressure), so the backlog had to wait for them.
+    assert inserts >= EVENTS / (2 * BATCH)  # at most a batch and its top-up per insert
+    assert insert_s / inserts >= 0.9 * DELAY_MS / 1000
     # Aggregate takes a batch only when the previous one is in ClickHouse (at most one batch
     # and its top-up in hand), so the backlog stays in Kafka …
     assert ahead <= 2 * BATCH
