@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from cchc_aggregate.clickhouse.client import Store, connect
-from cchc_aggregate.clickhouse.fold import Step, fold
+from cchc_aggregate.clickhouse.fold import MONTHS, Step, fold
 from cchc_aggregate.clickhouse.migrations import migrate
 from cchc_aggregate.query.fetch.scoreboard import fetch_counters
 from cchc_aggregate.query.fetch.service_index import fetch_index
@@ -453,7 +453,8 @@ def _load_phase(args: argparse.Namespace, client: Any, db: Store, data_dir: Path
         folder.drain()  # the events inserted last, folded: the figures are complete
     seconds = time.perf_counter() - t_load
     fresh = folder.freshness_s(timed.acked)
-    folded = [s for s, _ in folder.steps]
+    folded = [s for s, _ in folder.steps if s.source != MONTHS]
+    months = [s for s, _ in folder.steps if s.source == MONTHS]
     folds.client.close()
     return {
         "events_loaded": events,
@@ -478,6 +479,12 @@ def _load_phase(args: argparse.Namespace, client: Any, db: Store, data_dir: Path
                     2,
                 )
                 for src in ("dossier_events", "feedback_events")
+            },
+            "scoreboard_months": {
+                "what": "after fold steps, the province-months they changed recomputed (0015)",
+                "refreshes": len(months),
+                "province_months": sum(s.rows for s in months),
+                "seconds": round(sum(s.seconds for s in months), 2),
             },
             "freshness_s": {
                 "what": "dossier insert acknowledged → end of the fold step that counts it",
@@ -625,7 +632,13 @@ def main(argv: list[str] | None = None) -> int:
             loaded = {k: earlier[k] for k in LOAD_KEYS if k in earlier}
             loaded["migrations_applied_after_load"] = [str(m) for m in applied]
             if applied:
-                fold(db)  # a migration may have re-pointed what the fold feeds
+                started = time.perf_counter()
+                steps = fold(db)  # a migration may have re-pointed what the fold feeds
+                loaded["fold_after_migrations"] = {
+                    "seconds": round(time.perf_counter() - started, 2),
+                    "steps": {s.source: [s.rows, round(s.seconds, 2)] for s in steps},
+                    "what": "source → [rows (scoreboard_monthly: province-months), seconds]",
+                }
         else:
             loaded = _load_phase(args, client, db, data_dir)
         result = {

@@ -49,6 +49,8 @@ TABLES = (
     "scoreboard_province_daily",
     "scoreboard_procedure_daily",
     "scoreboard_receipt_days",
+    "scoreboard_dirty",
+    "scoreboard_monthly",
     "feedback_state",
     "feedback_daily",
 )

@@ -43,6 +43,8 @@ TABLES = (
     "scoreboard_province_daily",
     "scoreboard_procedure_daily",
     "scoreboard_receipt_days",
+    "scoreboard_dirty",
+    "scoreboard_monthly",
 )
 P1, P2 = "1.004227", "2.002156"
 C1, C2 = "00004", "00008"

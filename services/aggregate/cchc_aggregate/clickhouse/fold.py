@@ -42,14 +42,31 @@ from functools import partial
 from cchc_runtime.metrics import counter, gauge
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from cchc_aggregate.clickhouse import scoreboard_months
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.rebuild import REBUILD_SQL
 from cchc_aggregate.sink.writer import SERVICE
 
 log = logging.getLogger(__name__)
 
-SOURCES = {"dossier_events": "dossier_fold_input", "feedback_events": "feedback_fold_input"}
-"""Each source table and the Null table its transition views read."""
+SOURCES = {
+    "dossier_events": "INSERT INTO dossier_fold_input SELECT * FROM dossier_events",
+    "feedback_events": "INSERT INTO feedback_fold_input SELECT * FROM feedback_events",
+    "procedure_events": (
+        "INSERT INTO scoreboard_dirty SELECT DISTINCT province, "
+        "toStartOfMonth(occurred_at, 'Asia/Ho_Chi_Minh'), action = 'published' "
+        "FROM procedure_events"
+    ),
+}
+"""Each source table and what a step does with its new rows (``… WHERE <the step's range>``):
+dossiers and feedback go into the Null tables their transition views read (0012); a procedure act
+marks its month of the scoreboard dirty, a publication every later one too (0015)."""
+
+MONTHS = "scoreboard_monthly"
+"""The fold log's source of the scoreboard's monthly refresh (rows: province-months written)."""
+
+STATES = ("dossier_events", "feedback_events")
+"""The sources whose steps write states and counters (an interrupted one calls for a rebuild)."""
 
 MAX_STEP_BLOCKS = 25
 """Inserts per step at most (aggregate inserts ≤ 20,000 rows per table: ≤ 500,000 rows a step)."""
@@ -76,7 +93,8 @@ FROM fold_log GROUP BY source"""
 
 _NEWEST = """
 SELECT table, max(max_block_number) FROM system.parts
-WHERE database = currentDatabase() AND active AND table IN ('dossier_events', 'feedback_events')
+WHERE database = currentDatabase() AND active
+  AND table IN ('dossier_events', 'feedback_events', 'procedure_events')
 GROUP BY table"""
 
 
@@ -113,20 +131,21 @@ def _fold_range(store: Store, source: str, lo: int, hi: int) -> int:
         f"AND _block_number > {lo} AND _block_number <= {hi}"
     )
     _, rows = store.query(f"SELECT count() FROM {source} WHERE {where}", readonly=False)
-    store.command(
-        f"INSERT INTO {SOURCES[source]} SELECT * FROM {source} WHERE {where}", _FOLD_SETTINGS
-    )
+    store.command(f"{SOURCES[source]} WHERE {where}", _FOLD_SETTINGS)
     return int(rows[0][0])
 
 
 def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -> list[Step]:
-    """Fold every source's rows inserted since its last step; returns the steps taken.
+    """Fold every source's rows inserted since its last step, then recompute the scoreboard's
+    months those steps changed (:func:`scoreboard_months.refresh`); returns the steps taken (the
+    refresh last, as a step of :data:`MONTHS` whose rows are the province-months written).
 
     ``caught_up`` (when given) receives, per source left with nothing waiting, the time before
     which every insert is folded: the step's cutoff, or this call's when there was nothing new.
     Not re-entrant: one folder per ClickHouse database (aggregate's :class:`Folder`, or a test).
     """
     caught_up = caught_up if caught_up is not None else {}
+    now_caught_up: dict[str, datetime] = {}  # set once the scoreboard's months are refreshed too
     _, rows = store.query(_WATERMARKS, readonly=False)
     begun = {str(r[0]): r[1] for r in rows}
     done = {str(r[0]): r[2] for r in rows}
@@ -144,7 +163,7 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
         n = _fold_range(store, source, lo, hi)
         steps.append(Step(source, lo, hi, n, time.monotonic() - started, True, b[3]))
         marks[source] = hi
-    if steps:
+    if any(step.source in STATES for step in steps):
         for statement in REBUILD_SQL:
             store.command(statement)
         for step in steps:
@@ -161,7 +180,7 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
             log.warning("%s: newest block %d below the fold watermark %d", source, hi, lo)
             lo = 0
         if hi <= lo:
-            caught_up[source] = cutoff
+            now_caught_up[source] = cutoff
             continue
         step_cutoff, capped = cutoff, hi - lo > MAX_STEP_BLOCKS
         if capped:  # a backlog, taken in over several steps: the cutoff moves with the last one
@@ -175,7 +194,14 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
         _log(store, "done", step, step_cutoff)
         steps.append(step)
         if not capped:
-            caught_up[source] = step_cutoff
+            now_caught_up[source] = step_cutoff
+    started = time.monotonic()
+    months = scoreboard_months.refresh(store)
+    if months:
+        refreshed = Step(MONTHS, 0, 0, months, time.monotonic() - started)
+        _log(store, "done", refreshed, min(now_caught_up.values(), default=cutoff))
+        steps.append(refreshed)
+    caught_up.update(now_caught_up)
     return steps
 
 
@@ -253,7 +279,8 @@ class Folder:
         steps = fold(self.store, self.caught_up)
         if self.metrics is not None:
             for step in steps:
-                self.metrics.rows.labels(SERVICE, step.source).inc(step.rows)
+                if step.source in SOURCES:  # not the scoreboard's months
+                    self.metrics.rows.labels(SERVICE, step.source).inc(step.rows)
         return steps
 
     def lag(self, source: str) -> float:

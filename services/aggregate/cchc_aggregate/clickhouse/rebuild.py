@@ -7,7 +7,9 @@ writing the state and the counters leaves them apart. :data:`REBUILD_SQL` recomp
 ``service_daily`` (and through its view ``service_province_daily``) and ``dossier_open`` from
 ``dossier_state``; and the Bộ chỉ số 766 counters (0009: ``scoreboard_daily`` with its views
 ``scoreboard_province_daily`` and ``scoreboard_procedure_daily``, 0014's
-``scoreboard_receipt_days``, ``feedback_daily``) from ``dossier_scores`` and ``feedback_state``.
+``scoreboard_receipt_days``, ``feedback_daily``) from ``dossier_scores`` and ``feedback_state``,
+and marks every province-month dirty for the next fold step to recompute ``scoreboard_monthly``
+(0015).
 Since 0012 the views run in the background fold (:mod:`cchc_aggregate.clickhouse.fold`), which
 calls this itself when it finds a step interrupted mid-way; by hand, run it with no fold step in
 flight (inserts may go on: they no longer touch the states or the counters).
@@ -97,6 +99,18 @@ SELECT province, toDate(assumeNotNull(resolved_at), 'Asia/Ho_Chi_Minh'), count()
 FROM feedback_state
 WHERE resolved_at IS NOT NULL
 GROUP BY ALL""",
+    # Every province-month with a counter, or with a row already, is recomputed by the next
+    # fold step into scoreboard_monthly (0015).
+    """INSERT INTO scoreboard_dirty
+SELECT DISTINCT province, month, false
+FROM
+(
+    SELECT province, toStartOfMonth(day) AS month FROM scoreboard_province_daily
+    UNION ALL SELECT province, toStartOfMonth(day) FROM service_province_daily
+    UNION ALL SELECT province, toStartOfMonth(day) FROM feedback_daily
+    UNION ALL SELECT province, toStartOfMonth(occurred_at, 'Asia/Ho_Chi_Minh') FROM procedure_events
+    UNION ALL SELECT province, month FROM scoreboard_monthly
+)""",
 )
 """The statements of :func:`rebuild`, in order."""
 

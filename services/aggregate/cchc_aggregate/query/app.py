@@ -39,7 +39,13 @@ def create_app(
     mine.install(app, store)
     tokens = TokenStore(settings.tokens_path())
     console.install(
-        app, store, lag, tokens, reporting_calendar=settings.reporting_calendar, as_of=as_of
+        app,
+        store,
+        lag,
+        tokens,
+        reporting_calendar=settings.reporting_calendar,
+        as_of=as_of,
+        monthly=not settings.cluster,
     )
     protect(app, tokens, ROLES, open_paths=OPEN_PATHS, cookie=console.cookie_auth())
     return app

@@ -313,7 +313,9 @@ def install(
         whole, code = parse_score_question(period, province, registry)
         # Every province's counters, also for one province: its rank is among all of them.
         as_of = await asyncio.to_thread(fresh)
-        counters = await asyncio.to_thread(fetch_counters, store, whole)
+        counters = await asyncio.to_thread(
+            fetch_counters, store, whole, monthly=not settings.cluster
+        )
         board = build_scoreboard(table, whole.text, counters, province_names, code)
         return replace(board, as_of=as_of)
 

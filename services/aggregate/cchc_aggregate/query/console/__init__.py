@@ -91,10 +91,12 @@ def install(
     pages: tuple[Page, ...] = PAGES,
     reporting_calendar: Path | None = None,
     as_of: Callable[[], dt.datetime | None] | None = None,
+    monthly: bool = True,
 ) -> None:
     """Serve the console on `app`: ``/``, every page and its downloads, sign-in, sign-out.
     ``reporting_calendar``: the settings' (None: the packaged one), as the API's; ``as_of``: the
-    figures' freshness, as the API's (None: the fold log's, :func:`fold.as_of`)."""
+    figures' freshness, as the API's (None: the fold log's, :func:`fold.as_of`); ``monthly``: the
+    scoreboard's months are kept by the fold (False on a cluster), as the API reads them."""
     fresh = as_of or (lambda: fold_as_of(store))
     catalogue = catalogue or default_catalogue()
     registry = registry or default_registry()
@@ -190,6 +192,7 @@ def install(
             registry,
             reporting_calendar,
             fresh,
+            monthly,
         )
 
     for page in pages:

@@ -81,6 +81,8 @@ class Context:
     """The settings' reporting calendar (None: the packaged one), as GET /v1/reporting reads."""
     as_of: Callable[[], datetime | None] | None = None
     """The figures' freshness, as the API's ``as_of`` (None: not known here)."""
+    monthly: bool = True
+    """The scoreboard's months are kept by the fold (a single server), as the API reads them."""
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.lang, **values)

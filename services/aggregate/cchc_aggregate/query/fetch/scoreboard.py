@@ -39,6 +39,7 @@ Every part is one ``GROUP BY province``; the whole answer is one round trip.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from cchc_shared.periods import Period
@@ -46,7 +47,14 @@ from cchc_shared.periods import Period
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.query.rules.scoreboard import COUNTERS, CRITERIA, GROUP_CODES
 
-__all__ = ["counters_sql", "dashboard_sql", "fetch_counters", "scoreboard_sql", "scores_sql"]
+__all__ = [
+    "counters_sql",
+    "dashboard_sql",
+    "fetch_counters",
+    "scoreboard_sql",
+    "scores_sql",
+    "whole_months",
+]
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -150,15 +158,19 @@ def counters_sql(
     end: str = "{end:Date}",
     province: str | None = None,
     bucket: str = "''",
+    provinces: str | None = None,
 ) -> str:
     """Every counter per bucket and province: rows of (bucket, province, counter, value).
 
     ``start``/``end`` are SQL expressions of the period's first and last day (the API binds
     parameters; the dashboard writes Grafana variables); ``province`` one of a province filter;
     ``bucket`` an expression of a day ``{d}`` — ``''`` for one bucket over the period,
-    ``toStartOfMonth({d})`` for a trend by month.
+    ``toStartOfMonth({d})`` for a trend by month; ``provinces`` (instead of ``province``) one of
+    an array of provinces.
     """
     pf = f"\n  AND province = {province}" if province else ""
+    if provinces:
+        pf = f"\n  AND province IN {provinces}"
 
     def fill(template: str) -> str:
         text = (
@@ -187,16 +199,41 @@ def scoreboard_sql(province: bool) -> str:
     return counters_sql(province="{province:String}" if province else None)
 
 
+# The months of the period in scoreboard_monthly (0015), summed per province.
+_MONTHLY = """
+SELECT province, sumMap(counters)
+FROM scoreboard_monthly
+WHERE month BETWEEN {start:Date} AND {end:Date}{pf}
+GROUP BY province"""
+
+
+def whole_months(period: Period) -> bool:
+    """Whether ``period`` begins on a month's first day and ends on a month's last."""
+    return period.start.day == 1 and (period.end + timedelta(days=1)).day == 1
+
+
 def fetch_counters(
-    store: Store, period: Period, province: str | None = None
+    store: Store, period: Period, province: str | None = None, *, monthly: bool = True
 ) -> dict[str, dict[str, int]]:
     """Every counter of every province with any (of ``province`` only, when given) over
-    ``period``: province → counter → value (counters at 0 left out)."""
+    ``period``: province → counter → value (counters at 0 left out).
+
+    ``monthly`` (a single server, where the fold keeps them): a period of whole months is the
+    sum of its months in ``scoreboard_monthly``; otherwise (a cluster, or days) the counters are
+    computed from the daily tables (:func:`counters_sql`), as the fold computes each month."""
     params: dict[str, Any] = {"start": period.start, "end": period.end}
     if province is not None:
         params["province"] = province
-    _, rows = store.query(scoreboard_sql(province is not None), params, readonly=False)
     out: dict[str, dict[str, int]] = {}
+    if monthly and whole_months(period):
+        pf = "\n  AND province = {province:String}" if province is not None else ""
+        _, summed = store.query(_MONTHLY.replace("{pf}", pf), params)
+        for code, values in summed:
+            kept = {str(k): int(v) for k, v in values.items() if v}
+            if kept:
+                out[str(code)] = kept
+        return out
+    _, rows = store.query(scoreboard_sql(province is not None), params, readonly=False)
     for _, code, counter, value in rows:
         if value:
             out.setdefault(str(code), {})[str(counter)] = int(value)

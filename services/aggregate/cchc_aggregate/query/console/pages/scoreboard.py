@@ -90,7 +90,7 @@ def build(ctx: Context) -> View:
         view.values["error"] = exc.detail
         return view
     as_of = ctx.as_of() if ctx.as_of is not None else None  # before the counters, as the API
-    counters = fetch_counters(ctx.store, whole)
+    counters = fetch_counters(ctx.store, whole, monthly=ctx.monthly)
     board = build_scoreboard(_table(), whole.text, counters, dict(provinces), code)
     summary, criteria = group_rows(board.groups)
     view.values.update(

@@ -1,0 +1,203 @@
+"""The scoreboard's months kept by the fold (deploy/clickhouse/0015_scoreboard_monthly.sql) on a
+real chDB: what a question reads from ``scoreboard_monthly`` is what the daily tables give for the
+same period, whatever arrives late — a publication before months already scored, a rating of an
+old month, an earlier receipt in another month — and after a rebuild."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+import pytest
+from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.fold import fold
+from cchc_aggregate.clickhouse.rebuild import rebuild
+from cchc_aggregate.query.fetch.scoreboard import fetch_counters, whole_months
+from cchc_shared.periods import Period, parse_period
+
+from tests.integration.test_scoreboard import (
+    P1,
+    P2,
+    Feed,
+    clean,  # noqa: F401 (fixture)
+    dossier,
+    feedback,
+    procedure,
+)
+
+pytestmark = pytest.mark.connected
+
+MONTHS = ("2026-08", "2026-09", "2026-10", "2026-Q3", "2026-H2", "2026")
+ONLINE = {"channel": "online", "online_mode": "full"}
+
+
+def period(text: str) -> Period:
+    return parse_period(text, today=date(2026, 11, 29))
+
+
+def both(db: Store, text: str, province: str | None = None) -> tuple[Any, Any]:
+    """(what the question reads from the months, what the daily tables give)."""
+    p = period(text)
+    assert whole_months(p)
+    return (
+        fetch_counters(db, p, province),
+        fetch_counters(db, p, province, monthly=False),
+    )
+
+
+def assert_months_agree(db: Store) -> None:
+    for text in MONTHS:
+        kept, live = both(db, text)
+        assert kept == live, text
+        kept, live = both(db, text, "01")
+        assert kept == live, (text, "01")
+
+
+def test_a_late_publication_rescores_every_later_month(clean: Store) -> None:  # noqa: F811
+    # Dossiers of P2, online-full, received in August, September and October; P2 never published:
+    # no offer, o1's denominator is 0 in every month.
+    feed = Feed(clean)
+    feed.batch(
+        *[
+            dossier(f"L{m}", "received", f"2026-{m:02d}-15T09:00", procedure=P2, **ONLINE)
+            for m in (8, 9, 10)
+        ]
+    )
+    assert "o1_offered" not in fetch_counters(clean, period("2026-10")).get("01", {})
+    # Then the publication of 1 August arrives: the offer of all three receipts. Its own month
+    # and both later ones change.
+    feed.batch(procedure(P2, "published", "2026-08-01T08:00", "2026-08-10T17:00", online="full"))
+    for month in ("2026-08", "2026-09", "2026-10"):
+        got = fetch_counters(clean, period(month))["01"]
+        assert (got["o1_offered"], got["o1_full_online"]) == (1, 1), month
+    assert fetch_counters(clean, period("2026-Q3"))["01"]["o1_offered"] == 2
+    assert_months_agree(clean)
+
+
+def test_late_events_of_old_months(clean: Store) -> None:  # noqa: F811
+    feed = Feed(clean)
+    due = {"due": "2026-08-20T17:00"}
+    feed.batch(
+        dossier("A", "received", "2026-08-10T09:00", **due, **ONLINE),
+        dossier("A", "resolved", "2026-08-18T09:00"),
+        feedback("F", "received", "2026-08-01T09:00", due="2026-08-05T17:00"),
+        feedback("F", "resolved", "2026-08-04T09:00"),
+    )
+    # October: an unsatisfied rating of A and of F (resolved in August: August's counts move),
+    # and A's earlier receipt, in July (A leaves August's receipts for July's).
+    feed.batch(
+        dossier("A", "rated", "2026-10-02T09:00", satisfied=False),
+        feedback("F", "resolved", "2026-10-02T10:00", satisfied=False),
+    )
+    august = fetch_counters(clean, period("2026-08"))["01"]
+    assert august["res_unsatisfied"] == 1
+    assert (august["fb_on_time"], august.get("fb_ok", 0)) == (1, 0)
+    assert "res_unsatisfied" not in fetch_counters(clean, period("2026-10")).get("01", {})
+    feed.batch(dossier("A", "received", "2026-07-30T09:00", **due, **ONLINE))
+    july, august = (fetch_counters(clean, period(m))["01"] for m in ("2026-07", "2026-08"))
+    assert july["received"] == 1
+    assert "received" not in august
+    assert_months_agree(clean)
+
+
+def test_rebuild_recomputes_the_months(clean: Store) -> None:  # noqa: F811
+    feed = Feed(clean)
+    feed.batch(
+        dossier("A", "received", "2026-09-10T09:00", due="2026-09-20T17:00"),
+        dossier("A", "resolved", "2026-09-12T09:00"),
+    )
+    right = fetch_counters(clean, period("2026-09"))
+    # A month row gone wrong (as after a crash between the states and the counters), and one for
+    # a month with no data at all: rebuild marks every month with data or with a row, and the
+    # next fold step writes them again.
+    clean.client.command(
+        "INSERT INTO scoreboard_monthly (key, province, month, counters) VALUES "
+        "('01|2026-09-01', '01', '2026-09-01', map('received', 7)), "
+        "('01|2026-06-01', '01', '2026-06-01', map('received', 3))"
+    )
+    assert fetch_counters(clean, period("2026-09")) != right
+    rebuild(clean.client)
+    fold(clean)
+    assert fetch_counters(clean, period("2026-09")) == right
+    assert fetch_counters(clean, period("2026-06")) == {}
+    assert_months_agree(clean)
+
+
+def test_random_arrivals_keep_the_months_equal_to_the_days(clean: Store) -> None:  # noqa: F811
+    """Seeded: dossiers, ratings, feedback and publications of three provinces over three months,
+    sent in shuffled batches with duplicates; after every batch the months agree with the days."""
+    rng = random.Random(766)
+    events: list[dict[str, Any]] = []
+    for n in range(120):
+        province = rng.choice(("01", "79", "48"))
+        month = rng.choice((8, 9, 10))
+        day = rng.randint(1, 28)
+        received = f"2026-{month:02d}-{day:02d}T{rng.randint(7, 17):02d}:00"
+        fields = {
+            "province": province,
+            "procedure": rng.choice((P1, P2)),
+            "due": f"2026-{month:02d}-{min(day + 5, 28):02d}T17:00",
+            "channel": rng.choice(("online", "in_person")),
+            "online_mode": rng.choice(("full", "partial", None)),
+            "fee_required": rng.choice((True, None)),
+            "paid_online": rng.choice((True, None)),
+        }
+        events.append(dossier(f"R{n}", "received", received, **fields))
+        if rng.random() < 0.7:
+            resolved = (
+                f"2026-{min(month + rng.randint(0, 1), 11):02d}-{rng.randint(1, 28):02d}T10:00"
+            )
+            events.append(dossier(f"R{n}", "resolved", resolved, province=province))
+            if rng.random() < 0.5:
+                events.append(
+                    dossier(
+                        f"R{n}",
+                        "rated",
+                        f"2026-11-{rng.randint(1, 28):02d}T10:00",
+                        province=province,
+                        satisfied=rng.random() < 0.6,
+                    )
+                )
+    for n in range(30):
+        province = rng.choice(("01", "79", "48"))
+        month = rng.choice((8, 9, 10))
+        events.append(
+            feedback(
+                f"F{n}",
+                "received",
+                f"2026-{month:02d}-02T09:00",
+                province=province,
+                due=f"2026-{month:02d}-12T17:00",
+            )
+        )
+        events.append(
+            feedback(
+                f"F{n}",
+                "resolved",
+                f"2026-{month:02d}-{rng.randint(3, 20):02d}T09:00",
+                province=province,
+                satisfied=rng.choice((True, False, None)),
+            )
+        )
+    for _ in range(24):
+        events.append(
+            procedure(
+                rng.choice((P1, P2)),
+                rng.choice(("published", "announced")),
+                f"2026-{rng.choice((7, 8, 9, 10)):02d}-{rng.randint(1, 28):02d}T08:00",
+                "2026-10-15T17:00",
+                province=rng.choice(("01", "79", "48")),
+                complete=rng.choice((True, False)),
+                online=rng.choice(("full", "full", "partial", "none")),
+            )
+        )
+    events += rng.sample(events, 20)  # duplicates
+    rng.shuffle(events)
+    feed = Feed(clean)
+    for start in range(0, len(events), 40):
+        feed.batch(*events[start : start + 40])
+        assert_months_agree(clean)
+    national = fetch_counters(clean, period("2026-H2"))
+    assert set(national) == {"01", "79", "48"}
+    assert sum(c.get("o1_offered", 0) for c in national.values()) > 0
