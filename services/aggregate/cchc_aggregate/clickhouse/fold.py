@@ -5,7 +5,9 @@ An insert writes ``dossier_events`` / ``feedback_events`` only. A :class:`Folder
 aggregate then, every ``interval_s``, takes each source's rows inserted since its last step — a
 range of ``_block_number``, the number of the insert that wrote them — and inserts them into the
 Null table the transition views of 0005/0009 (re-pointed by 0012) read: the same per-dossier fold,
-in steps of everything that arrived meanwhile instead of one per insert.
+in steps of everything that arrived meanwhile instead of one per insert. New ``procedure_events``
+rows are a third source: their step marks the scoreboard months they change (0015). After the
+steps, the scoreboard's marked months are recomputed (:mod:`.scoreboard_months`).
 
 Exactness:
 

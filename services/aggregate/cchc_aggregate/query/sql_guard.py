@@ -50,6 +50,7 @@ ANALYST_TABLES = frozenset(
         "scoreboard_province_daily",
         "scoreboard_procedure_daily",
         "scoreboard_receipt_days",
+        "scoreboard_monthly",
         "feedback_state",
         "feedback_daily",
         "scoreboard_criteria",

@@ -34,6 +34,11 @@ Storage (``deploy/clickhouse/0008_scoreboard_events.sql``, ``0009_scoreboard_sta
 * p1 is the service index's on-time rate (``service_province_daily``, 0005).
 
 Every part is one ``GROUP BY province``; the whole answer is one round trip.
+
+A question does not run it on one server: the fold runs it per province and month it changed and
+keeps the result in ``scoreboard_monthly`` (``0015_scoreboard_monthly.sql``,
+:mod:`cchc_aggregate.clickhouse.scoreboard_months`), and a question of whole months sums those
+rows (:func:`fetch_counters`). On a cluster, with no fold, a question runs it.
 """
 
 from __future__ import annotations
