@@ -535,8 +535,10 @@ def national(
             )
         )
     if value is None:
-        code = "national.no_value_rank_only" if rank_only else "national.no_value"
-        notes.append(Note(code, indicator=ind.code, period=whole.text))
+        if rank_only:
+            notes.append(Note("national.no_value_rank_only", indicator=ind.code, period=whole.text))
+        else:
+            notes.append(Note("national.no_value", indicator=ind.code, period=whole.text))
     return NationalFigure(
         indicator=ind.code,
         period=whole.text,
@@ -632,10 +634,9 @@ def _over_100(c: _Computed, value: float | None) -> Note | None:
         Note("part.unit_of", unit=c.label(s), numerator=r.numerator, denominator=r.denominator)
         for s, r in over
     )
-    code = (
-        "national.over_100_national" if value is not None and value > 100 else "national.over_100"
-    )
-    return Note(code, count=len(over), units=listed)
+    if value is not None and value > 100:
+        return Note("national.over_100_national", count=len(over), units=listed)
+    return Note("national.over_100", count=len(over), units=listed)
 
 
 def _status_counts(c: _Computed) -> tuple[int, int, Note | None]:
