@@ -105,7 +105,7 @@ TEMPLATES: dict[str, str] = {
     "part.period_type.month": "month",
     "part.period_type.quarter": "quarter",
     "part.period_type.half": "half",
-    "part.period_type.ytd": "year-to-date",
+    "part.period_type.ytd": "ytd",
     "part.period_type.year": "year",
     "part.period_type.phase": "phase",
 }
