@@ -96,10 +96,13 @@ def test_overview_shows_the_demo_national_figure_its_completeness_and_a_chart(
     figure = page.locator("section.figure")
     expect(figure.locator(".value")).to_have_text("1.972")  # Lào Cai's 2022 report
     expect(figure).to_contain_text("1/34 tỉnh báo cáo")
-    # The API's notes, each once: Lào Cai of 2025 lacks old Yên Bái; its report is provisional.
+    # The API's notes, each once, in Vietnamese: Lào Cai of 2025 lacks old Yên Bái; its report
+    # is provisional (in English they are the API's own strings: test_english_is_one_click_away).
     notes = _api(demo, "/v1/national", indicator="procedures.in_force", period="2022")["notes"]
-    expect(figure.locator(".notes li")).to_have_text(notes)
-    expect(figure.locator(".notes")).to_contain_text("Yên Bái")
+    expect(figure.locator(".notes li")).to_have_count(len(notes))
+    expect(figure.locator(".notes")).to_contain_text("15 Lào Cai thiếu số liệu của 15 Yên Bái cũ")
+    expect(figure.locator(".notes")).to_contain_text("1 đơn vị sơ bộ (15 Lào Cai)")
+    expect(figure.locator(".notes")).not_to_contain_text("lacks")
     chart = page.get_by_role("img", name=re.compile("^Biểu đồ: Số TTHC đang thực hiện"))
     expect(chart.locator("svg path, svg .mark-symbol path").first).to_be_attached()
     expect(page.get_by_role("combobox", name="Chỉ số")).to_have_value("procedures.in_force")
@@ -164,12 +167,14 @@ def test_every_table_downloads_as_csv_with_a_bom_and_as_xlsx(analyst: Session) -
     assert "procedures.in_force,2022,1972," in text
 
 
-def test_english_is_one_click_away(analyst: Session) -> None:
+def test_english_is_one_click_away(analyst: Session, demo: RunningStack) -> None:
     page = analyst.open(OVERVIEW)
     page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     expect(page.locator("section.figure .value")).to_have_text("1,972")
     expect(page.locator("section.figure")).to_contain_text("1/34 provinces reported")
+    notes = _api(demo, "/v1/national", indicator="procedures.in_force", period="2022")["notes"]
+    expect(page.locator("section.figure .notes li")).to_have_text(notes)
     page = analyst.open(RATE)  # the choice sticks (a cookie)
     expect(page.locator("section.figure .value")).to_have_text("10.09%")
     page.get_by_role("link", name="Tiếng Việt").click()

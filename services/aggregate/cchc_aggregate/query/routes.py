@@ -49,6 +49,7 @@ from cchc_aggregate.query.requests import (
 )
 from cchc_aggregate.query.rules import national as rules
 from cchc_aggregate.query.rules import quality, reporting, targets
+from cchc_aggregate.query.rules.notes import Note
 from cchc_aggregate.query.rules.scoreboard import ScoringTable, build_scoreboard
 from cchc_aggregate.query.schemas import (
     NationalFigure,
@@ -221,16 +222,17 @@ def install(
             ind, whole, "historical" if historical else "current", reports, catalogue, registry
         )
         row = next((r for r in ranking.rows if r.province == unit_code), None)
-        notes = []
+        notes: list[Note] = []
         if row is None:
-            notes.append(f"{t.unit} is not a unit of {whole.text}'s answer (the 2025 merger)")
+            notes.append(Note("targets.not_a_unit", unit=t.unit, period=whole.text))
         statuses = {
             r.status
             for r in reports
             if r.unit_key == t.unit and r.indicator == ind.code and r.period == whole.text
         } - {"final"}
         if statuses and row is not None and row.value is not None:
-            notes.append(f"the figure is not final: {', '.join(sorted(statuses))}")
+            words = tuple(Note(f"part.status.{s}") for s in sorted(statuses))
+            notes.append(Note("targets.not_final", statuses=words))
         return targets.progress(
             t,
             names.get(t.unit, t.unit),

@@ -4,23 +4,34 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from cchc_aggregate.query import console
 from cchc_aggregate.query.console import data
 from cchc_aggregate.query.console.i18n import text
 from cchc_aggregate.query.console.page import Context
 from cchc_aggregate.query.console.pages import reporting as reporting_page
 from cchc_aggregate.query.console.pages import scoreboard as scoreboard_page
-from cchc_aggregate.query.fetch.quality import PERIOD_SQL
+from cchc_aggregate.query.fetch.national import REPORTS_SQL, tier_rows
+from cchc_aggregate.query.fetch.quality import EARLIER_SQL, PERIOD_SQL
 from cchc_aggregate.query.fetch.reporting import RECEIPTS_SQL
 from cchc_aggregate.query.fetch.scoreboard import scoreboard_sql
 from cchc_aggregate.query.rules import reporting
+from cchc_aggregate.query.rules.national import national, province_wide
 from cchc_aggregate.query.rules.scoreboard import ScoringTable, build_scoreboard
-from cchc_runtime.tokens import Role
+from cchc_runtime.auth import protect
+from cchc_runtime.tokens import Role, TokenStore
 from cchc_shared.catalogue import default_catalogue
 from cchc_shared.periods import parse_period
 from cchc_shared.provinces import default_registry
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+CATALOGUE = default_catalogue()
 
 
 class FakeStore:
@@ -201,3 +212,124 @@ def test_the_reporting_page_summarises_lists_and_checks_quality() -> None:
     view = reporting_page.build(_ctx(store, period="2025-08"))
     assert view.values["answer"] is None
     assert "2025-08" in view.values["error"]
+
+
+# --- the rules' notes on the pages, in the page's language (docs/console.md "Language") -------
+
+
+def _pages(store: FakeStore, tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
+    """The console as the API serves it (same install and auth), on a fake store."""
+    app = FastAPI()
+    tokens = TokenStore(tmp_path / "tokens.json")
+    secret = tokens.create("analyst", Role.ANALYST)
+    console.install(app, store, None, tokens, as_of=lambda: None)  # type: ignore[arg-type]
+    protect(
+        app, tokens, console.roles(), open_paths=console.OPEN_PATHS, cookie=console.cookie_auth()
+    )
+    return TestClient(app), {"Authorization": f"Bearer {secret}"}
+
+
+def _notes(page: str) -> list[str]:
+    block = re.search(r'<ul class="notes">(.*?)</ul>', page, re.S)
+    assert block is not None, "no notes on the page"
+    return [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)]
+
+
+# Lào Cai of 2025 = old Lào Cai (10) and old Yên Bái (15) until 30/6/2025, then the new province:
+# old Yên Bái did not report 2025-H1, old Lào Cai's report is provisional.
+def _report(period: str, unit_key: str, value: float, status: str) -> tuple[Any, ...]:
+    """A row of REPORTS_SQL: a province-wide dossiers.received report of Lào Cai (15)."""
+    return (
+        "dossiers.received",
+        period,
+        unit_key,
+        "15",
+        value,
+        None,
+        None,
+        status,
+        None,
+        None,
+        "all",
+    )
+
+
+LAO_CAI_2025 = [
+    _report("2025-H1", "2004:10", 100.0, "provisional"),
+    _report("2025-H2", "2025:15", 400.0, "final"),
+]
+
+
+def test_the_overview_shows_the_notes_in_vietnamese_and_in_english(tmp_path: Path) -> None:
+    store = FakeStore(
+        {
+            data.STORED_SQL: [
+                ("dossiers.received", "2025-H1", 1, dt.date(2025, 6, 30)),
+                ("dossiers.received", "2025-H2", 1, dt.date(2025, 12, 31)),
+            ],
+            REPORTS_SQL: LAO_CAI_2025,
+        }
+    )
+    client, auth = _pages(store, tmp_path)
+    page = client.get("/tong-quan?indicator=dossiers.received&period=2025", headers=auth)
+    assert page.status_code == 200, page.text
+    assert '<html lang="vi">' in page.text
+    notes = _notes(page.text)
+    assert len(notes) == 3
+    derived, partly, not_final = notes
+    assert (
+        derived
+        == "kỳ 2025 được suy ra (cộng các kỳ ngắn hơn) cho 1 đơn vị: 15 Lào Cai (2025-H1, 2025-H2)"
+    )
+    assert partly.startswith("tỉnh, thành phố (từ 1/7/2025) còn thiếu số liệu của tỉnh cũ")
+    assert partly.endswith(": 15 Lào Cai thiếu số liệu của 15 Yên Bái cũ kỳ 2025-H1")
+    assert not_final.endswith("báo cáo sơ bộ hoặc ước tính: 1 đơn vị sơ bộ (15 Lào Cai)")
+    assert "lacks" not in page.text
+    assert "provisional" not in page.text
+    # The download's notes column is in the page's language too.
+    csv_file = client.get(
+        "/tong-quan/tai-ve?indicator=dossiers.received&period=2025&bang=tong-quan", headers=auth
+    )
+    assert "15 Yên Bái cũ kỳ 2025-H1" in csv_file.content.decode("utf-8-sig")
+
+    # In English the notes are the API's own strings.
+    figure = national(
+        CATALOGUE.get("dossiers.received"),  # type: ignore[arg-type]
+        parse_period("2025"),
+        "current",
+        province_wide(tier_rows(LAO_CAI_2025), CATALOGUE),
+        CATALOGUE,
+        default_registry(),
+    )
+    english = client.get("/tong-quan?indicator=dossiers.received&period=2025&lang=en", headers=auth)
+    assert _notes(english.text) == list(figure.notes)
+    assert "15 Lào Cai lacks old 15 Yên Bái for 2025-H1" in _notes(english.text)[1]
+
+
+def test_the_reporting_page_shows_its_note_and_the_findings_in_vietnamese(tmp_path: Path) -> None:
+    store = FakeStore(
+        {
+            data.STORED_SQL: [("online_services.total", "2025", 1, dt.date(2025, 12, 31))],
+            RECEIPTS_SQL: [],
+            PERIOD_SQL: [
+                ("online_services.total", "2025", "2025:79", "79", 1000.0),
+                ("online_services.integrated", "2025", "2025:79", "79", 1234.5),
+            ],
+            EARLIER_SQL: [],
+        }
+    )
+    client, auth = _pages(store, tmp_path)
+    page = client.get("/bao-cao?period=2025", headers=auth)
+    assert page.status_code == 200, page.text
+    assert _notes(page.text) == [
+        "kỳ 2025 có thời điểm hợp nhất 1/7/2025: báo cáo của kỳ do 34 tỉnh, thành phố tồn tại "
+        "vào hạn nộp thực hiện; báo cáo cuối cùng của các tỉnh cũ là báo cáo của các kỳ kết "
+        "thúc đến 30/6/2025"
+    ]
+    assert (
+        "online_services.integrated ≤ online_services.total không thỏa mãn: 1.234,5 &gt; 1.000"
+        in page.text
+    )
+    english = client.get("/bao-cao?period=2025&lang=en", headers=auth)
+    assert _notes(english.text)[0].startswith("2025 straddles the merger of 1/7/2025")
+    assert "is broken: 1 234.5 &gt; 1 000" in english.text

@@ -34,6 +34,7 @@ from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.fold import as_of as fold_as_of
 from cchc_aggregate.query.console import export
 from cchc_aggregate.query.console.i18n import LANGS, Lang, number, pick_lang, text
+from cchc_aggregate.query.console.notes import note_text
 from cchc_aggregate.query.console.page import Context, Page
 from cchc_aggregate.query.console.pages import PAGES
 
@@ -79,6 +80,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["vnum"] = lambda value, lang, unit="": number(value, lang, unit)
+_env.filters["note"] = note_text
 
 
 def install(

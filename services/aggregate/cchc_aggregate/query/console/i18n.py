@@ -3,7 +3,8 @@
 
 Vietnamese writes "1.972" and "10,09 %"; English "1,972" and "10.09%". Babel formats both (its
 CLDR data, not hand-written separators). Every string a page shows is a key of ``MESSAGES``; a
-test checks that both languages have the same keys.
+test checks that both languages have the same keys. The rules' notes are rendered from their
+codes by :mod:`.notes`.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from cchc_shared.periods import Period
 from cchc_shared.provinces import MERGER_DATE, Era, ProvinceRegistry
 
 from cchc_aggregate.query.rules import doc
+from cchc_aggregate.query.rules.notes import Note
 from cchc_aggregate.query.rules.over_time import Derived, over_time, stored_period
 from cchc_aggregate.query.rules.quality import Finding
 
@@ -158,7 +159,7 @@ class NationalFigure:
     provinces_reported: int
     provinces_expected: int = field(metadata=doc("34, or 63 for historical units before 2025-07"))
     boundary: Boundary
-    notes: list[str] = field(metadata=doc("everything that qualifies the value, in words"))
+    notes: list[Note] = field(metadata=doc("everything that qualifies the value, in words"))
     provisional: int = field(
         metadata=doc("units of the answer whose figure uses a provisional report")
     )
@@ -190,7 +191,7 @@ class ProvinceRanking:
     period: str
     boundary: Boundary
     rows: list[ProvinceFigure]
-    notes: list[str]
+    notes: list[Note]
 
 
 # --- one series (a unit, or a 2025 province for periods spanning the merger) --------------------
@@ -220,7 +221,8 @@ class _Result:
     numerator: float = 0.0
     denominator: float = 0.0
     parts: tuple[Period, ...] = ()
-    detail: str = ""
+    parts_inside: tuple[str, ...] = ()
+    """kind incomplete: the periods inside the one asked that the unit reported."""
     used: tuple[tuple[str, str], ...] = ()
     """(indicator, period text) of every report in the figure."""
 
@@ -261,7 +263,7 @@ def _incomplete(reports: dict[str, float], whole: Period) -> _Result:
         (p for p in map(stored_period, reports) if whole.contains(p) and not p.ytd),
         key=lambda p: (p.start, p.end),
     )
-    return _Result("incomplete", detail=", ".join(p.text for p in inside))
+    return _Result("incomplete", parts_inside=tuple(p.text for p in inside))
 
 
 def _evaluate(s: _Series, ind: Indicator, whole: Period, catalogue: Catalogue) -> _Result | None:
@@ -317,20 +319,16 @@ class _Plan:
     """group key → (code, name) of the units the answer is given on, in code order."""
     historical_units: bool
     by_province: bool
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
 
 
 def _plan(ind: Indicator, whole: Period, boundary: Boundary, registry: ProvinceRegistry) -> _Plan:
     pre_merger = whole.end < MERGER_DATE
     spans_merger = whole.start < MERGER_DATE <= whole.end
     historical_units = pre_merger and (boundary == "historical" or ind.is_index)
-    notes: list[str] = []
+    notes: list[Note] = []
     if historical_units and boundary == "current":
-        notes.append(
-            f"{ind.code} is a score: scores cannot be re-based onto the 2025 provinces, so "
-            f"{whole.text} is answered on the 63 units as they were (docs/domain.md "
-            '"Provinces and the 2025 merger")'
-        )
+        notes.append(Note("national.score_not_rebased", indicator=ind.code, period=whole.text))
     era = Era.PRE_2025 if historical_units else Era.POST_2025
     groups = {
         (u.key if historical_units else u.code): (u.code, u.name) for u in registry.units(era)
@@ -358,7 +356,7 @@ class _Group:
 class _Computed:
     plan: _Plan
     groups: dict[str, _Group]
-    notes: list[str]
+    notes: list[Note]
     names: dict[str, str]
     """unit key of either era → "code name"."""
     predecessors: dict[str, frozenset[str]]
@@ -400,7 +398,7 @@ def _compute(
         result = _evaluate(s, ind, whole, catalogue)
         if result is not None:
             groups[key].results.append((s, result))
-    notes = list(plan.notes)
+    notes: list[Note] = list(plan.notes)
     predecessors = {
         u.code: frozenset(p.key for p in registry.predecessors(u.code))
         for u in registry.units(Era.POST_2025)
@@ -410,10 +408,16 @@ def _compute(
     all_results = [(s, r) for g in groups.values() for s, r in g.results]
     incomplete = [(s, r) for s, r in all_results if r.kind == "incomplete"]
     if incomplete:
-        listed = "; ".join(f"{label(s)} ({r.detail})" for s, r in incomplete)
         notes.append(
-            f"incomplete: {len(incomplete)} unit(s) reported only part of {whole.text} and are "
-            f"left out, because a flow adds up only over periods that cover it entirely: {listed}"
+            Note(
+                "national.incomplete",
+                count=len(incomplete),
+                period=whole.text,
+                units=tuple(
+                    Note("part.unit_periods", unit=label(s), periods=r.parts_inside)
+                    for s, r in incomplete
+                ),
+            )
         )
     # Derived only when a report of another period went in: a ratio from its two components
     # reported for exactly the period has parts (whole, whole) and is not derived.
@@ -423,17 +427,20 @@ def _compute(
         if r.kind != "incomplete" and any(p != whole for p in r.parts)
     ]
     if derived:
-        kind = (
-            "latest report inside the period"
-            if ind.across_time is AcrossTime.LAST
-            else ("sum of finer periods")
-        )
+        kind = "last" if ind.across_time is AcrossTime.LAST else "sum"
         if ind.is_ratio:
-            kind = "components derived from finer periods"
-        listed = "; ".join(
-            f"{label(s)} ({', '.join(p.text for p in dict.fromkeys(r.parts))})" for s, r in derived
+            kind = "ratio"
+        units = tuple(
+            Note(
+                "part.unit_periods",
+                unit=label(s),
+                periods=tuple(p.text for p in dict.fromkeys(r.parts)),
+            )
+            for s, r in derived
         )
-        notes.append(f"{whole.text} derived ({kind}) for {len(derived)} unit(s): {listed}")
+        notes.append(
+            Note(f"national.derived_{kind}", period=whole.text, count=len(derived), units=units)
+        )
     ytd_seen = any(
         stored_period(p).ytd and whole.contains(stored_period(p)) and p != whole.text
         for s in series.values()
@@ -441,10 +448,7 @@ def _compute(
         for p in reports_
     )
     if ytd_seen:
-        notes.append(
-            "year-to-date reports inside the period were not used: cumulative figures are not "
-            "additive with other periods"
-        )
+        notes.append(Note("national.ytd_not_used"))
     return computed
 
 
@@ -494,40 +498,47 @@ def national(
             value = 100 * numerator / denominator
             reported = len(weighted_groups)
             if percent_only:
-                listed = ", ".join(f"{c.label(s)} ({r.value:g} %)" for _, s, r in percent_only)
+                listed = tuple(
+                    Note("part.unit_percent", unit=c.label(s), value=r.value)
+                    for _, s, r in percent_only
+                )
                 notes.append(
-                    f"ratio weighted over the {reported} unit(s) that reported numerators and "
-                    f"denominators; {len(percent_only)} unit(s) reported only a percentage, "
-                    f"cannot be weighted and are left out: {listed}"
+                    Note(
+                        "national.percent_left_out",
+                        weighted=reported,
+                        count=len(percent_only),
+                        units=listed,
+                    )
                 )
         elif percent_only:
             value = math.fsum(r.value for _, _, r in percent_only) / len(percent_only)
             reported = len({key for key, _, _ in percent_only})
-            notes.append(
-                f"unweighted mean of {len(percent_only)} unit(s)' percentages: no unit reported "
-                "a numerator and denominator, so the rate cannot be weighted (docs/domain.md "
-                '"How indicators aggregate")'
-            )
+            notes.append(Note("national.unweighted_mean", count=len(percent_only)))
     provisional, estimated, status_note = _status_counts(c)
     rank_only = _rank_only(c, whole) if ind.is_index else []
     for note in (
         _partial_groups(c, whole),
         _tier_note(c),
-        _over_100(c, value) if ind.is_ratio else "",
+        _over_100(c, value) if ind.is_ratio else None,
         status_note,
         *quality_notes(findings, c),
     ):
-        if note:
+        if note is not None:
             notes.append(note)
     if rank_only:
-        listed = ", ".join(f"{label} {rank}" for _, label, rank in rank_only)
         notes.append(
-            f"{len(rank_only)} unit(s) reported only a rank, which is not a score and is not in "
-            f"the {ind.across_provinces.value}: {listed}"
+            Note(
+                "national.rank_only",
+                count=len(rank_only),
+                aggregation=Note(f"part.aggregation.{ind.across_provinces.value}"),
+                units=_rank_parts(rank_only),
+            )
         )
     if value is None:
-        what = "a value of" if rank_only else ""
-        notes.append(" ".join(f"no unit reported {what} {ind.code} for {whole.text}".split()))
+        if rank_only:
+            notes.append(Note("national.no_value_rank_only", indicator=ind.code, period=whole.text))
+        else:
+            notes.append(Note("national.no_value", indicator=ind.code, period=whole.text))
     return NationalFigure(
         indicator=ind.code,
         period=whole.text,
@@ -552,7 +563,7 @@ def _counted(group: _Group, c: _Computed) -> list[tuple[_Series, _Result]]:
     return [(s, r) for s, r in group.results if r.kind in kinds]
 
 
-def _partial_groups(c: _Computed, whole: Period) -> str:
+def _partial_groups(c: _Computed, whole: Period) -> Note | None:
     """A note naming 2025 provinces whose pre-merger share is partly missing from the value.
 
     A 2025 province made of several old units (docs/domain.md "Provinces and the 2025 merger")
@@ -564,8 +575,8 @@ def _partial_groups(c: _Computed, whole: Period) -> str:
     read as the new province lacking itself.
     """
     if c.plan.historical_units or whole.start >= MERGER_DATE:
-        return ""
-    partial: list[str] = []
+        return None
+    partial: list[Note] = []
     for key, group in c.groups.items():
         expected = c.predecessors.get(key, frozenset())
         if len(expected) <= 1:
@@ -589,20 +600,27 @@ def _partial_groups(c: _Computed, whole: Period) -> str:
         if not gaps:
             continue
         code, name = c.plan.groups[key]
-        parts = []
-        for period, units in sorted(gaps.items()):
-            lacking = ", ".join(f"old {c.names.get(m, m)}" for m in sorted(units))
-            parts.append(lacking if not c.plan.by_province else f"{lacking} for {period}")
-        partial.append(f"{code} {name} lacks {'; '.join(parts)}")
+        lacking = {
+            period: tuple(Note("part.old_unit", unit=c.names.get(m, m)) for m in sorted(units))
+            for period, units in sorted(gaps.items())
+        }
+        if c.plan.by_province:
+            in_periods = tuple(
+                Note("part.units_in_period", units=old, period=period)
+                for period, old in lacking.items()
+            )
+            partial.append(
+                Note("part.province_lacks_in", province=f"{code} {name}", gaps=in_periods)
+            )
+        else:
+            (old,) = lacking.values()
+            partial.append(Note("part.province_lacks", province=f"{code} {name}", units=old))
     if not partial:
-        return ""
-    return (
-        "partly reported 2025 provinces (some of the old units merged into them on 1/7/2025 did "
-        "not report, so their share is missing from the value): " + "; ".join(partial)
-    )
+        return None
+    return Note("national.partly_reported", provinces=tuple(partial))
 
 
-def _over_100(c: _Computed, value: float | None) -> str:
+def _over_100(c: _Computed, value: float | None) -> Note | None:
     """A note on a rate above 100 %: units whose numerator exceeds their denominator."""
     over = [
         (s, r)
@@ -611,18 +629,17 @@ def _over_100(c: _Computed, value: float | None) -> str:
         if r.numerator > r.denominator
     ]
     if not over:
-        return ""
-    listed = ", ".join(f"{c.label(s)} ({r.numerator:g} of {r.denominator:g})" for s, r in over)
-    national = ""
-    if value is not None and value > 100:
-        national = " The national value is above 100 % because of them."
-    return (
-        f"rate above 100 % for {len(over)} unit(s): the numerator exceeds the denominator, which "
-        f"cannot be right (a validation rule is broken; see /v1/quality): {listed}.{national}"
+        return None
+    listed = tuple(
+        Note("part.unit_of", unit=c.label(s), numerator=r.numerator, denominator=r.denominator)
+        for s, r in over
     )
+    if value is not None and value > 100:
+        return Note("national.over_100_national", count=len(over), units=listed)
+    return Note("national.over_100", count=len(over), units=listed)
 
 
-def _status_counts(c: _Computed) -> tuple[int, int, str]:
+def _status_counts(c: _Computed) -> tuple[int, int, Note | None]:
     """How many units of the answer use provisional and estimated reports, and a note."""
     marked: dict[str, list[str]] = {"provisional": [], "estimated": []}
     for key, group in c.groups.items():
@@ -634,33 +651,33 @@ def _status_counts(c: _Computed) -> tuple[int, int, str]:
             if status in statuses:
                 code, name = c.plan.groups[key]
                 marked[status].append(f"{code} {name}")
-    parts = [
-        f"{len(units)} {status} ({', '.join(units)})" for status, units in marked.items() if units
-    ]
-    note = ""
-    if parts:
-        note = (
-            "not final: the figures of some units use reports marked provisional or estimated: "
-            + "; ".join(parts)
-        )
+    parts = tuple(
+        Note(f"part.units_{status}", count=len(units), units=tuple(units))
+        for status, units in marked.items()
+        if units
+    )
+    note = Note("national.not_final", statuses=parts) if parts else None
     return len(marked["provisional"]), len(marked["estimated"]), note
 
 
-def _tier_note(c: _Computed) -> str:
+def _tier_note(c: _Computed) -> Note | None:
     """A note naming units whose figure is the sum of their tier figures."""
-    summed: list[str] = []
+    summed: list[Note] = []
     for group in c.groups.values():
         for s, r in _counted(group, c):
             levels = {t for used in r.used for t in s.tiers.get(used, ())}
             tiers = [t for t in _TIER_ORDER if t in levels]
             if tiers:
-                summed.append(f"{c.label(s)} ({' + '.join(tiers)})")
+                summed.append(
+                    Note(
+                        "part.unit_tiers",
+                        unit=c.label(s),
+                        tiers=tuple(Note(f"part.tier.{t}") for t in tiers),
+                    )
+                )
     if not summed:
-        return ""
-    return (
-        f"{len(summed)} unit(s) gave no province-wide figure, so the sum of their figures per "
-        f"tier stands for it: {', '.join(summed)}"
-    )
+        return None
+    return Note("national.tiers", count=len(summed), units=tuple(summed))
 
 
 def _rank_only(c: _Computed, whole: Period) -> list[tuple[str, str, str]]:
@@ -675,7 +692,11 @@ def _rank_only(c: _Computed, whole: Period) -> list[tuple[str, str, str]]:
     return out
 
 
-def quality_notes(findings: Sequence[Finding], c: _Computed) -> list[str]:
+def _rank_parts(rank_only: list[tuple[str, str, str]]) -> tuple[Note, ...]:
+    return tuple(Note("part.unit_rank", unit=label, rank=rank) for _, label, rank in rank_only)
+
+
+def quality_notes(findings: Sequence[Finding], c: _Computed) -> list[Note]:
     """Notes on the validation-rule violations and outliers among the reports in the value.
 
     A finding is about a unit, a period and indicators; it touches the value when the unit's
@@ -687,26 +708,22 @@ def quality_notes(findings: Sequence[Finding], c: _Computed) -> list[str]:
             for code, period in r.used:
                 for unit_key in s.units.get((code, period), ()):
                     used.add((unit_key, code, period))
-    rules_hit: list[str] = []
-    outliers: list[str] = []
+    rules_hit: list[Note] = []
+    outliers: list[Note] = []
     for f in findings:
         if not any((f.unit_key, code, f.period) in used for code in f.indicators):
             continue
         label = c.names.get(f.unit_key, f.unit_key)
-        if f.kind == "rule":
-            rules_hit.append(f"{label} {f.period}: {f.detail}")
-        else:
-            outliers.append(f"{label} {f.period}: {f.detail}")
+        part = Note("part.unit_finding", unit=label, period=f.period, detail=f.detail)
+        (rules_hit if f.kind == "rule" else outliers).append(part)
     notes = []
     if rules_hit:
         notes.append(
-            f"{len(rules_hit)} input(s) break a validation rule (kept, not rejected; see "
-            f"/v1/quality): " + "; ".join(rules_hit)
+            Note("national.rule_findings", count=len(rules_hit), findings=tuple(rules_hit))
         )
     if outliers:
         notes.append(
-            f"{len(outliers)} input(s) are outliers against the unit's own history (kept; see "
-            f"/v1/quality): " + "; ".join(outliers)
+            Note("national.outlier_findings", count=len(outliers), findings=tuple(outliers))
         )
     return notes
 
@@ -772,10 +789,8 @@ def provinces(
     notes = list(c.notes)
     rank_only = _rank_only(c, whole) if ind.is_index else []
     if rank_only:
-        listed = ", ".join(f"{label} {rank}" for _, label, rank in rank_only)
         notes.append(
-            f"{len(rank_only)} unit(s) reported only a rank: shown as reported_rank and not "
-            f"ranked against the scores: {listed}"
+            Note("national.rank_only_ranking", count=len(rank_only), units=_rank_parts(rank_only))
         )
     return ProvinceRanking(ind.code, whole.text, boundary, rows, notes)
 

@@ -27,6 +27,7 @@ from cchc_shared.catalogue import Catalogue
 from pydantic import BaseModel, ConfigDict, Field
 
 from cchc_aggregate.query.rules import doc
+from cchc_aggregate.query.rules.notes import Note
 from cchc_aggregate.query.rules.over_time import stored_period
 
 __all__ = [
@@ -120,7 +121,7 @@ class Finding:
     rule: str | None = field(metadata=doc("kind rule: the rule's code"))
     indicator: str | None = field(metadata=doc("kind outlier: the indicator"))
     indicators: tuple[str, ...] = field(metadata=doc("every indicator the finding is about"))
-    detail: str
+    detail: Note = field(metadata=doc("what is wrong, in words"))
     left: float | None = None
     right: float | None = None
     value: float | None = None
@@ -142,10 +143,6 @@ class QualityReport:
     findings: list[Finding]
 
 
-def _g(x: float) -> str:
-    return f"{x:,.6g}".replace(",", " ")
-
-
 def rule_findings(
     reports: Iterable[_Figure], rules: Sequence[ValidationRule], names: dict[str, str]
 ) -> list[Finding]:
@@ -165,8 +162,6 @@ def rule_findings(
             right = sum(by_code[c] for c in rule.right)
             if left <= right:
                 continue
-            lhs = " + ".join(rule.left)
-            rhs = " + ".join(rule.right)
             found.append(
                 Finding(
                     kind="rule",
@@ -177,7 +172,13 @@ def rule_findings(
                     rule=rule.code,
                     indicator=None,
                     indicators=rule.indicators,
-                    detail=f"{lhs} ≤ {rhs} is broken: {_g(left)} > {_g(right)}",
+                    detail=Note(
+                        "quality.rule_broken",
+                        left_side=rule.left,
+                        right_side=rule.right,
+                        left=left,
+                        right=right,
+                    ),
                     left=left,
                     right=right,
                 )
@@ -230,10 +231,16 @@ def outliers(
                 rule=None,
                 indicator=r.indicator,
                 indicators=(r.indicator,),
-                detail=(
-                    f"{r.indicator} = {_g(r.value)} against a median of {_g(median)} over "
-                    f"{len(before)} earlier {p.type.value} values (MAD {_g(mad)}): modified "
-                    f"z-score {score:.2f}, beyond ±{THRESHOLD}"
+                detail=Note(
+                    "quality.outlier",
+                    indicator=r.indicator,
+                    value=r.value,
+                    median=median,
+                    history=len(before),
+                    period_type=Note(f"part.period_type.{p.type.value}"),
+                    mad=mad,
+                    score=score,
+                    threshold=THRESHOLD,
                 ),
                 value=r.value,
                 median=median,

@@ -33,6 +33,7 @@ from cchc_shared.provinces import MERGER_DATE, VIETNAM_TZ, ProvinceRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
 from cchc_aggregate.query.rules import doc
+from cchc_aggregate.query.rules.notes import Note
 
 __all__ = [
     "Calendar",
@@ -148,7 +149,7 @@ class ReportingRate:
     reporting_rate: float = field(metadata=doc("100 × complete ÷ expected"))
     on_time_rate: float = field(metadata=doc("100 × on time ÷ expected"))
     provinces: list[ProvinceReporting]
-    notes: list[str]
+    notes: list[Note]
 
 
 def reporting(
@@ -196,11 +197,7 @@ def reporting(
     expected = len(rows)
     notes = []
     if period.start < MERGER_DATE <= period.end:
-        notes.append(
-            f"{period.text} straddles the merger of 1/7/2025: its report is owed by the "
-            f"{expected} provinces that exist at its deadline; the old units' last reports are "
-            "those of the periods that ended by 30/6/2025"
-        )
+        notes.append(Note("reporting.straddles_merger", period=period.text, expected=expected))
     window = reporting_window(period)
     return ReportingRate(
         period=period.text,

@@ -30,6 +30,7 @@ from typing import Any
 
 from cchc_aggregate.query.rules import AS_OF_DOC, doc
 from cchc_aggregate.query.rules.national import rank_competition
+from cchc_aggregate.query.rules.notes import Note
 from cchc_aggregate.query.rules.service_index import rate
 
 __all__ = [
@@ -265,7 +266,7 @@ class ProvinceScoreboard(_Score):
     """One province's Bộ chỉ số 766 over a period."""
 
     groups: list[GroupScore]
-    notes: list[str]
+    notes: list[Note]
     as_of: datetime | None = field(default=None, metadata=doc(AS_OF_DOC))
 
     def as_json(self) -> dict[str, Any]:
@@ -283,7 +284,7 @@ class NationalScoreboard(_Score):
     )
     groups: list[GroupScore]
     provinces: list[ProvinceTotal]
-    notes: list[str]
+    notes: list[Note]
     as_of: datetime | None = field(default=None, metadata=doc(AS_OF_DOC))
 
     def as_json(self) -> dict[str, Any]:
@@ -331,11 +332,9 @@ def _hours(counters: Mapping[str, int]) -> float | None:
     return round(int(counters.get("res_seconds", 0)) / timed / 3600, 2)
 
 
-def _missing_notes(period: str, missing: list[Criterion]) -> list[str]:
+def _missing_notes(period: str, missing: list[Criterion]) -> list[Note]:
     return [
-        f"{c.code} ({c.name}): no data in {period} (denominator 0) — rate and points null, "
-        f"left out of total and max_available"
-        for c in missing
+        Note("scoreboard.no_data", criterion=c.code, name=c.name, period=period) for c in missing
     ]
 
 
@@ -360,10 +359,7 @@ def build_scoreboard(
     rank_of = {code: r for (code, _), r in zip(ranked, ranks, strict=True) if r is not None}
     assumptions = table.assumptions()
     assumption_note = (
-        f"maxima of {', '.join(assumptions)} are this project's assumption "
-        '(docs/analysts.md "Bộ chỉ số 766")'
-        if assumptions
-        else None
+        Note("scoreboard.assumed_maxima", criteria=tuple(assumptions)) if assumptions else None
     )
     if province is not None:
         own = counters.get(province, {})
@@ -392,12 +388,8 @@ def build_scoreboard(
     totals = [t for _, t in ranked]
     mean = round(sum(totals) / len(totals), 2) if totals else None
     notes = _missing_notes(period, s.missing)
-    if mean is not None:
-        notes.append(
-            f"national figures pool the counts of every province (Σ numerators ÷ Σ "
-            f"denominators): total {s.total}; province_mean {mean} is the mean of the "
-            f"{len(totals)} provinces' own totals, a different figure"
-        )
+    if mean is not None and s.total is not None:
+        notes.append(Note("scoreboard.pooled", total=s.total, mean=mean, count=len(totals)))
     if assumption_note:
         notes.append(assumption_note)
     return NationalScoreboard(

@@ -26,6 +26,7 @@ from cchc_shared.provinces import Era, ProvinceRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
 from cchc_aggregate.query.rules import doc
+from cchc_aggregate.query.rules.notes import Note
 
 __all__ = [
     "Target",
@@ -132,7 +133,7 @@ class TargetProgress:
     actual_text: str | None = field(metadata=doc('the figure as shown: "1.5", "50/63"'))
     gap: float | None = field(metadata=doc("actual − target (ranks: places to climb, > 0)"))
     status: Verdict
-    notes: list[str]
+    notes: list[Note]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ def progress(
     province: str | None,
     value: float | None,
     reported_rank: str | None,
-    notes: list[str],
+    notes: list[Note],
 ) -> TargetProgress:
     """Where ``t`` stands given the unit's figure ``value`` and the rank it reported."""
     actual: float | None = None
@@ -164,7 +165,7 @@ def progress(
     notes = list(notes)
     if t.comparison == "qualitative":
         status = "not_measurable"
-        notes.append("a qualitative target: its scale is not data here, so it is not measured")
+        notes.append(Note("targets.qualitative"))
     elif t.comparison == "rank<=":
         if reported_rank is None:
             status = "no_data"
@@ -180,7 +181,7 @@ def progress(
         actual, text, gap = value, f"{value:g}", value - t.target
         status = "met" if _OPS[t.comparison](value, t.target) else "missed"
     if status == "no_data":
-        notes.append(f"no figure of {t.indicator} for {t.period}")
+        notes.append(Note("targets.no_figure", indicator=t.indicator, period=t.period))
     return TargetProgress(
         code=t.code,
         province=province,

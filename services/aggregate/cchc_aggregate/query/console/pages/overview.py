@@ -8,6 +8,7 @@ from cchc_shared.periods import parse_period
 
 from cchc_aggregate.query.console import charts
 from cchc_aggregate.query.console.i18n import unit_name
+from cchc_aggregate.query.console.notes import note_text
 from cchc_aggregate.query.console.page import Column, Context, Page, Table, View
 from cchc_aggregate.query.console.pages.common import ask
 from cchc_aggregate.query.fetch.national import fetch_reports
@@ -73,7 +74,7 @@ def build(ctx: Context) -> View:
                     unit_label,
                     a.provinces_reported,
                     a.provinces_expected,
-                    " | ".join(a.notes),
+                    " | ".join(note_text(n, ctx.lang) for n in a.notes),
                 ]
                 for a in (trend or [figure])
             ],

@@ -11,6 +11,7 @@ from cchc_shared.periods import Period, PeriodError, PeriodType, parse_period
 from cchc_shared.provinces import VIETNAM_TZ, Era
 
 from cchc_aggregate.query.console import data
+from cchc_aggregate.query.console.notes import note_text
 from cchc_aggregate.query.console.page import Column, Context, Page, Table, View
 from cchc_aggregate.query.fetch.quality import fetch_period
 from cchc_aggregate.query.fetch.reporting import fetch_receipts
@@ -121,7 +122,12 @@ def build(ctx: Context) -> View:
             ctx.t("quality_table"),
             [Column("province"), Column("finding_kind"), Column("finding_about"), Column("detail")],
             [
-                [f.name, ctx.t(f"finding_{f.kind}"), f.rule or f.indicator or "", f.detail]
+                [
+                    f.name,
+                    ctx.t(f"finding_{f.kind}"),
+                    f.rule or f.indicator or "",
+                    note_text(f.detail, ctx.lang),
+                ]
                 for f in findings
             ],
         )
