@@ -19,7 +19,7 @@ from cchc_aggregate.query.console.pages import scoreboard as scoreboard_page
 from cchc_aggregate.query.fetch.national import REPORTS_SQL, tier_rows
 from cchc_aggregate.query.fetch.quality import EARLIER_SQL, PERIOD_SQL
 from cchc_aggregate.query.fetch.reporting import RECEIPTS_SQL
-from cchc_aggregate.query.fetch.scoreboard import scoreboard_sql
+from cchc_aggregate.query.fetch.scoreboard import monthly_sql, scoreboard_sql
 from cchc_aggregate.query.rules import reporting
 from cchc_aggregate.query.rules.national import national, province_wide
 from cchc_aggregate.query.rules.scoreboard import ScoringTable, build_scoreboard
@@ -89,6 +89,7 @@ def _score_store(day: dt.date | None) -> FakeStore:
         {
             data.LATEST_SCORE_DAY_SQL: [(day or dt.date(1970, 1, 1),)],
             scoreboard_sql(False): rows,
+            monthly_sql(False): [("15", COUNTERS["15"])],
         }
     )
 

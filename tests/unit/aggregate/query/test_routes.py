@@ -53,7 +53,12 @@ class FakeStore:
             return [], [(FOLDED,)]
         if "FROM observations FINAL" in sql and "period_end < {before" in sql:
             return [], []  # no history: no outliers
-        if "ARRAY JOIN c AS kv" in sql:  # the scoreboard's counters
+        if "FROM scoreboard_monthly" in sql:  # the scoreboard's counters, summed months
+            return [], [
+                ("01", {"res_on_time": 3, "res_late": 1, "resolved": 4}),
+                ("79", {"res_on_time": 1, "resolved": 1}),
+            ]
+        if "ARRAY JOIN c AS kv" in sql:  # the same, from the daily tables (a cluster)
             return [], [
                 ("", "01", "res_on_time", 3),
                 ("", "01", "res_late", 1),
@@ -158,6 +163,19 @@ def test_scoreboard_json_fields_in_order(http: TestClient) -> None:
     assert keys(one) == PROVINCE_SCORE
     assert (one.json()["province"], one.json()["rank"], one.json()["rank_of"]) == ("01", 2, 2)
     assert one.json()["as_of"] == national.json()["as_of"] == "2026-11-30T02:47:21.019000Z"
+
+
+def test_the_scoreboard_reads_the_months_on_one_server_and_the_days_on_a_cluster() -> None:
+    answers = {}
+    for cluster in (None, "cchc"):
+        store, app = FakeStore(), FastAPI()
+        routes.install(app, store, None, AggregateSettings(cluster=cluster), clock=lambda: NOW)  # type: ignore[arg-type]
+        body = TestClient(app).get("/v1/scoreboard", params={"period": "2025-Q3"}).json()
+        read = [sql for sql in store.sql if "scoreboard" in sql]
+        assert len(read) == 1
+        assert ("FROM scoreboard_monthly" in read[0]) is (cluster is None)
+        answers[cluster] = body["provinces"]
+    assert answers[None] == answers["cchc"]
 
 
 def test_sql_rows_are_json_values(http: TestClient) -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "counters_sql",
     "dashboard_sql",
     "fetch_counters",
+    "monthly_sql",
     "scoreboard_sql",
     "scores_sql",
     "whole_months",
@@ -212,6 +213,12 @@ WHERE month BETWEEN {start:Date} AND {end:Date}{pf}
 GROUP BY province"""
 
 
+def monthly_sql(province: bool) -> str:
+    """The sum of the period's months in ``scoreboard_monthly`` per province (of one province
+    when True): rows of (province, counter → value)."""
+    return _MONTHLY.replace("{pf}", "\n  AND province = {province:String}" if province else "")
+
+
 def whole_months(period: Period) -> bool:
     """Whether ``period`` begins on a month's first day and ends on a month's last."""
     return period.start.day == 1 and (period.end + timedelta(days=1)).day == 1
@@ -231,8 +238,7 @@ def fetch_counters(
         params["province"] = province
     out: dict[str, dict[str, int]] = {}
     if monthly and whole_months(period):
-        pf = "\n  AND province = {province:String}" if province is not None else ""
-        _, summed = store.query(_MONTHLY.replace("{pf}", pf), params)
+        _, summed = store.query(monthly_sql(province is not None), params)
         for code, values in summed:
             kept = {str(k): int(v) for k, v in values.items() if v}
             if kept:
