@@ -78,9 +78,9 @@ def wait_listening(broker: Managed, host: str, port: int, timeout_s: float) -> N
     """Block until the broker process itself listens on host:port.
 
     Not "until something accepts connections there": a port found free and taken by another
-    process before Tansu binds it accepts connections in its place while Tansu, unable to bind,
-    exits — a stack would then create its topics on, and report ready against, a broker that
-    is not its own, and lose it when that other process goes.
+    process before Tansu binds it may accept connections in its place while Tansu, unable to
+    bind, exits — the stack would then create its topics on whatever holds the port, or wait
+    30 s for a Kafka answer that never comes, its own broker gone.
     """
     deadline = time.monotonic() + timeout_s
     while True:

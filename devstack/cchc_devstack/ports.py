@@ -1,5 +1,5 @@
-"""Loopback ports: wait for a listener, find free ones (for a stack beside another), tell which
-process listens on one.
+"""Loopback ports: find free ones (for a stack beside another), tell which process listens on
+one.
 
 A port found free is only free until someone binds it: the broker or a service started on it
 must be seen listening there itself (:func:`listens`), not merely "something answers" — another
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import socket
-import time
 from pathlib import Path
 
 import psutil
@@ -26,21 +25,6 @@ EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 class PortTaken(RuntimeError):
     """A process could not listen on its port: another process holds it."""
-
-
-def wait_for_port(host: str, port: int, timeout_s: float) -> None:
-    """Block until something accepts TCP connections on host:port."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError as exc:
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"nothing listens on {host}:{port} after {timeout_s:.0f}s"
-                ) from exc
-            time.sleep(0.05)
 
 
 def ephemeral_range() -> tuple[int, int]:
