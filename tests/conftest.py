@@ -17,6 +17,7 @@ import httpx
 import pytest
 from cchc_cli import push as pushing
 from cchc_devstack import ports
+from cchc_devstack.ports import PortTaken
 from cchc_devstack.stack import HOST, Stack, StackConfig
 from cchc_runtime.tokens import Role
 from cchc_shared.provinces import default_registry
@@ -82,19 +83,35 @@ class RunningStack:
 
 
 def start_stack(data_dir: Path, **overrides: Any) -> RunningStack:
-    """Start a full stack on free ports (caller stops it)."""
+    """Start a full stack on free ports (caller stops it).
+
+    A port found free is free only until it is bound: another process on the machine (another
+    test session) may take the Kafka port first. The broker then cannot listen there and
+    `Stack.start` fails with `PortTaken` — having started nothing else — and the stack is
+    started again on other ports. Only for that cause, and not for a port the caller chose.
+    """
     # Instance n of a service listens on its port + 3(n-1): room for one more than asked
     # (a test may add an instance).
     most = max(overrides.get("instances", {}).values(), default=1)
-    config = StackConfig(
-        data_dir=data_dir,
-        kafka_port=overrides.pop("kafka_port", None) or free_port_block(1),
-        api_port=free_port_block(3 * (most + 1)),
-        **overrides,
-    )
-    stack = Stack(config, say=lambda line: print(f"[stack] {line}"))
-    stack.start(timeout_s=90)
-    return RunningStack(stack, config)
+    chosen = overrides.pop("kafka_port", None)
+    for attempt in range(3):
+        kafka_port = chosen or free_port_block(1)
+        api_port = free_port_block(3 * (most + 1))
+        while api_port <= kafka_port < api_port + 3 * (most + 1):  # the broker's is not free yet
+            api_port = free_port_block(3 * (most + 1))
+        config = StackConfig(
+            data_dir=data_dir, kafka_port=kafka_port, api_port=api_port, **overrides
+        )
+        stack = Stack(config, say=lambda line: print(f"[stack] {line}"))
+        try:
+            stack.start(timeout_s=90)
+        except PortTaken as taken:
+            if chosen or attempt == 2:
+                raise
+            print(f"[stack] {taken}; again on other ports")
+            continue
+        return RunningStack(stack, config)
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +132,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         demo_file = resources.files("cchc_cli.data").joinpath("demo_events.jsonl")
         with demo_file.open("rb") as stream:
             lines = list(pushing.read_lines("demo_events.jsonl", stream))
-        producer = pushing.producer(running.bootstrap)
+        try:
+            producer = pushing.producer(running.bootstrap)
+        except Exception:
+            # Ready a moment ago: say what became of the broker (exited, not listening, not
+            # answering) rather than only that this client could not bootstrap.
+            running.stack.check_broker(answering=True)
+            raise
         try:
             report = pushing.push(lines, producer, default_registry())
         finally:

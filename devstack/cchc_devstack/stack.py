@@ -26,7 +26,7 @@ from cchc_shared.provinces import Era, default_registry
 from cchc_shared.topics import Topic, raw_topics
 
 from cchc_devstack import broker, migrations, prometheus, secrets, topics
-from cchc_devstack.ports import HOST, free_port_block, port_is_free
+from cchc_devstack.ports import HOST, PortTaken, free_port_block, port_is_free
 from cchc_devstack.proxy import BrokerProxy
 from cchc_devstack.supervisor import Managed
 
@@ -154,6 +154,8 @@ class Stack:
         self.say = say
         self.stopping = threading.Event()
         self.broker: Managed | None = None
+        self.broker_port = config.kafka_port
+        """Where the broker itself listens (behind the proxy when there is one)."""
         self.proxy: BrokerProxy | None = None
         self.services: dict[str, Managed] = {}
         self.prometheus: Managed | None = None
@@ -202,15 +204,49 @@ class Stack:
             )
 
     def start_broker(self) -> None:
-        """Start Tansu on 127.0.0.1 and wait until it accepts connections."""
+        """Start Tansu on 127.0.0.1 and wait until it listens there itself
+        (:class:`~cchc_devstack.ports.PortTaken` if another process holds the port)."""
         port = self.config.kafka_port
         if not self.config.broker_proxy:
             self.broker = broker.start(HOST, port, self.logs / "broker.log")
             return
-        behind = free_port_block(HOST)
-        self.broker = broker.start(HOST, behind, self.logs / "broker.log", advertised_port=port)
+        # The port behind the proxy is the stack's own choice: one taken meanwhile by another
+        # process is given up for another.
+        for attempt in range(3):
+            behind = free_port_block(HOST)
+            try:
+                self.broker = broker.start(
+                    HOST, behind, self.logs / "broker.log", advertised_port=port
+                )
+                break
+            except PortTaken:
+                if attempt == 2:
+                    raise
+        self.broker_port = behind
         self.proxy = BrokerProxy(HOST, port, HOST, behind)
         self.proxy.start()
+
+    def check_broker(self, *, answering: bool = False) -> None:
+        """Raise unless the broker process runs and still listens on its port itself — and,
+        with `answering`, a new Kafka client bootstraps from the stack's bootstrap address."""
+        if self.broker is None:
+            return
+        if (code := self.broker.exited()) is not None:
+            # A memory-only broker restart loses every topic: that is not recoverable here.
+            last = self.broker.output().strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(
+                f"the broker exited (code {code}): {last[0]} (see {self.broker.log_path})"
+            )
+        if not self.broker.listens(HOST, self.broker_port):
+            raise RuntimeError(
+                f"the broker runs but no longer listens on {HOST}:{self.broker_port} "
+                f"(see {self.broker.log_path})"
+            )
+        if answering and not broker.answers(self.config.bootstrap):
+            raise RuntimeError(
+                f"the broker listens on {HOST}:{self.broker_port} but a Kafka client cannot "
+                f"bootstrap from {self.config.bootstrap} (see {self.broker.log_path})"
+            )
 
     def create_topics(self) -> int:
         """The 34 raw topics and the internal ones; returns how many were created."""
@@ -308,10 +344,14 @@ class Stack:
         return message
 
     def readiness(self) -> dict[str, bool]:
-        """Each instance's /readyz."""
+        """Each instance's /readyz — asked only of the instance's own process: another one
+        that took its port meanwhile (the instance then cannot bind it) does not count."""
         status = {}
         for name, managed in self.services.items():
             port = int(managed.env[f"CCHC_{managed.service.upper()}_PORT"])
+            if not managed.listens(HOST, port):
+                status[name] = False
+                continue
             try:
                 r = httpx.get(f"http://{HOST}:{port}/readyz", timeout=1.0)
                 status[name] = r.status_code == 200
@@ -320,12 +360,14 @@ class Stack:
         return status
 
     def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Block until every service reports ready (restarting crashed ones meanwhile)."""
+        """Block until every service reports ready (restarting crashed ones meanwhile), then
+        check that the broker still runs, listens on its port and answers a new client."""
         deadline = time.monotonic() + timeout_s
         while not self.stopping.is_set():
             self.supervise_once()
             status = self.readiness()
             if all(status.values()):
+                self.check_broker(answering=True)
                 return
             if time.monotonic() > deadline:
                 waiting = ", ".join(n for n, ok in status.items() if not ok)
@@ -364,9 +406,8 @@ class Stack:
             self.say(f"prometheus exited with code {code} (see {prom.log_path})")
             prom.stop()
             self.prometheus = None
-        if self.broker is not None and (code := self.broker.exited()) is not None:
-            # A memory-only broker restart loses every topic: that is not recoverable here.
-            raise RuntimeError(f"the broker exited (code {code})")
+        if self.broker is not None and self.broker.exited() is not None:
+            self.check_broker()  # says how it exited
 
     def lag(self, monitor: LagMonitor | None = None) -> dict[str, int]:
         """Messages each service's group still has to consume, measured on the broker now."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from cchc_devstack.ports import listens
+
 _PR_SET_PDEATHSIG = 1
 MAX_BACKOFF_S = 30.0
 """Longest wait before restarting a crashed process (1 s, 2 s, 4 s … up to this)."""
@@ -48,11 +50,14 @@ class Managed:
     total_restarts: int = 0
     next_start: float = 0.0
     log_file: IO[bytes] | None = field(default=None, repr=False)
+    log_offset: int = 0
+    """Where this run's output starts in the log file (it appends across runs)."""
 
     def start(self) -> None:
         """Start (or restart) the process, appending its output to its log file."""
         if self.log_file is None:
             self.log_file = self.log_path.open("ab")
+        self.log_offset = self.log_file.tell()
         # The supervisor has no HTTP port of its own: it tells the service how often it has been
         # restarted, so the service can export cchc_service_restarts_total (monotonic across
         # its own restarts). CCHC_<NAME>_RESTARTS is the service's settings prefix.
@@ -91,6 +96,23 @@ class Managed:
             self.next_start = 0.0
             self.start()
             say(f"{self.name} restarted (restart #{self.restarts})")
+
+    def listens(self, host: str, port: int) -> bool:
+        """True when the running process itself listens on host:port (not another one)."""
+        return (
+            self.proc is not None
+            and self.proc.poll() is None
+            and listens(self.proc.pid, host, port)
+        )
+
+    def output(self, limit: int = 4000) -> str:
+        """The end of what this run of the process wrote to its log (at most `limit` bytes)."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(max(self.log_offset, log.seek(0, 2) - limit))
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def exited(self) -> int | None:
         """The exit code if the process was started and has exited, else None."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +25,17 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     sync_reference(client)
     yield Store(client)
     client.close()
+
+
+def truncating(*tables: str) -> Callable[..., Store]:
+    """A `clean` fixture for a test module that needs `tables` empty before each test:
+    ``clean = truncating(*TABLES)`` in the module gives its tests the module's `db` with those
+    tables emptied (other tables keep what earlier tests left)."""
+
+    @pytest.fixture
+    def clean(db: Store) -> Store:
+        for table in tables:
+            db.client.command(f"TRUNCATE TABLE {table}")
+        return db
+
+    return clean

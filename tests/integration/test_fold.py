@@ -29,6 +29,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
+from tests.integration.conftest import truncating
 from tests.integration.test_scoreboard import (
     HANOI_OCTOBER,
     HANOI_TOTAL,
@@ -55,11 +56,7 @@ COUNTERS = {
 }
 
 
-@pytest.fixture
-def clean(db: Store) -> Store:
-    for table in TABLES:
-        db.client.command(f"TRUNCATE TABLE {table}")
-    return db
+clean = truncating(*TABLES)
 
 
 @pytest.fixture

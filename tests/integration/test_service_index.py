@@ -28,6 +28,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
+from tests.integration.conftest import truncating
+
 pytestmark = pytest.mark.connected
 
 NOW = datetime.fromisoformat("2025-07-16T12:00:00+07:00")
@@ -50,11 +52,7 @@ P1, P2 = "1.004227", "2.002156"
 C1, C2 = "00004", "00008"
 
 
-@pytest.fixture
-def clean(db: Store) -> Store:
-    for table in TABLES:
-        db.client.command(f"TRUNCATE TABLE {table}")
-    return db
+clean = truncating(*TABLES)
 
 
 @pytest.fixture
