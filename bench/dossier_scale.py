@@ -498,8 +498,18 @@ def _load_phase(args: argparse.Namespace, client: Any, db: Store, data_dir: Path
     }
 
 
-def _query_phase(args: argparse.Namespace, client: Any, db: Store, events: int) -> dict[str, Any]:
-    """Time the service index and the scoreboard on what is stored; storage per million events."""
+def _query_phase(
+    args: argparse.Namespace,
+    client: Any,
+    db: Store,
+    events: int,
+    counted: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Time the service index and the scoreboard on what is stored; storage per million events.
+
+    ``counted``: the storage of an earlier run on the same data (``--reuse``): the rows of its
+    key-value tables are taken from there (counting one means reading it whole: minutes at 25 M
+    keys), new ones are counted."""
     client.command("SYSTEM FLUSH LOGS")
     # The third month of the stream: full of receipts and of resolutions both.
     third = STREAM_START.date() + timedelta(days=62)
@@ -523,6 +533,24 @@ def _query_phase(args: argparse.Namespace, client: Any, db: Store, events: int) 
             counters = fetch_counters(db, month)
             boards[scope] = build_scoreboard(scoring, month.text, counters, names, code)
             board[scope].append((time.perf_counter() - t) * 1000)
+    # A year (twelve months summed), and the month from the daily tables (as a cluster, or a
+    # question before 0015) — whose counters must be the months' exactly.
+    year = parse_period(f"{third:%Y}")
+    extra: dict[str, list[float]] = {"national_year": [], "national_from_days": []}
+    same: dict[str, bool] = {}
+    for _ in range(args.runs + 2):
+        t = time.perf_counter()
+        counters = fetch_counters(db, year)
+        build_scoreboard(scoring, year.text, counters, names, None)
+        extra["national_year"].append((time.perf_counter() - t) * 1000)
+    for _ in range(min(args.runs, 10) + 2):
+        t = time.perf_counter()
+        days = fetch_counters(db, month, monthly=False)
+        build_scoreboard(scoring, month.text, days, names, None)
+        extra["national_from_days"].append((time.perf_counter() - t) * 1000)
+    same[month.text] = days == fetch_counters(db, month)
+    same[year.text] = fetch_counters(db, year, monthly=False) == fetch_counters(db, year)
+    board.update(extra)
     board = {k: v[2:] for k, v in board.items()}
     parts = client.query(
         "SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts "
@@ -535,7 +563,12 @@ def _query_phase(args: argparse.Namespace, client: Any, db: Store, events: int) 
         "WHERE database = currentDatabase() AND engine = 'EmbeddedRocksDB'"
     ).result_rows
     for rocks, paths in rocksdb:
-        rows = client.query(f"SELECT count() FROM {rocks}").result_rows[0][0]
+        known = (counted or {}).get(f"{rocks} (rocksdb)")
+        rows = (
+            known["rows"]
+            if known
+            else client.query(f"SELECT count() FROM {rocks}").result_rows[0][0]
+        )
         rocks_bytes = sum(_dir_bytes(Path(p)) for p in paths if Path(p).exists())
         storage[f"{rocks} (rocksdb)"] = {"rows": int(rows), "bytes_on_disk": rocks_bytes}
     kinds = client.query(
@@ -557,10 +590,12 @@ def _query_phase(args: argparse.Namespace, client: Any, db: Store, events: int) 
             "feedback": int(kinds[1]),
             "procedure": int(kinds[2]),
         },
+        "scoreboard_months_equal_days": same,
         "scoreboard": {
             scope: {
-                "query": f"GET /v1/scoreboard?period={month.text}"
-                + ("&province=01" if scope == "province" else ""),
+                "query": f"GET /v1/scoreboard?period={year.text if 'year' in scope else month.text}"
+                + ("&province=01" if scope == "province" else "")
+                + (" read from the daily tables" if "days" in scope else ""),
                 "runs": len(ts),
                 "ms_p50": round(statistics.median(ts), 2),
                 "ms_p95": round(statistics.quantiles(ts, n=20)[18], 2),
@@ -625,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
     client = connect(f"chdb://{data_dir}")
     db = Store(client)
+    earlier: dict[str, Any] = {}
     try:
         applied = migrate(client, args.migrations)
         if args.reuse:
@@ -644,7 +680,13 @@ def main(argv: list[str] | None = None) -> int:
         result = {
             "benchmark": "dossier_scale",
             **loaded,
-            **_query_phase(args, client, db, int(loaded["events_loaded"])),
+            **_query_phase(
+                args,
+                client,
+                db,
+                int(loaded["events_loaded"]),
+                earlier.get("storage") if args.reuse else None,
+            ),
         }
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
