@@ -201,3 +201,44 @@ def test_random_arrivals_keep_the_months_equal_to_the_days(clean: Store) -> None
     national = fetch_counters(clean, period("2026-H2"))
     assert set(national) == {"01", "79", "48"}
     assert sum(c.get("o1_offered", 0) for c in national.values()) > 0
+
+
+# ---- Adversarial review (wt/review): each test is one way the months could part from the days.
+
+
+def test_acts_of_two_old_units_with_one_event_id_survive_a_merge(clean: Store) -> None:  # noqa: F811
+    # Two old units of one new province announce the same procedure at the same instant, and
+    # their producers derive the event id from the act ("P1:announced"), as 0012 says dossier
+    # producers do. The live SQL counts acts per unit: two. A merge of procedure_events must not
+    # collapse them into one after the fold has written the month.
+    acts = []
+    for unit in ("2023:01", "2023:26"):
+        act = procedure(P1, "announced", "2026-09-05T08:00", "2026-09-10T17:00", event_id="a")
+        act["unit_key"] = unit
+        acts.append(act)
+    feed = Feed(clean)
+    feed.batch(acts[0])
+    feed.batch(acts[1])
+    assert fetch_counters(clean, period("2026-09"), monthly=False)["01"]["t1_announced"] == 2
+    clean.client.command("OPTIMIZE TABLE procedure_events FINAL")
+    assert fetch_counters(clean, period("2026-09"), monthly=False)["01"]["t1_announced"] == 2
+    assert_months_agree(clean)
+
+
+def test_months_are_vietnam_months(clean: Store) -> None:  # noqa: F811
+    # Instants in UTC that are already the next month in Vietnam (UTC+7): each act, receipt,
+    # resolution and feedback belongs to September, not August.
+    feed = Feed(clean)
+    feed.batch(
+        dossier("Z", "received", "2026-08-31T18:30Z", due="2026-09-05T17:00", **ONLINE),
+        dossier("Z", "resolved", "2026-09-30T17:30Z"),  # 1 October in Vietnam
+        feedback("G", "received", "2026-08-31T17:10Z", due="2026-09-05T17:00"),
+        feedback("G", "resolved", "2026-08-31T17:20Z"),
+        procedure(P1, "announced", "2026-08-31T20:00Z", "2026-09-10T17:00"),
+        procedure(P2, "published", "2026-08-31T20:00Z", "2026-09-10T17:00", online="full"),
+    )
+    september = fetch_counters(clean, period("2026-09"))["01"]
+    assert september["received"] == 1 and september["t1_announced"] == 1
+    assert fetch_counters(clean, period("2026-08")) == {}
+    assert fetch_counters(clean, period("2026-10"))["01"]["resolved"] == 1
+    assert_months_agree(clean)
