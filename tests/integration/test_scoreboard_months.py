@@ -10,12 +10,15 @@ from datetime import date
 from typing import Any
 
 import pytest
+from cchc_aggregate.clickhouse import scoreboard_months
 from cchc_aggregate.clickhouse.client import Store
-from cchc_aggregate.clickhouse.fold import fold
+from cchc_aggregate.clickhouse.fold import SOURCES, Folder, fold, freshness
+from cchc_aggregate.clickhouse.fold import as_of as fold_as_of
 from cchc_aggregate.clickhouse.rebuild import rebuild
 from cchc_aggregate.query.fetch.scoreboard import fetch_counters, whole_months
 from cchc_shared.periods import Period, parse_period
 
+from tests.integration.test_fold import Unfolded
 from tests.integration.test_scoreboard import (
     P1,
     P2,
@@ -238,7 +241,77 @@ def test_months_are_vietnam_months(clean: Store) -> None:  # noqa: F811
         procedure(P2, "published", "2026-08-31T20:00Z", "2026-09-10T17:00", online="full"),
     )
     september = fetch_counters(clean, period("2026-09"))["01"]
-    assert september["received"] == 1 and september["t1_announced"] == 1
+    assert september["received"] == 1
+    assert september["t1_announced"] == 1
     assert fetch_counters(clean, period("2026-08")) == {}
     assert fetch_counters(clean, period("2026-10"))["01"]["resolved"] == 1
+    assert_months_agree(clean)
+
+
+def test_an_answer_is_not_as_of_a_step_whose_months_are_not_refreshed(
+    clean: Store,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A step logged done, then the process dies (or the refresh fails) before the months are
+    # recomputed: the marks wait for the next fold. Meanwhile the answers, and a new process
+    # reading the fold log, must not claim the step's cutoff for the months.
+    feed = Unfolded(clean)
+    feed.batch(dossier("B", "received", "2026-09-03T09:00", **ONLINE))
+    fold(clean)
+    held = fold_as_of(clean)
+    assert held is not None
+    # Every source has a step in the fold that dies: the log's as_of moves past `held`.
+    feed.batch(
+        dossier("C", "received", "2026-09-04T09:00", **ONLINE),
+        feedback("H", "received", "2026-09-04T09:00", due="2026-09-08T17:00"),
+        procedure(P1, "announced", "2026-09-04T08:00", "2026-09-10T17:00"),
+    )
+
+    def crash(store: Store) -> int:
+        raise RuntimeError("killed before the months were refreshed")
+
+    monkeypatch.setattr(scoreboard_months, "refresh", crash)
+    with pytest.raises(RuntimeError):
+        fold(clean)
+    monkeypatch.undo()
+    step = freshness(clean, "dossier_events")
+    assert step is not None
+    assert step > held
+    assert all(freshness(clean, source) == step for source in SOURCES)
+    assert fetch_counters(clean, period("2026-09"))["01"]["received"] == 1  # not in the months
+    for claimed in (fold_as_of(clean), Folder(clean).as_of()):
+        assert claimed is not None
+        assert claimed < step
+    folder = Folder(clean)
+    folder.tick()  # the restarted process's first tick recomputes the marked months
+    assert fetch_counters(clean, period("2026-09"))["01"]["received"] == 2
+    after = (fold_as_of(clean), folder.as_of())
+    assert all(t is not None and t >= step for t in after)
+
+
+def test_a_question_during_the_refresh_never_counts_a_moved_dossier_twice(
+    clean: Store,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A's receipt moves from September to August (an earlier receipt arrives late): both months
+    # change in one step. A question of the quarter asked while the refresh writes the months
+    # must see both old or both new, never August new and September old (A received twice).
+    feed = Feed(clean)
+    feed.batch(
+        dossier("A", "received", "2026-09-10T09:00", due="2026-09-20T17:00", **ONLINE),
+        dossier("A", "resolved", "2026-09-12T09:00"),
+    )
+    seen: list[int] = []
+    write = clean.insert
+
+    def watched(table: str, columns: dict[str, list[Any]], token: str) -> None:
+        write(table, columns, token)
+        if table == "scoreboard_monthly":  # a question between this write and the next
+            seen.append(fetch_counters(clean, period("2026-Q3"))["01"]["received"])
+
+    monkeypatch.setattr(clean, "insert", watched)
+    feed.batch(dossier("A", "received", "2026-08-30T09:00", due="2026-09-20T17:00", **ONLINE))
+    assert seen
+    assert set(seen) == {1}
+    assert fetch_counters(clean, period("2026-08"))["01"]["received"] == 1
     assert_months_agree(clean)

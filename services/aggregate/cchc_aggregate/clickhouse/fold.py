@@ -148,6 +148,7 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
     """
     caught_up = caught_up if caught_up is not None else {}
     now_caught_up: dict[str, datetime] = {}  # set once the scoreboard's months are refreshed too
+    folded: dict[str, datetime] = {}  # per source, before when every insert is folded (capped too)
     _, rows = store.query(_WATERMARKS, readonly=False)
     begun = {str(r[0]): r[1] for r in rows}
     done = {str(r[0]): r[2] for r in rows}
@@ -182,7 +183,7 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
             log.warning("%s: newest block %d below the fold watermark %d", source, hi, lo)
             lo = 0
         if hi <= lo:
-            now_caught_up[source] = cutoff
+            now_caught_up[source] = folded[source] = cutoff
             continue
         step_cutoff, capped = cutoff, hi - lo > MAX_STEP_BLOCKS
         if capped:  # a backlog, taken in over several steps: the cutoff moves with the last one
@@ -195,13 +196,15 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
         step = Step(source, lo, hi, n, time.monotonic() - started, False, step_cutoff, capped)
         _log(store, "done", step, step_cutoff)
         steps.append(step)
+        folded[source] = step_cutoff
         if not capped:
             now_caught_up[source] = step_cutoff
     started = time.monotonic()
     months = scoreboard_months.refresh(store)
     if months:
+        # Its cutoff: every insert before it is in the months (a capped source's is its step's).
         refreshed = Step(MONTHS, 0, 0, months, time.monotonic() - started)
-        _log(store, "done", refreshed, min(now_caught_up.values(), default=cutoff))
+        _log(store, "done", refreshed, min(folded.values(), default=cutoff))
         steps.append(refreshed)
     caught_up.update(now_caught_up)
     return steps
@@ -220,10 +223,26 @@ def freshness(store: Store, source: str = "dossier_events") -> datetime | None:
 
 
 def as_of(store: Store) -> datetime | None:
-    """Every dossier and feedback event inserted before this time is in the states and counters
-    (the older of the two sources' :func:`freshness`; None before either's first step)."""
+    """Every dossier, feedback and procedure event inserted before this time is in the states and
+    counters (the oldest of the sources' :func:`freshness`; None before any's first step), and in
+    the scoreboard's months (:func:`months_held`)."""
     times = [freshness(store, source) for source in SOURCES]
-    return None if any(t is None for t in times) else min(t for t in times if t is not None)
+    if any(t is None for t in times):
+        return None
+    return months_held(store, min(t for t in times if t is not None))
+
+
+def months_held(store: Store, folded: datetime) -> datetime | None:
+    """``folded`` (a time before which the steps have folded every insert), or, while months are
+    marked and not recomputed yet, the older cutoff of the last refresh of the months (None: none
+    yet). The marks of a step wait in ``scoreboard_dirty`` until the refresh that follows it: a
+    process that died in between, or a refresh that failed, has steps logged done whose events
+    are not in ``scoreboard_monthly``, and an answer must not claim them."""
+    _, rows = store.query("SELECT count() FROM scoreboard_dirty")
+    if not rows[0][0]:
+        return folded
+    refreshed = freshness(store, MONTHS)
+    return None if refreshed is None else min(folded, refreshed)
 
 
 @dataclass(frozen=True)
@@ -297,6 +316,8 @@ class Folder:
             if source not in self.caught_up:
                 try:
                     since = freshness(self.store, source)
+                    if since is not None:  # and no later than the scoreboard's months hold
+                        since = months_held(self.store, since)
                 except Exception:  # ClickHouse away: fold() fails too, and says so
                     log.debug("fold log of %s unreadable", source, exc_info=True)
                     continue
