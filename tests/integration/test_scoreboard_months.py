@@ -14,10 +14,12 @@ from cchc_aggregate.clickhouse import scoreboard_months
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.fold import SOURCES, Folder, fold, freshness
 from cchc_aggregate.clickhouse.fold import as_of as fold_as_of
+from cchc_aggregate.clickhouse.migrations import statements
 from cchc_aggregate.clickhouse.rebuild import rebuild
 from cchc_aggregate.query.fetch.scoreboard import fetch_counters, whole_months
 from cchc_shared.periods import Period, parse_period
 
+from tests.integration.conftest import MIGRATIONS
 from tests.integration.test_fold import Unfolded
 from tests.integration.test_scoreboard import (
     P1,
@@ -314,4 +316,38 @@ def test_a_question_during_the_refresh_never_counts_a_moved_dossier_twice(
     assert seen
     assert set(seen) == {1}
     assert fetch_counters(clean, period("2026-08"))["01"]["received"] == 1
+    assert_months_agree(clean)
+
+
+def test_migrating_a_database_with_data_fills_the_months(clean: Store) -> None:  # noqa: F811
+    # A database of 0014 with data: states and daily tables folded, procedure acts, a dossier event
+    # not folded yet; no months and no marks. 0015 (and 0016) are applied, then the fold runs.
+    feed = Unfolded(clean)
+    feed.batch(
+        procedure(P2, "published", "2026-07-20T08:00", "2026-07-25T17:00", online="full"),
+        procedure(P1, "announced", "2026-08-05T08:00", "2026-08-10T17:00"),
+        *[
+            dossier(f"M{m}", "received", f"2026-{m:02d}-15T09:00", procedure=P2, **ONLINE)
+            for m in (8, 9, 10)
+        ],
+        dossier("M8", "resolved", "2026-09-02T09:00"),
+        feedback("K", "received", "2026-08-01T09:00", due="2026-08-05T17:00"),
+        feedback("K", "resolved", "2026-08-04T09:00", satisfied=False),
+    )
+    fold(clean)
+    feed.batch(dossier("M9", "resolved", "2026-10-20T09:00"))  # not folded before the upgrade
+    for table in ("scoreboard_dirty", "scoreboard_monthly"):
+        clean.client.command(f"TRUNCATE TABLE {table}")
+    for name in ("0015_scoreboard_monthly.sql", "0016_procedure_events_unit_key.sql"):
+        for statement in statements((MIGRATIONS / name).read_text()):
+            clean.client.command(statement)
+    fold(clean)
+    assert fetch_counters(clean, period("2026-10"))["01"]["resolved"] == 1
+    assert_months_agree(clean)
+    # After the upgrade the fold goes on from the copy's watermark: a later publication of the
+    # same offer, in August, is folded once and rescores August onward.
+    feed.batch(procedure(P2, "published", "2026-08-01T08:00", "2026-08-02T17:00", online="none"))
+    steps = fold(clean)
+    assert [s.rows for s in steps if s.source == "procedure_events"] == [1]
+    assert "o1_full_online" not in fetch_counters(clean, period("2026-10"))["01"]
     assert_months_agree(clean)
