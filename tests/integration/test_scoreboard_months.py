@@ -351,3 +351,32 @@ def test_migrating_a_database_with_data_fills_the_months(clean: Store) -> None: 
     assert [s.rows for s in steps if s.source == "procedure_events"] == [1]
     assert "o1_full_online" not in fetch_counters(clean, period("2026-10"))["01"]
     assert_months_agree(clean)
+
+
+def test_an_interrupted_step_of_procedure_events_is_redone_once(clean: Store) -> None:  # noqa: F811
+    # The step over new procedure acts died after 'begin' (its marks never written): the next
+    # fold redoes it, the months change, and the one after has nothing left to do.
+    feed = Unfolded(clean)
+    feed.batch(dossier("D", "received", "2026-10-15T09:00", procedure=P2, **ONLINE))
+    fold(clean)
+    feed.batch(procedure(P2, "published", "2026-08-01T08:00", "2026-08-10T17:00", online="full"))
+    _, rows = clean.query(
+        "SELECT max(hi) FROM fold_log WHERE source = 'procedure_events' AND phase = 'done'"
+    )
+    lo = int(rows[0][0])
+    _, rows = clean.query(
+        "SELECT max(max_block_number) FROM system.parts "
+        "WHERE active AND database = currentDatabase() AND table = 'procedure_events'"
+    )
+    hi = int(rows[0][0])
+    clean.command(
+        "INSERT INTO fold_log (source, phase, lo, hi, cutoff, rows, seconds) "
+        f"VALUES ('procedure_events', 'begin', {lo}, {hi}, now64(3), 0, 0)"
+    )
+    steps = fold(clean)
+    assert [(s.source, s.recovered) for s in steps if s.source == "procedure_events"] == [
+        ("procedure_events", True)
+    ]
+    assert fetch_counters(clean, period("2026-10"))["01"]["o1_offered"] == 1
+    assert_months_agree(clean)
+    assert fold(clean) == []

@@ -155,7 +155,8 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
     marks = {source: int(d[1]) for source, d in done.items()}
     steps: list[Step] = []
     # A step begun after the last one done was interrupted (kill -9): fold its range again (the
-    # states absorb it), then recompute every counter from the states.
+    # states absorb it; marks are marks), then, if it wrote states, recompute every counter from
+    # them.
     for source in SOURCES:
         b, d = begun.get(source), done.get(source)
         if b is None or d is None or b[2] <= d[2]:
@@ -169,8 +170,8 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
     if any(step.source in STATES for step in steps):
         for statement in REBUILD_SQL:
             store.command(statement)
-        for step in steps:
-            _log(store, "done", step, step.cutoff or datetime.now(UTC))
+    for step in steps:  # a redone step of procedure_events (marks only) is done too
+        _log(store, "done", step, step.cutoff or datetime.now(UTC))
     with store.inserts:  # no insert half-done: every block up to the newest is committed
         cutoff = datetime.now(UTC)  # every insert acknowledged by now is in the blocks read
         _, newest_rows = store.query(_NEWEST, readonly=False)
