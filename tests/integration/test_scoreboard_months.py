@@ -269,7 +269,7 @@ def test_an_answer_is_not_as_of_a_step_whose_months_are_not_refreshed(
         procedure(P1, "announced", "2026-09-04T08:00", "2026-09-10T17:00"),
     )
 
-    def crash(store: Store) -> int:
+    def crash(store: Store, acts_upto: int) -> int:
         raise RuntimeError("killed before the months were refreshed")
 
     monkeypatch.setattr(scoreboard_months, "refresh", crash)
@@ -380,3 +380,42 @@ def test_an_interrupted_step_of_procedure_events_is_redone_once(clean: Store) ->
     assert fetch_counters(clean, period("2026-10"))["01"]["o1_offered"] == 1
     assert_months_agree(clean)
     assert fold(clean) == []
+
+
+def test_a_publication_written_during_the_refresh_waits_for_its_own_step(
+    clean: Store,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Receipts of P2 in August, September and October (each month marked), then the writer
+    # inserts P2's publication of 1 August while the fold recomputes those months. Months
+    # computed before the insert lack it, later ones would have it: the quarter would count the
+    # offer in September and not in August, a state of the data that never was. The refresh reads
+    # the acts its steps have marked, no newer ones; the next step marks the publication onward.
+    feed = Unfolded(clean)
+    feed.batch(
+        *[
+            dossier(f"W{m}", "received", f"2026-{m:02d}-15T09:00", procedure=P2, **ONLINE)
+            for m in (8, 9, 10)
+        ]
+    )
+    ask = clean.query
+    written: list[bool] = []
+
+    def writer_meanwhile(sql: str, parameters: Any = None, **kw: Any) -> Any:
+        out = ask(sql, parameters, **kw)
+        if parameters and "provinces" in parameters and not written:  # the first month's query
+            written.append(True)
+            feed.batch(
+                procedure(P2, "published", "2026-08-01T08:00", "2026-08-10T17:00", online="full")
+            )
+        return out
+
+    monkeypatch.setattr(clean, "query", writer_meanwhile)
+    fold(clean)
+    monkeypatch.undo()
+    assert written
+    for month in ("2026-08", "2026-09", "2026-10"):
+        assert "o1_offered" not in fetch_counters(clean, period(month))["01"], month
+    fold(clean)  # the publication's own step
+    assert fetch_counters(clean, period("2026-Q3"))["01"]["o1_offered"] == 2
+    assert_months_agree(clean)

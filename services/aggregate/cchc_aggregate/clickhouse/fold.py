@@ -149,6 +149,7 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
     caught_up = caught_up if caught_up is not None else {}
     now_caught_up: dict[str, datetime] = {}  # set once the scoreboard's months are refreshed too
     folded: dict[str, datetime] = {}  # per source, before when every insert is folded (capped too)
+    reached: dict[str, int] = {}  # per source, the newest block stepped over
     _, rows = store.query(_WATERMARKS, readonly=False)
     begun = {str(r[0]): r[1] for r in rows}
     done = {str(r[0]): r[2] for r in rows}
@@ -185,6 +186,7 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
             lo = 0
         if hi <= lo:
             now_caught_up[source] = folded[source] = cutoff
+            reached[source] = lo
             continue
         step_cutoff, capped = cutoff, hi - lo > MAX_STEP_BLOCKS
         if capped:  # a backlog, taken in over several steps: the cutoff moves with the last one
@@ -198,10 +200,11 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
         _log(store, "done", step, step_cutoff)
         steps.append(step)
         folded[source] = step_cutoff
+        reached[source] = hi
         if not capped:
             now_caught_up[source] = step_cutoff
     started = time.monotonic()
-    months = scoreboard_months.refresh(store)
+    months = scoreboard_months.refresh(store, reached["procedure_events"])
     if months:
         # Its cutoff: every insert before it is in the months (a capped source's is its step's).
         refreshed = Step(MONTHS, 0, 0, months, time.monotonic() - started)

@@ -28,7 +28,7 @@ from cchc_aggregate.query.fetch.scoreboard import counters_sql
 
 log = logging.getLogger(__name__)
 
-_SQL = counters_sql(provinces="{provinces:Array(String)}")
+_SQL = counters_sql(provinces="{provinces:Array(String)}", acts_upto="{acts:UInt64}")
 
 
 def _month_end(month: date) -> date:
@@ -59,10 +59,12 @@ def dirty(store: Store) -> dict[date, set[str]]:
     return dict(months)
 
 
-def refresh(store: Store) -> int:
+def refresh(store: Store, acts_upto: int) -> int:
     """Recompute every dirty province-month into ``scoreboard_monthly``, then clear the marks;
     returns how many province-months were written. Run by the fold, after its steps (one writer:
-    not re-entrant).
+    not re-entrant), with ``acts_upto`` the newest insert of ``procedure_events`` its steps have
+    marked: an act the writer inserts meanwhile is read by none of the months (it waits for its
+    own step, which marks all it changes), never by some and not others.
 
     Every month is computed first and all are written in one insert (one RocksDB write batch): a
     step that moves a dossier from one month to another (an earlier receipt) changes both, and a
@@ -75,7 +77,7 @@ def refresh(store: Store) -> int:
         provinces = sorted(months[month])
         _, found = store.query(
             _SQL,
-            {"start": month, "end": _month_end(month), "provinces": provinces},
+            {"start": month, "end": _month_end(month), "provinces": provinces, "acts": acts_upto},
             readonly=False,
         )
         counters: dict[str, dict[str, int]] = {p: {} for p in provinces}
