@@ -21,14 +21,18 @@ Exactness:
   above the last ``done`` is a step interrupted mid-way: its range is folded again (folding an event
   twice leaves the state as it was) and every counter is recomputed from the states
   (:func:`cchc_aggregate.clickhouse.rebuild.rebuild`), since the views may have written the states
-  and not all the counters.
+  and not all the counters. A step of ``procedure_events`` writes marks only: it is redone alone.
 
 Freshness: an answer counts every event inserted before the last ``done`` step's ``cutoff``
 (:func:`freshness`): at most ``interval_s`` plus one step's duration behind the inserts. A tick
 that finds nothing new is caught up as of its own cutoff; the :class:`Folder` keeps that time per
 source (:meth:`Folder.as_of`, the answers' ``as_of``) and exports ``now − it``, computed at each
-scrape, as ``cchc_fold_lag_seconds{source}`` (the FoldBehind alert). On a cluster there is no
-Folder: each shard folds within its inserts (docs/cluster.md) and an answer is as of its query.
+scrape, as ``cchc_fold_lag_seconds{source}`` (the FoldBehind alert); it takes the time once the
+scoreboard's months are refreshed too. While months are marked and not refreshed (a process that
+died between its steps and the refresh, a refresh that failed), the log's steps are ahead of
+``scoreboard_monthly``: :func:`as_of` then says the last refresh's cutoff (:func:`months_held`).
+On a cluster there is no Folder: each shard folds within its inserts (docs/cluster.md) and an
+answer is as of its query.
 """
 
 from __future__ import annotations
