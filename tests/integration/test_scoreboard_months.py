@@ -6,13 +6,13 @@ old month, an earlier receipt in another month — and after a rebuild."""
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from cchc_aggregate.clickhouse import scoreboard_months
 from cchc_aggregate.clickhouse.client import Store
-from cchc_aggregate.clickhouse.fold import SOURCES, Folder, fold, freshness
+from cchc_aggregate.clickhouse.fold import MAX_STEP_BLOCKS, SOURCES, Folder, fold, freshness
 from cchc_aggregate.clickhouse.fold import as_of as fold_as_of
 from cchc_aggregate.clickhouse.migrations import statements
 from cchc_aggregate.clickhouse.rebuild import rebuild
@@ -418,4 +418,42 @@ def test_a_publication_written_during_the_refresh_waits_for_its_own_step(
         assert "o1_offered" not in fetch_counters(clean, period(month))["01"], month
     fold(clean)  # the publication's own step
     assert fetch_counters(clean, period("2026-Q3"))["01"]["o1_offered"] == 2
+    assert_months_agree(clean)
+
+
+def test_a_backlog_taken_in_over_several_steps_is_not_claimed_by_the_months(
+    clean: Store,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # More dossier inserts wait than one step takes: the first fold takes MAX_STEP_BLOCKS of them
+    # (its cutoff stays the previous step's) and refreshes their months; the second takes the
+    # rest and dies before its refresh. The months then hold only the first part of the backlog:
+    # the answers' as_of must not be past the backlog's first insert.
+    feed = Unfolded(clean)
+    feed.batch(feedback("Q", "received", "2026-09-01T09:00", due="2026-09-05T17:00"))
+    fold(clean)
+    before = datetime.now(UTC)
+    for n in range(MAX_STEP_BLOCKS + 3):
+        feed.batch(dossier(f"K{n}", "received", "2026-09-10T09:00", **ONLINE))
+    feed.batch(feedback("Q", "resolved", "2026-09-02T09:00"))  # another source, not capped
+    first = fold(clean)
+    assert any(s.capped for s in first)
+    assert fetch_counters(clean, period("2026-09"))["01"]["received"] == MAX_STEP_BLOCKS
+    feed.batch(  # every source has a step in the fold that dies
+        feedback("Q", "rated", "2026-09-03T09:00"),
+        procedure(P1, "announced", "2026-09-04T08:00", "2026-09-10T17:00"),
+    )
+
+    def crash(store: Store, acts_upto: int) -> int:
+        raise RuntimeError("killed before the months were refreshed")
+
+    monkeypatch.setattr(scoreboard_months, "refresh", crash)
+    with pytest.raises(RuntimeError):
+        fold(clean)
+    monkeypatch.undo()
+    assert all(t is not None and t > before for t in (freshness(clean, s) for s in SOURCES))
+    claimed = fold_as_of(clean)
+    assert claimed is None or claimed < before
+    fold(clean)
+    assert fetch_counters(clean, period("2026-09"))["01"]["received"] == MAX_STEP_BLOCKS + 3
     assert_months_agree(clean)

@@ -196,7 +196,7 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
         if capped:  # a backlog, taken in over several steps: the cutoff moves with the last one
             hi = lo + MAX_STEP_BLOCKS
             previous = done.get(source)
-            step_cutoff = previous[3] if previous is not None else datetime(1970, 1, 1, tzinfo=UTC)
+            step_cutoff = _utc(previous[3] if previous is not None else datetime(1970, 1, 1))
         started = time.monotonic()
         _log(store, "begin", Step(source, lo, hi, 0, 0.0), step_cutoff)
         n = _fold_range(store, source, lo, hi)
@@ -227,7 +227,12 @@ def freshness(store: Store, source: str = "dossier_events") -> datetime | None:
         {"s": source},
     )
     found = rows[0][0] if rows and rows[0][0] and rows[0][0].year > 1970 else None
-    return found.replace(tzinfo=UTC) if found is not None and found.tzinfo is None else found
+    return None if found is None else _utc(found)
+
+
+def _utc(t: datetime) -> datetime:
+    """A time of ``fold_log`` (UTC; chDB gives it without its zone) with its zone."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
 def as_of(store: Store) -> datetime | None:
