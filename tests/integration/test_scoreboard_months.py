@@ -33,7 +33,7 @@ from tests.integration.test_scoreboard import (
 
 pytestmark = pytest.mark.connected
 
-MONTHS = ("2026-08", "2026-09", "2026-10", "2026-Q3", "2026-H2", "2026")
+MONTHS = ("2026-08", "2026-09", "2026-10", "2026-Q3", "2026-H2", "2026", "2026-10M", "2025/2026")
 ONLINE = {"channel": "online", "online_mode": "full"}
 
 
