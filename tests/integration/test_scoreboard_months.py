@@ -457,3 +457,25 @@ def test_a_backlog_taken_in_over_several_steps_is_not_claimed_by_the_months(
     fold(clean)
     assert fetch_counters(clean, period("2026-09"))["01"]["received"] == MAX_STEP_BLOCKS + 3
     assert_months_agree(clean)
+
+
+def test_an_earlier_resolution_moves_a_dossier_between_months(clean: Store) -> None:  # noqa: F811
+    # Resolved late in October; then the first resolution, on time in September, arrives: every
+    # resolution-side counter (p1's on time / late, res_seconds, ratings) leaves October.
+    feed = Feed(clean)
+    feed.batch(
+        dossier("E", "received", "2026-09-01T09:00", due="2026-09-20T17:00", **ONLINE),
+        dossier("E", "resolved", "2026-10-05T09:00"),
+        dossier("E", "rated", "2026-10-06T09:00", satisfied=False),
+        feedback("J", "received", "2026-09-01T09:00", due="2026-09-20T17:00"),
+        feedback("J", "resolved", "2026-10-05T09:00"),
+    )
+    assert fetch_counters(clean, period("2026-10"))["01"]["res_late"] == 1
+    feed.batch(
+        dossier("E", "resolved", "2026-09-15T09:00"),
+        feedback("J", "resolved", "2026-09-15T09:00"),
+    )
+    september = fetch_counters(clean, period("2026-09"))["01"]
+    assert (september["res_on_time"], september["res_unsatisfied"], september["fb_ok"]) == (1, 1, 1)
+    assert fetch_counters(clean, period("2026-10")) == {}
+    assert_months_agree(clean)
