@@ -139,7 +139,7 @@ def test_random_arrivals_keep_the_months_equal_to_the_days(clean: Store) -> None
         month = rng.choice((8, 9, 10))
         day = rng.randint(1, 28)
         received = f"2026-{month:02d}-{day:02d}T{rng.randint(7, 17):02d}:00"
-        fields = {
+        fields: dict[str, Any] = {
             "province": province,
             "procedure": rng.choice((P1, P2)),
             "due": f"2026-{month:02d}-{min(day + 5, 28):02d}T17:00",
