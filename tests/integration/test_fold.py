@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.clickhouse.fold import (
+    MONTHS,
     SOURCES,
     Folder,
     FoldMetrics,
@@ -99,7 +100,8 @@ def test_the_insert_writes_events_only_until_the_fold(http: TestClient, clean: S
     assert clean.query("SELECT count() FROM dossier_scores")[1] == [(0,)]
     assert all(not any(any(v) for v in rows) for rows in counters(clean).values())
     steps = fold(clean)
-    assert {s.source for s in steps} == set(SOURCES)
+    # Each source's step, then the scoreboard's months those steps changed (0015).
+    assert [s.source for s in steps] == [*SOURCES, MONTHS]
     assert all(s.rows > 0 and not s.recovered for s in steps)
     body = score(http, period="2026-10", province="01")
     assert criteria(body) == HANOI_OCTOBER

@@ -21,14 +21,18 @@ Exactness:
   above the last ``done`` is a step interrupted mid-way: its range is folded again (folding an event
   twice leaves the state as it was) and every counter is recomputed from the states
   (:func:`cchc_aggregate.clickhouse.rebuild.rebuild`), since the views may have written the states
-  and not all the counters.
+  and not all the counters. A step of ``procedure_events`` writes marks only: it is redone alone.
 
 Freshness: an answer counts every event inserted before the last ``done`` step's ``cutoff``
 (:func:`freshness`): at most ``interval_s`` plus one step's duration behind the inserts. A tick
 that finds nothing new is caught up as of its own cutoff; the :class:`Folder` keeps that time per
 source (:meth:`Folder.as_of`, the answers' ``as_of``) and exports ``now − it``, computed at each
-scrape, as ``cchc_fold_lag_seconds{source}`` (the FoldBehind alert). On a cluster there is no
-Folder: each shard folds within its inserts (docs/cluster.md) and an answer is as of its query.
+scrape, as ``cchc_fold_lag_seconds{source}`` (the FoldBehind alert); it takes the time once the
+scoreboard's months are refreshed too. While months are marked and not refreshed (a process that
+died between its steps and the refresh, a refresh that failed), the log's steps are ahead of
+``scoreboard_monthly``: :func:`as_of` then says the last refresh's cutoff (:func:`months_held`).
+On a cluster there is no Folder: each shard folds within its inserts (docs/cluster.md) and an
+answer is as of its query.
 """
 
 from __future__ import annotations
@@ -148,13 +152,16 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
     """
     caught_up = caught_up if caught_up is not None else {}
     now_caught_up: dict[str, datetime] = {}  # set once the scoreboard's months are refreshed too
+    folded: dict[str, datetime] = {}  # per source, before when every insert is folded (capped too)
+    reached: dict[str, int] = {}  # per source, the newest block stepped over
     _, rows = store.query(_WATERMARKS, readonly=False)
     begun = {str(r[0]): r[1] for r in rows}
     done = {str(r[0]): r[2] for r in rows}
     marks = {source: int(d[1]) for source, d in done.items()}
     steps: list[Step] = []
     # A step begun after the last one done was interrupted (kill -9): fold its range again (the
-    # states absorb it), then recompute every counter from the states.
+    # states absorb it; marks are marks), then, if it wrote states, recompute every counter from
+    # them.
     for source in SOURCES:
         b, d = begun.get(source), done.get(source)
         if b is None or d is None or b[2] <= d[2]:
@@ -168,8 +175,8 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
     if any(step.source in STATES for step in steps):
         for statement in REBUILD_SQL:
             store.command(statement)
-        for step in steps:
-            _log(store, "done", step, step.cutoff or datetime.now(UTC))
+    for step in steps:  # a redone step of procedure_events (marks only) is done too
+        _log(store, "done", step, step.cutoff or datetime.now(UTC))
     with store.inserts:  # no insert half-done: every block up to the newest is committed
         cutoff = datetime.now(UTC)  # every insert acknowledged by now is in the blocks read
         _, newest_rows = store.query(_NEWEST, readonly=False)
@@ -182,26 +189,30 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
             log.warning("%s: newest block %d below the fold watermark %d", source, hi, lo)
             lo = 0
         if hi <= lo:
-            now_caught_up[source] = cutoff
+            now_caught_up[source] = folded[source] = cutoff
+            reached[source] = lo
             continue
         step_cutoff, capped = cutoff, hi - lo > MAX_STEP_BLOCKS
         if capped:  # a backlog, taken in over several steps: the cutoff moves with the last one
             hi = lo + MAX_STEP_BLOCKS
             previous = done.get(source)
-            step_cutoff = previous[3] if previous is not None else datetime(1970, 1, 1, tzinfo=UTC)
+            step_cutoff = _utc(previous[3] if previous is not None else datetime(1970, 1, 1))
         started = time.monotonic()
         _log(store, "begin", Step(source, lo, hi, 0, 0.0), step_cutoff)
         n = _fold_range(store, source, lo, hi)
         step = Step(source, lo, hi, n, time.monotonic() - started, False, step_cutoff, capped)
         _log(store, "done", step, step_cutoff)
         steps.append(step)
+        folded[source] = step_cutoff
+        reached[source] = hi
         if not capped:
             now_caught_up[source] = step_cutoff
     started = time.monotonic()
-    months = scoreboard_months.refresh(store)
+    months = scoreboard_months.refresh(store, reached["procedure_events"])
     if months:
+        # Its cutoff: every insert before it is in the months (a capped source's is its step's).
         refreshed = Step(MONTHS, 0, 0, months, time.monotonic() - started)
-        _log(store, "done", refreshed, min(now_caught_up.values(), default=cutoff))
+        _log(store, "done", refreshed, min(folded.values(), default=cutoff))
         steps.append(refreshed)
     caught_up.update(now_caught_up)
     return steps
@@ -216,14 +227,35 @@ def freshness(store: Store, source: str = "dossier_events") -> datetime | None:
         {"s": source},
     )
     found = rows[0][0] if rows and rows[0][0] and rows[0][0].year > 1970 else None
-    return found.replace(tzinfo=UTC) if found is not None and found.tzinfo is None else found
+    return None if found is None else _utc(found)
+
+
+def _utc(t: datetime) -> datetime:
+    """A time of ``fold_log`` (UTC; chDB gives it without its zone) with its zone."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
 def as_of(store: Store) -> datetime | None:
-    """Every dossier and feedback event inserted before this time is in the states and counters
-    (the older of the two sources' :func:`freshness`; None before either's first step)."""
+    """Every dossier, feedback and procedure event inserted before this time is in the states and
+    counters (the oldest of the sources' :func:`freshness`; None before any's first step), and in
+    the scoreboard's months (:func:`months_held`)."""
     times = [freshness(store, source) for source in SOURCES]
-    return None if any(t is None for t in times) else min(t for t in times if t is not None)
+    if any(t is None for t in times):
+        return None
+    return months_held(store, min(t for t in times if t is not None))
+
+
+def months_held(store: Store, folded: datetime) -> datetime | None:
+    """``folded`` (a time before which the steps have folded every insert), or, while months are
+    marked and not recomputed yet, the older cutoff of the last refresh of the months (None: none
+    yet). The marks of a step wait in ``scoreboard_dirty`` until the refresh that follows it: a
+    process that died in between, or a refresh that failed, has steps logged done whose events
+    are not in ``scoreboard_monthly``, and an answer must not claim them."""
+    _, rows = store.query("SELECT count() FROM scoreboard_dirty")
+    if not rows[0][0]:
+        return folded
+    refreshed = freshness(store, MONTHS)
+    return None if refreshed is None else min(folded, refreshed)
 
 
 @dataclass(frozen=True)
@@ -297,6 +329,8 @@ class Folder:
             if source not in self.caught_up:
                 try:
                     since = freshness(self.store, source)
+                    if since is not None:  # and no later than the scoreboard's months hold
+                        since = months_held(self.store, since)
                 except Exception:  # ClickHouse away: fold() fails too, and says so
                     log.debug("fold log of %s unreadable", source, exc_info=True)
                     continue

@@ -21,13 +21,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 from cchc_aggregate.clickhouse.client import Store
 from cchc_aggregate.query.fetch.scoreboard import counters_sql
 
 log = logging.getLogger(__name__)
 
-_SQL = counters_sql(provinces="{provinces:Array(String)}")
+_SQL = counters_sql(provinces="{provinces:Array(String)}", acts_upto="{acts:UInt64}")
 
 
 def _month_end(month: date) -> date:
@@ -58,36 +59,37 @@ def dirty(store: Store) -> dict[date, set[str]]:
     return dict(months)
 
 
-def refresh(store: Store) -> int:
+def refresh(store: Store, acts_upto: int) -> int:
     """Recompute every dirty province-month into ``scoreboard_monthly``, then clear the marks;
     returns how many province-months were written. Run by the fold, after its steps (one writer:
-    not re-entrant)."""
+    not re-entrant), with ``acts_upto`` the newest insert of ``procedure_events`` its steps have
+    marked: an act the writer inserts meanwhile is read by none of the months (it waits for its
+    own step, which marks all it changes), never by some and not others.
+
+    Every month is computed first and all are written in one insert (one RocksDB write batch): a
+    step that moves a dossier from one month to another (an earlier receipt) changes both, and a
+    question of a quarter must not read one month new and the other old (the dossier twice)."""
     months = dirty(store)
     if not months:
         return 0
-    written = 0
+    rows: dict[str, list[Any]] = {"key": [], "province": [], "month": [], "counters": []}
     for month in sorted(months):
         provinces = sorted(months[month])
-        _, rows = store.query(
+        _, found = store.query(
             _SQL,
-            {"start": month, "end": _month_end(month), "provinces": provinces},
+            {"start": month, "end": _month_end(month), "provinces": provinces, "acts": acts_upto},
             readonly=False,
         )
         counters: dict[str, dict[str, int]] = {p: {} for p in provinces}
-        for _, province, counter, value in rows:
+        for _, province, counter, value in found:
             if value:
                 counters[str(province)][str(counter)] = int(value)
-        store.insert(
-            "scoreboard_monthly",
-            {
-                "key": [f"{p}|{month.isoformat()}" for p in provinces],
-                "province": provinces,
-                "month": [month] * len(provinces),
-                "counters": [counters[p] for p in provinces],
-            },
-            token="",
-        )
-        written += len(provinces)
+        rows["key"] += [f"{p}|{month.isoformat()}" for p in provinces]
+        rows["province"] += provinces
+        rows["month"] += [month] * len(provinces)
+        rows["counters"] += [counters[p] for p in provinces]
+    store.insert("scoreboard_monthly", rows, token="")
     store.command("TRUNCATE TABLE scoreboard_dirty")
+    written = len(rows["key"])
     log.debug("scoreboard: %d province-months recomputed", written)
     return written

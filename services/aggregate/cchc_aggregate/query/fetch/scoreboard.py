@@ -98,7 +98,7 @@ _ACTS = """
 SELECT province, unit_key, procedure_code, action, occurred_at,
        argMax(due_at, event_id) AS due, argMax(complete, event_id) AS done
 FROM procedure_events
-WHERE toDate(occurred_at, 'TZ') BETWEEN {start} AND {end}{pf}
+WHERE toDate(occurred_at, 'TZ') BETWEEN {start} AND {end}{pf}{upto}
 GROUP BY province, unit_key, procedure_code, action, occurred_at"""
 
 _PROCEDURES = """
@@ -119,7 +119,7 @@ _PUBS = """
 SELECT concat(province, '|', procedure_code) AS k, toUnixTimestamp64Milli(occurred_at) AS at,
        argMax(online, event_id) AS offer
 FROM procedure_events
-WHERE action = 'published' AND toDate(occurred_at, 'TZ') <= {end}{pf}
+WHERE action = 'published' AND toDate(occurred_at, 'TZ') <= {end}{pf}{upto}
 GROUP BY province, procedure_code, occurred_at"""
 
 # o1: every day at its start, plus on publication days each receipt at its instant less the
@@ -154,7 +154,7 @@ GROUP BY bucket, province"""
 _PUBDAYS = """
 SELECT concat(province, '|', procedure_code, '|', toString(toDate(occurred_at, 'TZ')))
 FROM procedure_events
-WHERE action = 'published' AND toDate(occurred_at, 'TZ') BETWEEN {start} AND {end}{pf}"""
+WHERE action = 'published' AND toDate(occurred_at, 'TZ') BETWEEN {start} AND {end}{pf}{upto}"""
 
 _BUCKET = re.compile(r"\{b:([^}]*)\}")
 
@@ -165,6 +165,7 @@ def counters_sql(
     province: str | None = None,
     bucket: str = "''",
     provinces: str | None = None,
+    acts_upto: str | None = None,
 ) -> str:
     """Every counter per bucket and province: rows of (bucket, province, counter, value).
 
@@ -172,11 +173,13 @@ def counters_sql(
     parameters; the dashboard writes Grafana variables); ``province`` one of a province filter;
     ``bucket`` an expression of a day ``{d}`` — ``''`` for one bucket over the period,
     ``toStartOfMonth({d})`` for a trend by month; ``provinces`` (instead of ``province``) one of
-    an array of provinces.
+    an array of provinces; ``acts_upto`` one of the newest insert (``_block_number``) of
+    ``procedure_events`` to read (the fold's refresh: the acts its steps have marked).
     """
     pf = f"\n  AND province = {province}" if province else ""
     if provinces:
         pf = f"\n  AND province IN {provinces}"
+    upto = f"\n  AND _block_number <= {acts_upto}" if acts_upto else ""
 
     def fill(template: str) -> str:
         text = (
@@ -186,6 +189,7 @@ def counters_sql(
         )
         text = _BUCKET.sub(lambda m: bucket.replace("{d}", m.group(1)), text)
         text = text.replace("'TZ'", f"'{TZ}'")
+        text = text.replace("{upto}", upto)
         return text.replace("{start}", start).replace("{end}", end).replace("{pf}", pf)
 
     parts = [fill(t) for t in (_DOSSIERS, _PROGRESS, _FEEDBACK, _PROCEDURES, _ONLINE)]
