@@ -557,7 +557,12 @@ def _query_phase(
         "WHERE active AND database = currentDatabase() GROUP BY table"
     ).result_rows
     storage = {t: {"rows": int(r), "bytes_on_disk": int(b)} for t, r, b in parts}
-    state_rows = client.query("SELECT count() FROM dossier_state").result_rows[0][0]
+    known = (counted or {}).get("dossier_state (rocksdb)")
+    state_rows = (
+        known["rows"]
+        if known
+        else client.query("SELECT count() FROM dossier_state").result_rows[0][0]
+    )
     rocksdb = client.query(
         "SELECT name, data_paths FROM system.tables "
         "WHERE database = currentDatabase() AND engine = 'EmbeddedRocksDB'"

@@ -9,6 +9,7 @@ duplicates, re-sent events and late ratings), with their hand-computed answer.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from tests.integration.test_scoreboard import (
     criteria,
     hanoi_october,
     score,
+    two_resolved,
 )
 
 pytestmark = pytest.mark.connected
@@ -266,3 +268,38 @@ def test_the_folder_counts_rows_and_keeps_its_lag_while_nothing_arrives(clean: S
     stale = registry.get_sample_value("cchc_fold_lag_seconds", labels)
     assert stale is not None
     assert stale >= 120
+
+
+def test_one_process_folds_at_a_time(clean: Store) -> None:
+    """Two aggregate processes on one database (0017): one folds, the other stands by, and takes
+    over once the holder's heartbeats stop; a waiting process never displaces a holder."""
+    clean.client.command("TRUNCATE TABLE fold_holders")
+    holder, waiting = Folder(clean, name="b"), Folder(clean, name="a")
+    feed = Unfolded(clean)
+    hanoi_october(feed)
+    assert holder.tick()  # nobody else: it folds
+    assert waiting.tick() == []  # the other one holds, although "a" sorts first
+    assert waiting.holder == holder.name
+    feed.batch(*two_resolved("79", 1, 1))
+    assert waiting.tick() == []
+    assert [s.source for s in holder.tick()] == ["dossier_events", MONTHS]
+    http = app_for(clean)
+    assert criteria(score(http, period="2026-10", province="01")) == HANOI_OCTOBER
+    assert score(http, period="2026-10", province="79")["total"] == 16.0  # p1 10 + s3 6
+    # The holder stops ticking: once its last heartbeat is older than the holding time, the
+    # first by name of those waiting takes over and folds what arrived meanwhile.
+    late = Folder(clean, name="c")
+    assert not late.holds()
+    waiting.hold_s = late.hold_s = 0.5
+    time.sleep(0.6)
+    feed.batch(*two_resolved("48", 1, 0))
+    clean.client.command(f"INSERT INTO fold_holders VALUES ('{waiting.name}', now64(3), false)")
+    assert late.tick() == []  # "a" waits too and sorts first
+    assert [s.source for s in waiting.tick()] == ["dossier_events", MONTHS]
+    assert waiting.holder == waiting.name
+    assert score(http, period="2026-10", province="48")["total"] == 26.0  # p1 20 + s3 6
+    # Two that both fold (started in the same instant): the later name yields.
+    clean.client.command(f"INSERT INTO fold_holders VALUES ('{late.name}', now64(3), true)")
+    late.holder = late.name
+    assert waiting.holds()
+    assert not late.holds()

@@ -58,10 +58,15 @@ def background_fold(
             settings.cluster,
         )
         return None
+    if not settings.fold:
+        log.info("CCHC_AGGREGATE_FOLD=false: another aggregate process folds this database")
+        return None
     # Its own connection (chDB allows several in one process), sharing the inserts' lock: a fold
     # step does not hold up inserts or queries.
     folds = Store(connect(settings.clickhouse_dsn()), inserts=db.inserts)
-    return Folder(folds, settings.fold_interval_s, FoldMetrics.create(registry))
+    return Folder(
+        folds, settings.fold_interval_s, FoldMetrics.create(registry), name=settings.instance
+    )
 
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:

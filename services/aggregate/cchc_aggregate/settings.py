@@ -54,6 +54,14 @@ class AggregateSettings(ServiceSettings):
         "record waits for its insert under load. Keep it above CCHC_KAFKA_FETCH_MAX_WAIT_MS: "
         "a fetch already waiting on an idle partition delays the next one that long",
     )
+    fold: bool = Field(
+        default=True,
+        description="run the background fold in this process (single server; docs/architecture.md "
+        '"The fold"). One aggregate process folds a database at a time: the others stand by and '
+        "one takes over when it stops; false on every instance but one also rules out a double "
+        "fold when two start in the same instant (docs/runbook.md \"Several instances per "
+        'service")',
+    )
     fold_interval_s: float = Field(
         default=1.0,
         gt=0,

@@ -38,8 +38,10 @@ answer is as of its query.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -281,15 +283,45 @@ class FoldMetrics:
         )
 
 
+HOLD_S = 120.0
+"""Seconds after another process's last fold heartbeat during which a Folder stands by: longer
+than any one step (a capped step is at most 25 inserts), so a holder busy with a long step is not
+taken over; a holder that stopped is, within this time."""
+
+_HOLDERS = """
+SELECT folder, argMax(holding, seen) FROM fold_holders
+WHERE seen > now64(3) - toIntervalMillisecond({hold_ms:UInt64})
+GROUP BY folder"""
+
+
 class Folder:
-    """A daemon thread that calls :func:`fold` every ``interval_s`` seconds until stopped."""
+    """A daemon thread that calls :func:`fold` every ``interval_s`` seconds until stopped.
+
+    One process folds a database at a time (two folds of one step would both apply their deltas):
+    each tick first writes this process's heartbeat in ``fold_holders`` (0017), then folds only if
+    no other process's heartbeat is more recent than ``hold_s`` — or, when two are (two processes
+    that started together), only the one whose name sorts first. The others stand by, and one takes
+    over within ``hold_s`` of the holder's last tick. Two processes that start in the same instant
+    can still both fold that first tick; ``CCHC_AGGREGATE_FOLD=false`` on every aggregate instance
+    but one rules even that out (docs/runbook.md "Several instances per service")."""
 
     def __init__(
-        self, store: Store, interval_s: float = 1.0, metrics: FoldMetrics | None = None
+        self,
+        store: Store,
+        interval_s: float = 1.0,
+        metrics: FoldMetrics | None = None,
+        name: str | None = None,
+        hold_s: float = HOLD_S,
     ) -> None:
         self.store = store
         self.interval_s = interval_s
         self.metrics = metrics
+        instance = re.sub(r"[^A-Za-z0-9_.:-]", "_", name or "aggregate")
+        self.name = f"{instance}/{uuid.uuid4().hex[:8]}"
+        """This process's name in ``fold_holders``: the instance, made unique per process."""
+        self.hold_s = hold_s
+        self.holder: str | None = None
+        """The process that folds, as the last tick saw it (None before the first)."""
         self.caught_up: dict[str, datetime] = {}
         """Per source, the time before which every insert is folded (set by each tick)."""
         self._stop = threading.Event()
@@ -306,8 +338,37 @@ class Folder:
             return min(t for t in known if t is not None)
         return as_of(self.store)
 
+    def holds(self) -> bool:
+        """Whether this process is the one to fold now (see the class); writes its heartbeat."""
+        _, rows = self.store.query(_HOLDERS, {"hold_ms": int(self.hold_s * 1000)}, readonly=False)
+        others = {str(folder): bool(holding) for folder, holding in rows if folder != self.name}
+        holders = sorted(folder for folder, holding in others.items() if holding)
+        if self.holder == self.name:  # it held: it keeps on unless an earlier name holds too
+            hold = not holders or self.name < holders[0]
+        else:  # it waited: it takes over when nobody holds, the first by name of those waiting
+            hold = not holders and all(self.name < folder for folder in others)
+        self.store.command(
+            "INSERT INTO fold_holders (folder, seen, holding) VALUES "
+            f"('{self.name}', now64(3), {int(hold)})"  # the name: instance/hex, checked at init
+        )
+        holder = self.name if hold else (holders[0] if holders else None)
+        if hold and self.holder != self.name:
+            log.info("fold: this process (%s) folds the database", self.name)
+        elif not hold and (self.holder == self.name or self.holder is None):
+            log.warning(
+                "fold: %s folds this database; this process (%s) stands by (one aggregate process "
+                'folds at a time: docs/runbook.md "Several instances per service")',
+                holder or "another process",
+                self.name,
+            )
+        self.holder = self.name if hold else holder or ""
+        return hold
+
     def tick(self) -> list[Step]:
-        """One :func:`fold` call, its rows counted."""
+        """One :func:`fold` call, its rows counted — if this process is the one to fold."""
+        if not self.holds():
+            self.caught_up.clear()  # the answers' as_of: the holder's, from the fold log
+            return []
         if len(self.caught_up) < len(SOURCES):
             self._from_log()
         steps = fold(self.store, self.caught_up)
