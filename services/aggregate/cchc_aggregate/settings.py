@@ -59,7 +59,7 @@ class AggregateSettings(ServiceSettings):
         description="run the background fold in this process (single server; docs/architecture.md "
         '"The fold"). One aggregate process folds a database at a time: the others stand by and '
         "one takes over when it stops; false on every instance but one also rules out a double "
-        "fold when two start in the same instant (docs/runbook.md \"Several instances per "
+        'fold when two start in the same instant (docs/runbook.md "Several instances per '
         'service")',
     )
     fold_interval_s: float = Field(
