@@ -232,7 +232,7 @@ def test_on_a_cluster_the_answers_are_as_of_the_query(clean: Store) -> None:
 
 def test_the_folder_counts_rows_and_keeps_its_lag_while_nothing_arrives(clean: Store) -> None:
     registry = CollectorRegistry()
-    folder = Folder(clean, metrics=FoldMetrics.create(registry))
+    folder = Folder(clean, metrics=FoldMetrics.create(registry), refresh_s=0)
     hanoi_october(Unfolded(clean))
     folded: list[Any] = []
 
@@ -274,7 +274,7 @@ def test_one_process_folds_at_a_time(clean: Store) -> None:
     """Two aggregate processes on one database (0017): one folds, the other stands by, and takes
     over once the holder's heartbeats stop; a waiting process never displaces a holder."""
     clean.client.command("TRUNCATE TABLE fold_holders")
-    holder, waiting = Folder(clean, name="b"), Folder(clean, name="a")
+    holder, waiting = Folder(clean, name="b", refresh_s=0), Folder(clean, name="a", refresh_s=0)
     feed = Unfolded(clean)
     hanoi_october(feed)
     assert holder.tick()  # nobody else: it folds
@@ -288,7 +288,7 @@ def test_one_process_folds_at_a_time(clean: Store) -> None:
     assert score(http, period="2026-10", province="79")["total"] == 16.0  # p1 10 + s3 6
     # The holder stops ticking: once its last heartbeat is older than the holding time, the
     # first by name of those waiting takes over and folds what arrived meanwhile.
-    late = Folder(clean, name="c")
+    late = Folder(clean, name="c", refresh_s=0)
     assert not late.holds()
     waiting.hold_s = late.hold_s = 0.5
     time.sleep(0.6)
@@ -303,3 +303,28 @@ def test_one_process_folds_at_a_time(clean: Store) -> None:
     late.holder = late.name
     assert waiting.holds()
     assert not late.holds()
+
+
+def test_the_months_are_refreshed_every_refresh_s_and_as_of_waits_for_them(clean: Store) -> None:
+    clean.client.command("TRUNCATE TABLE fold_holders")
+    folder, feed = Folder(clean, refresh_s=3600), Unfolded(clean)
+    hanoi_october(feed)
+    assert folder.tick()[-1].source == MONTHS  # the first tick refreshes
+    before = folder.as_of()
+    assert before is not None
+    http = app_for(clean)
+    assert score(http, period="2026-10", province="79")["total"] is None
+    feed.batch(*two_resolved("79", 1, 1))
+    # Folded, but the months wait for the next refresh, and so does as_of.
+    assert [s.source for s in folder.tick()] == ["dossier_events"]
+    assert score(http, period="2026-10", province="79")["total"] is None
+    assert folder.as_of() == before
+    logged = as_of(clean)  # the fold log's (to the millisecond) has not moved either
+    assert logged is not None
+    assert before - timedelta(milliseconds=1) <= logged <= before
+    folder.refresh_s = 0
+    assert [s.source for s in folder.tick()] == [MONTHS]
+    assert score(http, period="2026-10", province="79")["total"] == 16.0
+    after = folder.as_of()
+    assert after is not None
+    assert after > before

@@ -65,7 +65,11 @@ def background_fold(
     # step does not hold up inserts or queries.
     folds = Store(connect(settings.clickhouse_dsn()), inserts=db.inserts)
     return Folder(
-        folds, settings.fold_interval_s, FoldMetrics.create(registry), name=settings.instance
+        folds,
+        settings.fold_interval_s,
+        FoldMetrics.create(registry),
+        name=settings.instance,
+        refresh_s=settings.scoreboard_refresh_s,
     )
 
 

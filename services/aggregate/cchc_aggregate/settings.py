@@ -69,6 +69,14 @@ class AggregateSettings(ServiceSettings):
         'since its last step into their states and counters (docs/architecture.md "The fold"): '
         "/v1/service-index and /v1/scoreboard are at most this plus one step behind the inserts",
     )
+    scoreboard_refresh_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="how often at most the fold recomputes the scoreboard's months its steps "
+        'changed (docs/architecture.md "The fold"; 0: after every step). Each costs about one '
+        "month's national scoreboard from the daily tables (0.16–0.3 s at 59 M events); the "
+        "answers' as_of moves with it",
+    )
     lag_interval_s: float = Field(
         default=5.0,
         gt=0,

@@ -143,10 +143,17 @@ def _fold_range(store: Store, source: str, lo: int, hi: int) -> int:
     return int(rows[0][0])
 
 
-def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -> list[Step]:
+def fold(
+    store: Store,
+    caught_up: MutableMapping[str, datetime] | None = None,
+    refresh: bool = True,
+) -> list[Step]:
     """Fold every source's rows inserted since its last step, then recompute the scoreboard's
     months those steps changed (:func:`scoreboard_months.refresh`); returns the steps taken (the
     refresh last, as a step of :data:`MONTHS` whose rows are the province-months written).
+
+    ``refresh`` False leaves the marked months for a later call (the :class:`Folder` refreshes
+    every ``refresh_s``): ``caught_up`` then moves only if no month is waiting.
 
     ``caught_up`` (when given) receives, per source left with nothing waiting, the time before
     which every insert is folded: the step's cutoff, or this call's when there was nothing new.
@@ -209,6 +216,11 @@ def fold(store: Store, caught_up: MutableMapping[str, datetime] | None = None) -
         reached[source] = hi
         if not capped:
             now_caught_up[source] = step_cutoff
+    if not refresh:
+        _, waiting = store.query("SELECT count() FROM scoreboard_dirty", readonly=False)
+        if not waiting[0][0]:
+            caught_up.update(now_caught_up)
+        return steps
     started = time.monotonic()
     months = scoreboard_months.refresh(store, reached["procedure_events"])
     if months:
@@ -283,6 +295,12 @@ class FoldMetrics:
         )
 
 
+REFRESH_S = 5.0
+"""Seconds between two recomputations of the scoreboard's marked months at most (the fold steps
+every ``interval_s`` meanwhile). A month of 34 provinces costs 0.16–0.3 s at 59 M events
+(bench/README.md): every second, a live stream would spend a fifth of a core on it. The answers'
+``as_of`` moves with the refresh."""
+
 HOLD_S = 120.0
 """Seconds after another process's last fold heartbeat during which a Folder stands by: longer
 than any one step (a capped step is at most 25 inserts), so a holder busy with a long step is not
@@ -312,9 +330,12 @@ class Folder:
         metrics: FoldMetrics | None = None,
         name: str | None = None,
         hold_s: float = HOLD_S,
+        refresh_s: float = REFRESH_S,
     ) -> None:
         self.store = store
         self.interval_s = interval_s
+        self.refresh_s = refresh_s
+        self._refreshed = float("-inf")  # time.monotonic() of the last refresh of the months
         self.metrics = metrics
         instance = re.sub(r"[^A-Za-z0-9_.:-]", "_", name or "aggregate")
         self.name = f"{instance}/{uuid.uuid4().hex[:8]}"
@@ -371,7 +392,10 @@ class Folder:
             return []
         if len(self.caught_up) < len(SOURCES):
             self._from_log()
-        steps = fold(self.store, self.caught_up)
+        due = time.monotonic() - self._refreshed >= self.refresh_s
+        steps = fold(self.store, self.caught_up, refresh=due)
+        if due:
+            self._refreshed = time.monotonic()
         if self.metrics is not None:
             for step in steps:
                 if step.source in SOURCES:  # not the scoreboard's months
