@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,8 @@ from cchc_devstack import broker, migrations, prometheus, secrets, topics
 from cchc_devstack.ports import HOST, PortTaken, free_port_block, port_is_free
 from cchc_devstack.proxy import BrokerProxy
 from cchc_devstack.supervisor import Managed
+
+VIETNAM = timezone(timedelta(hours=7))
 
 __all__ = ["HOST", "Stack", "StackConfig", "parse_instances"]
 
@@ -481,7 +484,9 @@ class Stack:
         return data
 
     def wait_drained(self, timeout_s: float = 60.0) -> dict[str, object]:
-        """Block until every service's lag is zero (everything pushed is queryable)."""
+        """Block until every service's lag is zero and the answers count all of it: their
+        ``as_of`` (the background fold's, docs/architecture.md "The fold") has passed the moment
+        the lag was zero. Returns /v1/pipeline."""
         deadline = time.monotonic() + timeout_s
         while True:
             self.supervise_once()
@@ -491,7 +496,29 @@ class Stack:
                 state = {"lag": None, "error": str(exc)}
             lag = state["lag"]
             if isinstance(lag, dict) and not any(lag.values()):
+                self._wait_folded(datetime.now(UTC), deadline, timeout_s)
                 return state
             if time.monotonic() > deadline:
                 raise TimeoutError(f"still lagging after {timeout_s:.0f}s: {state}")
+            time.sleep(0.25)
+
+    def _wait_folded(self, since: datetime, deadline: float, timeout_s: float) -> None:
+        # Any answer with an as_of will do: today's national service index is the cheapest.
+        today = datetime.now(VIETNAM).date().isoformat()
+        url = f"{self.config.api_url}/v1/service-index"
+        as_of = None
+        while True:
+            self.supervise_once()
+            try:
+                r = httpx.get(url, params={"period": today}, headers=self.auth(Role.ANALYST))
+                as_of = r.json().get("as_of") if r.status_code == 200 else None
+            except httpx.HTTPError:  # aggregate restarting: wait for it
+                as_of = None
+            if as_of is not None and datetime.fromisoformat(as_of) >= since:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"drained, but not folded after {timeout_s:.0f}s: as_of {as_of}, lag zero at "
+                    f"{since.isoformat()}"
+                )
             time.sleep(0.25)

@@ -298,6 +298,9 @@ def test_one_process_folds_at_a_time(clean: Store) -> None:
     assert [s.source for s in waiting.tick()] == ["dossier_events", MONTHS]
     assert waiting.holder == waiting.name
     assert score(http, period="2026-10", province="48")["total"] == 26.0  # p1 20 + s3 6
+    # A process restarted under its instance name takes its own place back at once.
+    restarted = Folder(clean, name="a", refresh_s=0, hold_s=0.5)
+    assert restarted.holds()
     # Two that both fold (started in the same instant): the later name yields.
     clean.client.command(f"INSERT INTO fold_holders VALUES ('{late.name}', now64(3), true)")
     late.holder = late.name

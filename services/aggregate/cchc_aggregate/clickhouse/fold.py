@@ -41,7 +41,6 @@ import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -337,9 +336,10 @@ class Folder:
         self.refresh_s = refresh_s
         self._refreshed = float("-inf")  # time.monotonic() of the last refresh of the months
         self.metrics = metrics
-        instance = re.sub(r"[^A-Za-z0-9_.:-]", "_", name or "aggregate")
-        self.name = f"{instance}/{uuid.uuid4().hex[:8]}"
-        """This process's name in ``fold_holders``: the instance, made unique per process."""
+        self.name = re.sub(r"[^A-Za-z0-9_.:/-]", "_", name or "aggregate")
+        """This process's name in ``fold_holders``: its instance (unique per aggregate process;
+        the host name by default). A process restarted under its name takes its own place back at
+        once; another instance would wait ``hold_s``."""
         self.hold_s = hold_s
         self.holder: str | None = None
         """The process that folds, as the last tick saw it (None before the first)."""
@@ -370,7 +370,7 @@ class Folder:
             hold = not holders and all(self.name < folder for folder in others)
         self.store.command(
             "INSERT INTO fold_holders (folder, seen, holding) VALUES "
-            f"('{self.name}', now64(3), {int(hold)})"  # the name: instance/hex, checked at init
+            f"('{self.name}', now64(3), {int(hold)})"  # the name: [A-Za-z0-9_.:/-] only (init)
         )
         holder = self.name if hold else (holders[0] if holders else None)
         if hold and self.holder != self.name:
