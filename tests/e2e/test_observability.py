@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cchc_aggregate.clickhouse.fold import SOURCES
 from cchc_cli.main import app
 from cchc_cli.top import Exposition
 from cchc_devstack.stack import HOST, Stack, StackConfig
@@ -93,7 +94,7 @@ def test_aggregate_exports_the_fold_lag_of_each_source(stack: RunningStack) -> N
             )
         }
         known = {source: lag for source, lag in found.items() if lag == lag}  # not NaN
-        return known if set(known) == {"dossier_events", "feedback_events"} else None
+        return known if set(known) == set(SOURCES) else None
 
     found = wait_until(lags, timeout_s=30)
     assert all(lag >= 0 for lag in found.values()), found
