@@ -11,8 +11,10 @@ writing the state and the counters leaves them apart. :data:`REBUILD_SQL` recomp
 and marks every province-month dirty for the next fold step to recompute ``scoreboard_monthly``
 (0015).
 Since 0012 the views run in the background fold (:mod:`cchc_aggregate.clickhouse.fold`), which
-calls this itself when it finds a step interrupted mid-way; by hand, run it with no fold step in
-flight (inserts may go on: they no longer touch the states or the counters).
+calls this itself when it finds a step interrupted mid-way; by hand, run it with no fold running
+(aggregate stopped, or every instance at ``CCHC_AGGREGATE_FOLD=false``: the fold clears the
+scoreboard's marks after its refresh, and would clear these unread); inserts may go on, they no
+longer touch the states or the counters.
 """
 
 from __future__ import annotations
