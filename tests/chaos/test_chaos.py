@@ -26,6 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.query.fetch.scoreboard import fetch_counters
+from cchc_shared.periods import parse_period
 
 from tests.conftest import RunningStack, start_stack
 from tests.e2e import faults
@@ -123,5 +126,19 @@ def test_random_kills_and_faults_during_a_load_end_in_exact_totals(tmp_path: Pat
         assert counted == received, f"seed {seed}: {dict(done)}"
     finally:
         running.stack.stop()
+    # And the scoreboard's months (0015), which the fold refreshed through the kills, are what
+    # the daily tables give (read with the stack stopped: one process owns a chDB path).
+    client = connect(f"chdb://{tmp_path / 'var' / 'clickhouse'}")
+    try:
+        store = Store(client)
+        _, months = store.query("SELECT DISTINCT month FROM scoreboard_monthly ORDER BY month")
+        assert months, f"seed {seed}: no month kept"
+        for (month,) in months:
+            whole = parse_period(f"{month:%Y-%m}")
+            kept = fetch_counters(store, whole)
+            assert kept == fetch_counters(store, whole, monthly=False), f"seed {seed}: {month}"
+            assert kept, f"seed {seed}: {month}"
+    finally:
+        client.close()
     print(f"chaos: {events} events, exact after {dict(done)} (seed {seed})")
     assert sum(done.values()) >= 3  # faults really happened during the load
