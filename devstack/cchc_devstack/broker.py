@@ -92,10 +92,9 @@ def wait_listening(broker: Managed, host: str, port: int, timeout_s: float) -> N
                     f"the broker could not listen on {host}:{port}: another process took the "
                     f"port (see {broker.log_path})"
                 )
-            last = output.strip().splitlines()[-1:] or ["no output"]
             raise RuntimeError(
                 f"the broker exited (code {code}) before listening on {host}:{port}: "
-                f"{last[0]} (see {broker.log_path})"
+                f"{broker.last_line()} (see {broker.log_path})"
             )
         if broker.listens(host, port):
             return

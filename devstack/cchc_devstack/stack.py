@@ -17,21 +17,19 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from cchc_runtime.lag import Group, LagMonitor
 from cchc_runtime.tokens import Role
-from cchc_shared.provinces import Era, default_registry
+from cchc_shared.provinces import VIETNAM_TZ, Era, default_registry
 from cchc_shared.topics import Topic, raw_topics
 
 from cchc_devstack import broker, migrations, prometheus, secrets, topics
 from cchc_devstack.ports import HOST, PortTaken, free_port_block, port_is_free
 from cchc_devstack.proxy import BrokerProxy
 from cchc_devstack.supervisor import Managed
-
-VIETNAM = timezone(timedelta(hours=7))
 
 __all__ = ["HOST", "Stack", "StackConfig", "parse_instances"]
 
@@ -236,9 +234,9 @@ class Stack:
             return
         if (code := self.broker.exited()) is not None:
             # A memory-only broker restart loses every topic: that is not recoverable here.
-            last = self.broker.output().strip().splitlines()[-1:] or ["no output"]
             raise RuntimeError(
-                f"the broker exited (code {code}): {last[0]} (see {self.broker.log_path})"
+                f"the broker exited (code {code}): {self.broker.last_line()} "
+                f"(see {self.broker.log_path})"
             )
         if not self.broker.listens(HOST, self.broker_port):
             raise RuntimeError(
@@ -504,7 +502,7 @@ class Stack:
 
     def _wait_folded(self, since: datetime, deadline: float, timeout_s: float) -> None:
         # Any answer with an as_of will do: today's national service index is the cheapest.
-        today = datetime.now(VIETNAM).date().isoformat()
+        today = datetime.now(VIETNAM_TZ).date().isoformat()
         url = f"{self.config.api_url}/v1/service-index"
         as_of = None
         while True:

@@ -105,6 +105,10 @@ class Managed:
             and listens(self.proc.pid, host, port)
         )
 
+    def last_line(self) -> str:
+        """The last line this run of the process wrote ("no output" when none)."""
+        return (self.output().strip().splitlines() or ["no output"])[-1]
+
     def output(self, limit: int = 4000) -> str:
         """The end of what this run of the process wrote to its log (at most `limit` bytes)."""
         try:

@@ -250,6 +250,18 @@ def test_months_are_vietnam_months(clean: Store) -> None:  # noqa: F811
     assert_months_agree(clean)
 
 
+def fold_dying_before_the_refresh(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fold whose steps are logged done and whose process dies before the months' refresh."""
+
+    def crash(store: Store, acts_upto: int) -> int:
+        raise RuntimeError("killed before the months were refreshed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(scoreboard_months, "refresh", crash)
+        with pytest.raises(RuntimeError):
+            fold(store)
+
+
 def test_an_answer_is_not_as_of_a_step_whose_months_are_not_refreshed(
     clean: Store,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -268,14 +280,7 @@ def test_an_answer_is_not_as_of_a_step_whose_months_are_not_refreshed(
         feedback("H", "received", "2026-09-04T09:00", due="2026-09-08T17:00"),
         procedure(P1, "announced", "2026-09-04T08:00", "2026-09-10T17:00"),
     )
-
-    def crash(store: Store, acts_upto: int) -> int:
-        raise RuntimeError("killed before the months were refreshed")
-
-    monkeypatch.setattr(scoreboard_months, "refresh", crash)
-    with pytest.raises(RuntimeError):
-        fold(clean)
-    monkeypatch.undo()
+    fold_dying_before_the_refresh(clean, monkeypatch)
     step = freshness(clean, "dossier_events")
     assert step is not None
     assert step > held
@@ -443,14 +448,7 @@ def test_a_backlog_taken_in_over_several_steps_is_not_claimed_by_the_months(
         feedback("Q", "rated", "2026-09-03T09:00"),
         procedure(P1, "announced", "2026-09-04T08:00", "2026-09-10T17:00"),
     )
-
-    def crash(store: Store, acts_upto: int) -> int:
-        raise RuntimeError("killed before the months were refreshed")
-
-    monkeypatch.setattr(scoreboard_months, "refresh", crash)
-    with pytest.raises(RuntimeError):
-        fold(clean)
-    monkeypatch.undo()
+    fold_dying_before_the_refresh(clean, monkeypatch)
     assert all(t is not None and t > before for t in (freshness(clean, s) for s in SOURCES))
     claimed = fold_as_of(clean)
     assert claimed is None or claimed < before

@@ -159,8 +159,8 @@ def fold(
     Not re-entrant: one folder per ClickHouse database (aggregate's :class:`Folder`, or a test).
     """
     caught_up = caught_up if caught_up is not None else {}
-    now_caught_up: dict[str, datetime] = {}  # set once the scoreboard's months are refreshed too
     folded: dict[str, datetime] = {}  # per source, before when every insert is folded (capped too)
+    behind: set[str] = set()  # the sources with more waiting than their step took
     reached: dict[str, int] = {}  # per source, the newest block stepped over
     _, rows = store.query(_WATERMARKS, readonly=False)
     begun = {str(r[0]): r[1] for r in rows}
@@ -197,7 +197,7 @@ def fold(
             log.warning("%s: newest block %d below the fold watermark %d", source, hi, lo)
             lo = 0
         if hi <= lo:
-            now_caught_up[source] = folded[source] = cutoff
+            folded[source] = cutoff
             reached[source] = lo
             continue
         step_cutoff, capped = cutoff, hi - lo > MAX_STEP_BLOCKS
@@ -213,11 +213,12 @@ def fold(
         steps.append(step)
         folded[source] = step_cutoff
         reached[source] = hi
-        if not capped:
-            now_caught_up[source] = step_cutoff
+        if capped:
+            behind.add(source)
+    # caught_up moves once the scoreboard's months hold the steps too
+    now_caught_up = {source: t for source, t in folded.items() if source not in behind}
     if not refresh:
-        _, waiting = store.query("SELECT count() FROM scoreboard_dirty", readonly=False)
-        if not waiting[0][0]:
+        if not _months_waiting(store):
             caught_up.update(now_caught_up)
         return steps
     started = time.monotonic()
@@ -264,11 +265,16 @@ def months_held(store: Store, folded: datetime) -> datetime | None:
     yet). The marks of a step wait in ``scoreboard_dirty`` until the refresh that follows it: a
     process that died in between, or a refresh that failed, has steps logged done whose events
     are not in ``scoreboard_monthly``, and an answer must not claim them."""
-    _, rows = store.query("SELECT count() FROM scoreboard_dirty")
-    if not rows[0][0]:
+    if not _months_waiting(store):
         return folded
     refreshed = freshness(store, MONTHS)
     return None if refreshed is None else min(folded, refreshed)
+
+
+def _months_waiting(store: Store) -> bool:
+    """Some province-month is marked and not recomputed yet."""
+    _, rows = store.query("SELECT count() FROM scoreboard_dirty", readonly=False)
+    return bool(rows[0][0])
 
 
 @dataclass(frozen=True)
@@ -315,12 +321,13 @@ class Folder:
     """A daemon thread that calls :func:`fold` every ``interval_s`` seconds until stopped.
 
     One process folds a database at a time (two folds of one step would both apply their deltas):
-    each tick first writes this process's heartbeat in ``fold_holders`` (0017), then folds only if
-    no other process's heartbeat is more recent than ``hold_s`` — or, when two are (two processes
-    that started together), only the one whose name sorts first. The others stand by, and one takes
-    over within ``hold_s`` of the holder's last tick. Two processes that start in the same instant
-    can still both fold that first tick; ``CCHC_AGGREGATE_FOLD=false`` on every aggregate instance
-    but one rules even that out (docs/runbook.md "Several instances per service")."""
+    each tick writes this process's heartbeat in ``fold_holders`` (0017), saying whether it folds
+    (:meth:`holds`). A process that folded keeps on unless another one with an earlier name folds
+    too (two that started together); one that waited takes over once no other process has folded
+    within ``hold_s``, if its name is the first of those waiting. Two processes that start in the
+    same instant can still both fold that first tick; ``CCHC_AGGREGATE_FOLD=false`` on every
+    aggregate instance but one rules even that out (docs/runbook.md "Several instances per
+    service")."""
 
     def __init__(
         self,
@@ -382,7 +389,7 @@ class Folder:
                 holder or "another process",
                 self.name,
             )
-        self.holder = self.name if hold else holder or ""
+        self.holder = holder or ""
         return hold
 
     def tick(self) -> list[Step]:
@@ -409,18 +416,19 @@ class Folder:
         return (datetime.now(UTC) - since).total_seconds() if since else float("nan")
 
     def _from_log(self) -> None:
-        # At start, before a tick has caught up: the log's last completed steps say since when.
-        for source in SOURCES:
-            if source not in self.caught_up:
-                try:
-                    since = freshness(self.store, source)
-                    if since is not None:  # and no later than the scoreboard's months hold
-                        since = months_held(self.store, since)
-                except Exception:  # ClickHouse away: fold() fails too, and says so
-                    log.debug("fold log of %s unreadable", source, exc_info=True)
-                    continue
+        # At start, before a tick has caught up: the log's last completed steps say since when,
+        # no later than the scoreboard's months hold.
+        try:
+            logged = {s: freshness(self.store, s) for s in SOURCES if s not in self.caught_up}
+            known = [t for t in logged.values() if t is not None]
+            held = months_held(self.store, max(known)) if known else None
+        except Exception:  # ClickHouse away: fold() fails too, and says so
+            log.debug("fold log unreadable", exc_info=True)
+            return
+        if held is not None:
+            for source, since in logged.items():
                 if since is not None:
-                    self.caught_up.setdefault(source, since)
+                    self.caught_up.setdefault(source, min(since, held))
 
     def start(self) -> None:
         self._thread.start()

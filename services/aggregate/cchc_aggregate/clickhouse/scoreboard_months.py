@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from cchc_aggregate.clickhouse.client import Store
@@ -28,11 +28,12 @@ from cchc_aggregate.query.fetch.scoreboard import counters_sql
 
 log = logging.getLogger(__name__)
 
-_SQL = counters_sql(provinces="{provinces:Array(String)}", acts_upto="{acts:UInt64}")
-
-
-def _month_end(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+_SQL = counters_sql(
+    end="toLastDayOfMonth({start:Date})",
+    province="IN {provinces:Array(String)}",
+    acts_upto="{acts:UInt64}",
+)
+"""The counters of one month (``start``: its first day) of some provinces."""
 
 
 def dirty(store: Store) -> dict[date, set[str]]:
@@ -77,7 +78,7 @@ def refresh(store: Store, acts_upto: int) -> int:
         provinces = sorted(months[month])
         _, found = store.query(
             _SQL,
-            {"start": month, "end": _month_end(month), "provinces": provinces, "acts": acts_upto},
+            {"start": month, "provinces": provinces, "acts": acts_upto},
             readonly=False,
         )
         counters: dict[str, dict[str, int]] = {p: {} for p in provinces}

@@ -164,21 +164,18 @@ def counters_sql(
     end: str = "{end:Date}",
     province: str | None = None,
     bucket: str = "''",
-    provinces: str | None = None,
     acts_upto: str | None = None,
 ) -> str:
     """Every counter per bucket and province: rows of (bucket, province, counter, value).
 
     ``start``/``end`` are SQL expressions of the period's first and last day (the API binds
-    parameters; the dashboard writes Grafana variables); ``province`` one of a province filter;
-    ``bucket`` an expression of a day ``{d}`` — ``''`` for one bucket over the period,
-    ``toStartOfMonth({d})`` for a trend by month; ``provinces`` (instead of ``province``) one of
-    an array of provinces; ``acts_upto`` one of the newest insert (``_block_number``) of
+    parameters; the dashboard writes Grafana variables); ``province`` the condition on the
+    province, if any (``= {province:String}``, ``IN {provinces:Array(String)}``); ``bucket`` an
+    expression of a day ``{d}`` — ``''`` for one bucket over the period, ``toStartOfMonth({d})``
+    for a trend by month; ``acts_upto`` one of the newest insert (``_block_number``) of
     ``procedure_events`` to read (the fold's refresh: the acts its steps have marked).
     """
-    pf = f"\n  AND province = {province}" if province else ""
-    if provinces:
-        pf = f"\n  AND province IN {provinces}"
+    pf = f"\n  AND province {province}" if province else ""
     upto = f"\n  AND _block_number <= {acts_upto}" if acts_upto else ""
 
     def fill(template: str) -> str:
@@ -206,7 +203,7 @@ def counters_sql(
 def scoreboard_sql(province: bool) -> str:
     """The API's one query of every counter, per province (of one province when True): rows of
     (bucket '', province, counter, value)."""
-    return counters_sql(province="{province:String}" if province else None)
+    return counters_sql(province="= {province:String}" if province else None)
 
 
 # The months of the period in scoreboard_monthly (0015), summed per province.
