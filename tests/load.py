@@ -49,6 +49,7 @@ class Pusher:
     per_second: float = 2000.0
     sent: int = 0
     error: BaseException | None = None
+    failed: list[tuple[int, BaseException]] = field(default_factory=list, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def start(self) -> Pusher:
@@ -70,7 +71,8 @@ class Pusher:
             try:
                 started = time.monotonic()
                 for i, (topic, key, value) in enumerate(self.messages):
-                    producer.send(topic, key=key, value=value)
+                    future = producer.send(topic, key=key, value=value)
+                    future.add_errback(lambda exc, i=i: self.failed.append((i, exc)))
                     ahead = i / self.per_second - (time.monotonic() - started)
                     if ahead > 0:
                         time.sleep(ahead)
@@ -89,6 +91,12 @@ class Pusher:
             raise AssertionError(f"the pusher did not finish in {timeout_s}s")
         if self.error is not None:
             raise self.error
+        if self.failed:
+            i, exc = self.failed[0]
+            raise AssertionError(
+                f"{len(self.failed)} of {len(self.messages)} sends failed, the first "
+                f"(message {i}) with {exc!r}"
+            )
         return self.sent
 
 
@@ -118,3 +126,38 @@ def folded(stack: object, prefix: str) -> tuple[int, int, int, int]:
     )
     state, scores, counted, received = rows[0]
     return int(state), int(scores), int(counted), int(received)
+
+
+def missing(stack: object, prefix: str, n: int) -> list[str]:
+    """The run's event ids (of `n` pushed) that are not in dossier_events."""
+    rows = stack.sql(  # type: ignore[attr-defined]
+        f"SELECT DISTINCT event_id FROM dossier_events WHERE startsWith(event_id, '{prefix}-')"
+    )
+    present = {r[0] for r in rows}
+    return [f"{prefix}-{i}" for i in range(n) if f"{prefix}-{i}" not in present]
+
+
+def trace(bootstrap: str, ids: list[str]) -> dict[str, list[str]]:
+    """For a failure message: in which topics (with partition and offset) each of `ids` is."""
+    from kafka import KafkaConsumer
+
+    wanted = {i.encode() for i in ids}
+    found: dict[str, list[str]] = {i: [] for i in ids}
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=5000
+    )
+    try:
+        topics = sorted(t for t in consumer.topics() if t.startswith("cchc."))
+        from kafka import TopicPartition
+
+        tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        for record in consumer:
+            value = record.value or b""
+            for w in wanted:
+                if b'"' + w + b'"' in value:
+                    found[w.decode()].append(f"{record.topic}/{record.partition}@{record.offset}")
+    finally:
+        consumer.close()
+    return found

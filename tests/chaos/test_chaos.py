@@ -32,7 +32,7 @@ from cchc_shared.periods import parse_period
 
 from tests.conftest import RunningStack, start_stack
 from tests.e2e import faults
-from tests.load import Pusher, dossier_events, folded, landed
+from tests.load import Pusher, dossier_events, folded, landed, missing, trace
 
 pytestmark = pytest.mark.connected
 
@@ -115,6 +115,9 @@ def test_random_kills_and_faults_during_a_load_end_in_exact_totals(tmp_path: Pat
             print(f"chaos: {what}")
         assert pusher.join(timeout_s=600) == events
         running.drained(timeout_s=600)
+        if landed(running, "chaos") != (events, events):
+            lost = missing(running, "chaos", events)
+            print(f"chaos: {len(lost)} missing, found in {trace(running.bootstrap, lost[:40])}")
         assert landed(running, "chaos") == (events, events), f"seed {seed}: {dict(done)}"
         # The fold runs every second after the inserts: wait for it to take in the last of them.
         until, got = time.monotonic() + 120, folded(running, "chaos")
