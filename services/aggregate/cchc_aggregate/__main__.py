@@ -70,6 +70,7 @@ def background_fold(
         FoldMetrics.create(registry),
         name=settings.instance,
         refresh_s=settings.scoreboard_refresh_s,
+        stop_when_latched=settings.clickhouse_dsn().startswith("chdb://"),
     )
 
 
@@ -127,7 +128,8 @@ def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
         folder.start()
     try:
         ready = (lambda: asyncio.to_thread(sink.is_ready),)
-        serve(http_app(processor, app, ready), processor, settings.host, settings.port)
+        also = (folder,) if folder is not None else ()
+        serve(http_app(processor, app, ready), processor, settings.host, settings.port, *also)
     finally:
         if folder is not None:
             folder.stop()

@@ -1,8 +1,9 @@
 """A service's HTTP side — /healthz, /readyz, /metrics — and the process that serves it.
 
 The processor runs inside the app's lifespan: it starts with the server and, on SIGINT/SIGTERM,
-finishes and commits its batch before the server exits. If the processor stops on an error, the
-server is told to exit and the process ends with status 1, so its supervisor restarts it.
+finishes and commits its batch before the server exits. If the processor (or another part handed
+to `serve`, such as aggregate's fold) stops on an error, the server is told to exit and the
+process ends with status 1, so its supervisor restarts it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import gc
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 import uvicorn
 from fastapi import FastAPI, Response
@@ -90,16 +92,27 @@ def tune_gc(gen0_threshold: int = 50_000) -> None:
     gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
-def serve(app: FastAPI, processor: StreamProcessor, host: str, port: int) -> None:
-    """Run the app with uvicorn until SIGINT/SIGTERM, or until the processor fails (exit 1)."""
+class Failing(Protocol):
+    """A part of a service that can fail for good (the processor, aggregate's fold): it sets
+    ``failure`` and calls ``on_failure``, from any thread."""
+
+    failure: BaseException | None
+    on_failure: Callable[[BaseException], None]
+
+
+def serve(app: FastAPI, processor: StreamProcessor, host: str, port: int, *also: Failing) -> None:
+    """Run the app with uvicorn until SIGINT/SIGTERM, or until the processor or one of `also`
+    fails (exit 1, so the supervisor restarts the service)."""
     tune_gc()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
 
     def fail(_: BaseException) -> None:
-        server.should_exit = True
+        server.should_exit = True  # read by the server's loop: safe from another thread
 
-    processor.on_failure = fail
+    parts: tuple[Failing, ...] = (processor, *also)
+    for part in parts:
+        part.on_failure = fail
     server.run()
-    if processor.failure is not None:
+    if any(part.failure is not None for part in parts):
         sys.exit(1)

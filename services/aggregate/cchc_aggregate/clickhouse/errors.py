@@ -87,6 +87,16 @@ def is_transient(exc: BaseException) -> bool:
     return code in _TRANSIENT_CODES
 
 
+_ROCKSDB_ERROR = 555
+
+
+def is_latched(exc: BaseException) -> bool:
+    """Whether a write failed in a key-value (EmbeddedRocksDB) table: after a failed file write
+    RocksDB refuses every later write with the same error until the table is opened again,
+    even once the disk is fine (measured on chDB: tests/integration/test_fold_latch.py)."""
+    return _code(exc) == _ROCKSDB_ERROR
+
+
 def _code(exc: BaseException) -> int | None:
     code = getattr(exc, "code", None)
     if code is None:

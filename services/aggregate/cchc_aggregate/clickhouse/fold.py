@@ -41,7 +41,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -51,6 +51,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from cchc_aggregate.clickhouse import scoreboard_months
 from cchc_aggregate.clickhouse.client import Store
+from cchc_aggregate.clickhouse.errors import is_latched
 from cchc_aggregate.clickhouse.rebuild import REBUILD_SQL
 from cchc_aggregate.sink.writer import SERVICE
 
@@ -337,7 +338,13 @@ class Folder:
         name: str | None = None,
         hold_s: float = HOLD_S,
         refresh_s: float = REFRESH_S,
+        stop_when_latched: bool = False,
     ) -> None:
+        """``stop_when_latched``: a key-value table that refuses every write after a failed file
+        write (:func:`errors.is_latched`) stops the folder (``failure``, ``on_failure``), so
+        that the service exits and its supervisor restarts it — a new process opens the table
+        afresh. For an embedded store; a server's tables are not reopened by restarting aggregate
+        (docs/runbook.md "The disk under ClickHouse's data is full or read-only")."""
         self.store = store
         self.interval_s = interval_s
         self.refresh_s = refresh_s
@@ -352,6 +359,9 @@ class Folder:
         """The process that folds, as the last tick saw it (None before the first)."""
         self.caught_up: dict[str, datetime] = {}
         """Per source, the time before which every insert is folded (set by each tick)."""
+        self.stop_when_latched = stop_when_latched
+        self.failure: BaseException | None = None
+        self.on_failure: Callable[[BaseException], None] = lambda _: None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fold", daemon=True)
         if metrics is not None:
@@ -444,7 +454,16 @@ class Folder:
                 for step in self.tick():
                     log.debug("folded %s: %d rows in %.3f s", step.source, step.rows, step.seconds)
                     backlog = backlog or step.capped
-            except Exception:  # an outage: the next tick tries again from the same watermark
+            except Exception as exc:  # an outage: the next tick tries again from the same watermark
+                if self.stop_when_latched and is_latched(exc):
+                    log.critical(
+                        "fold step failed in a key-value table, which refuses writes until it is "
+                        "opened again: exiting so the service restarts",
+                        exc_info=True,
+                    )
+                    self.failure = exc
+                    self.on_failure(exc)
+                    return
                 log.exception("fold step failed")
             if not backlog:
                 self._stop.wait(self.interval_s)

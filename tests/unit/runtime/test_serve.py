@@ -1,0 +1,49 @@
+"""`serve` ends the process with status 1 when any part handed to it fails (the processor, or
+aggregate's fold from its own thread), so the supervisor restarts the service."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from cchc_runtime.http import serve
+from fastapi import FastAPI
+
+
+class Part:
+    def __init__(self) -> None:
+        self.failure: BaseException | None = None
+        self.on_failure: Any = lambda _: None
+
+    def fail_soon(self) -> None:
+        def fail() -> None:
+            self.failure = RuntimeError("latched")
+            self.on_failure(self.failure)
+
+        threading.Timer(0.5, fail).start()
+
+
+def test_a_part_failing_in_another_thread_ends_the_server_with_status_1() -> None:
+    processor = SimpleNamespace(failure=None, on_failure=None)
+    fold = Part()
+    fold.fail_soon()
+    # Were the fold not watched, the server would run on: stopped after 10 s without a failure.
+    guard = threading.Timer(10, lambda: processor.on_failure(None))
+    guard.start()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            serve(FastAPI(), processor, "127.0.0.1", 0, fold)  # type: ignore[arg-type]
+    finally:
+        guard.cancel()
+    assert ended.value.code == 1
+
+
+def test_without_a_failure_the_server_ends_normally() -> None:
+    processor = SimpleNamespace(failure=None, on_failure=None)
+    fold = Part()
+    # Nothing fails: stop the server the way a signal would, through the same hook.
+    threading.Timer(0.5, lambda: fold.on_failure(None)).start()
+    serve(FastAPI(), processor, "127.0.0.1", 0, fold)  # type: ignore[arg-type]
+    assert fold.failure is None
