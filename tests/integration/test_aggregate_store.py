@@ -17,6 +17,7 @@ from cchc_aggregate.clickhouse.reference import sync_reference
 from cchc_aggregate.clickhouse.sandbox import SqlSandbox
 from cchc_aggregate.query import routes
 from cchc_aggregate.settings import AggregateSettings
+from cchc_aggregate.sink.tokens import dedup_token
 from cchc_aggregate.sink.writer import ClickHouseSink, SinkMetrics
 from cchc_runtime.records import Record
 from cchc_runtime.stage import Result
@@ -153,15 +154,37 @@ def test_exact_duplicates_are_counted_once(http: TestClient, clean: Store) -> No
     assert body.json()["value"] == 5.0
 
 
-def test_batch_retried_after_failure_between_insert_and_commit_is_inserted_once(
+def test_batch_retried_after_failure_between_insert_and_commit_is_counted_once(
     clean: Store,
 ) -> None:
     payloads = [observation(f"b{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "14"])]
     batch = records(payloads)
     sink(clean).write(batch)  # inserted, then the process "dies" before the commit
     sink(clean).write(batch)  # read again from the same offsets after the restart
-    # Without FINAL: the retried copy was dropped by the deduplication token, not merged away.
-    assert count(clean, "SELECT count() FROM observations") == 2
+    # Stored again (a single server deduplicates no insert: Store.deduplicate), counted once.
+    assert count(clean, "SELECT count() FROM observations FINAL") == 2
+    assert count(clean, "SELECT count() FROM v_observations_latest") == 2
+
+
+def test_a_retried_batch_is_stored_though_clickhouse_kept_the_token_of_its_failed_attempt(
+    clean: Store,
+) -> None:
+    """A plain MergeTree writes an insert's token to its deduplication log before it renames the
+    part into place: when the rename fails (a disk refusing writes, a kill), the log keeps the
+    token and the table has no rows. Retried with that token, the batch would be dropped as a
+    copy of itself — lost. Modelled here exactly: the token logged, the rows deleted."""
+    batch = records(
+        [observation(f"t{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "14"])]
+    )
+    token = f"{dedup_token(batch)}#o"  # what the first attempt sent (sink/writer.py)
+    logged = Store(clean.client, deduplicate=True)
+    sink(logged).write(batch)
+    clean.client.command("DELETE FROM observations WHERE event_id IN ('t0', 't1')")
+    assert count(clean, "SELECT count() FROM observations") == 0
+    sink(logged).write(batch)  # as before this change: the retry is taken for a copy
+    assert count(clean, "SELECT count() FROM observations") == 0, token
+    sink(clean).write(batch)  # the single server's store: every insert is stored
+    assert count(clean, "SELECT count() FROM observations FINAL") == 2
 
 
 def test_new_records_at_offsets_seen_before_are_stored(clean: Store) -> None:

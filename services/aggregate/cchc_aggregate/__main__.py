@@ -76,7 +76,11 @@ def background_fold(
 
 def run_service(settings: AggregateSettings, kafka: KafkaSettings) -> None:
     """Consume cchc.normalized and cchc.dlq into ClickHouse; serve the query API until stopped."""
-    db = Store(connect(settings.clickhouse_dsn()), settings.cluster_insert_settings())
+    db = Store(
+        connect(settings.clickhouse_dsn()),
+        settings.cluster_insert_settings(),
+        deduplicate=bool(settings.cluster),
+    )
     metrics = CoreMetrics.create(
         SERVICE,
         restarts=settings.restarts,

@@ -56,27 +56,54 @@ class Store:
         client: Client,
         insert_settings: dict[str, Any] | None = None,
         inserts: threading.Lock | None = None,
+        *,
+        deduplicate: bool = False,
     ) -> None:
-        """`insert_settings`: sent with every insert beside its token (a cluster's:
+        """`insert_settings`: sent with every insert (a cluster's:
         `AggregateSettings.cluster_insert_settings`). ``inserts``: held around every insert; a
         fold on another connection shares it to read the newest committed block with no insert
-        half-done (:mod:`.fold`)."""
+        half-done (:mod:`.fold`).
+
+        ``deduplicate``: send each insert's token so that ClickHouse drops a retried copy — for
+        replicated tables only (a cluster), where Keeper records a block's id in the same
+        transaction as its part. A plain MergeTree writes the id to its deduplication log
+        *before* the part is in place: an insert that fails in between (the rename refused, the
+        process killed) leaves the id without the rows, and the retry is dropped as a copy — lost
+        (docs/platform.md "Retried inserts"). Without it every insert is stored, a retried batch
+        again, and every reader collapses the copies (`FINAL`, `argMax`, `min`, the fold)."""
         self.client = client
+        self.deduplicate = deduplicate
+        self._store_every: dict[str, Any] | None = None
         self.insert_settings = dict(insert_settings or {})
         self._lock = threading.Lock()
         self.inserts = inserts or threading.Lock()
 
     def insert(self, table: str, columns: dict[str, list[Any]], token: str) -> None:
-        """Insert columns; a retried insert with the same `token` is dropped by ClickHouse."""
+        """Insert columns; with ``deduplicate``, a retried insert with the same `token` is
+        dropped by ClickHouse."""
         names = list(columns)
+        dedup = {"insert_deduplication_token": token} if self.deduplicate else self._no_dedup()
         with self.inserts, self._lock:
             self.client.insert(
                 table,
                 [columns[n] for n in names],
                 column_names=names,
                 column_oriented=True,
-                settings={**self.insert_settings, "insert_deduplication_token": token},
+                settings={**self.insert_settings, **dedup},
             )
+
+    def _no_dedup(self) -> dict[str, Any]:
+        """The setting that turns deduplication off for one insert: ``deduplicate_insert`` since
+        ClickHouse 26 (which ignores ``insert_deduplicate`` by default), ``insert_deduplicate``
+        before (which refuses the newer name)."""
+        if self._store_every is None:
+            _, rows = self.query(
+                "SELECT count() FROM system.settings WHERE name = 'deduplicate_insert'"
+            )
+            self._store_every = (
+                {"deduplicate_insert": "disable"} if rows[0][0] else {"insert_deduplicate": 0}
+            )
+        return self._store_every
 
     def insert_arrow(self, table: str, block: Any) -> None:
         """Insert a pyarrow Table (bench/dossier_scale.py), serialised with everything else."""

@@ -173,7 +173,7 @@ def _counts(store: Store, province: str, lineage: list[str]) -> list[SchemaCount
 
 def _rejects(store: Store, province: str) -> list[RejectCount]:
     _, rows = store.query(
-        f"SELECT reason, stage, count(), max(rejected_at) FROM {DEAD_LETTERS_TABLE} "
+        f"SELECT reason, stage, count(), max(rejected_at) FROM {DEAD_LETTERS_TABLE} FINAL "
         "WHERE province = {p:String} GROUP BY reason, stage ORDER BY count() DESC, reason, stage",
         {"p": province},
     )
@@ -264,7 +264,7 @@ def dead_letters(
         aware = since if since.tzinfo is not None else since.replace(tzinfo=dt.UTC)
         params["s"] = aware.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     columns, rows = store.query(
-        f"SELECT * FROM {DEAD_LETTERS_TABLE} WHERE {' AND '.join(where)} "
+        f"SELECT * FROM {DEAD_LETTERS_TABLE} FINAL WHERE {' AND '.join(where)} "
         "ORDER BY rejected_at DESC LIMIT {n:UInt32}",
         params,
     )

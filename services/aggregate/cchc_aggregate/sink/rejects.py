@@ -21,8 +21,9 @@ def insert_isolating(
     The whole range is tried first. When ``is_rejection`` says ClickHouse refused the *data*,
     the range is split in halves and each half tried again, down to single rows; the rows that
     still fail are returned and everything else is inserted. Any other error (connection,
-    server) propagates at once: the caller retries the whole batch, and the deterministic ranges
-    (hence deduplication tokens) make the retry drop the halves that were already inserted.
+    server) propagates at once: the caller retries the whole batch. Halves inserted before are
+    stored again, and read once (every reader collapses copies); on a cluster the deterministic
+    ranges (hence deduplication tokens) make the retry drop them.
     """
     rejected: list[tuple[int, str]] = []
 

@@ -1,4 +1,5 @@
-"""Insert deduplication tokens: the same batch, written again, gets the same token."""
+"""Insert deduplication tokens: the same batch, written again, gets the same token. Sent on a
+cluster only (replicated tables): `cchc_aggregate.clickhouse.client.Store`."""
 
 from __future__ import annotations
 

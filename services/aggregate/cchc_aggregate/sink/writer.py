@@ -6,9 +6,11 @@ Failure handling (docs/contract.md "Dead letters"):
 * rows ClickHouse refuses (a value that does not fit its column) → found by bisecting the batch
   (:mod:`cchc_aggregate.sink.rejects`), rejected ``storage_rejected``; the rest is inserted;
 * an outage (connection, timeout, memory, too many parts) → raised, and retried by the runtime
-  with backoff without committing: the lag grows, nothing is lost. Every insert carries a
-  deduplication token derived from the batch's offsets, so a batch written again after a crash
-  between insert and commit is not stored twice;
+  with backoff without committing: the lag grows, nothing is lost. A batch written again (after
+  a failed attempt, or a crash between insert and commit) is stored again on a single server and
+  read once: every table it writes is collapsed by key when read. On a cluster each insert
+  carries a deduplication token derived from the batch's offsets and the replicas drop the copy
+  (`Store.deduplicate` says why not on a single server);
 * any other error is a bug: raised and not retried, so the service restarts loudly.
 
 Records of cchc.dlq (aggregate consumes it too) become rows of `dead_letters`

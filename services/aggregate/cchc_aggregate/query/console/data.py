@@ -28,6 +28,9 @@ LAST_EVENTS_SQL = """
 SELECT province, max(kafka_ts), count() FROM observations FINAL GROUP BY province
 """
 
+# count(): rows stored, without FINAL (too slow at tens of millions for a page); a batch written
+# again after a failure counts again here until its parts merge (docs/platform.md "Retried
+# inserts"). The figures themselves come from the fold, which counts each event once.
 LAST_DOSSIERS_SQL = """
 SELECT province, max(kafka_ts), count() FROM dossier_events GROUP BY province
 """
