@@ -138,8 +138,8 @@ def _letters(stack: RunningStack, lines: set[bytes]) -> dict[bytes, list[DeadLet
 
 def _landed(stack: RunningStack) -> set[str]:
     rows = stack.sql(
-        "SELECT event_id FROM observations WHERE event_id LIKE 'p68-%' "
-        "UNION ALL SELECT event_id FROM dossier_events WHERE event_id LIKE 'p68-%'"
+        "SELECT DISTINCT event_id FROM observations WHERE event_id LIKE 'p68-%' "
+        "UNION ALL SELECT DISTINCT event_id FROM dossier_events WHERE event_id LIKE 'p68-%'"
     )
     return {r[0] for r in rows}
 

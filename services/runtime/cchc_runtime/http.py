@@ -113,6 +113,8 @@ def serve(app: FastAPI, processor: StreamProcessor, host: str, port: int, *also:
     parts: tuple[Failing, ...] = (processor, *also)
     for part in parts:
         part.on_failure = fail
+    if any(part.failure is not None for part in parts):  # failed before it could say so
+        server.should_exit = True
     server.run()
     if any(part.failure is not None for part in parts):
         sys.exit(1)

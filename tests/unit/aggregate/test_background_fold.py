@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from cchc_aggregate import __main__ as aggregate_main
 from cchc_aggregate.__main__ import background_fold
 from cchc_aggregate.settings import AggregateSettings
 from clickhouse_connect.driver.exceptions import OperationalError
@@ -37,3 +40,20 @@ def test_on_one_server_the_folder_connects_to_clickhouse() -> None:
     writer = SimpleNamespace(inserts=threading.Lock())
     with pytest.raises(OperationalError):  # it tried: nothing listens there
         background_fold(settings, writer, CollectorRegistry())  # type: ignore[arg-type]
+
+
+def test_an_embedded_fold_stops_on_a_latched_table_and_a_server_fold_does_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A restart reopens an embedded database's tables, not a server's (docs/runbook.md)."""
+    monkeypatch.setattr(aggregate_main, "connect", lambda dsn: SimpleNamespace(dsn=dsn))
+    writer: Any = SimpleNamespace(inserts=threading.Lock())
+    embedded = background_fold(AggregateSettings(data_dir=tmp_path), writer, CollectorRegistry())
+    server = background_fold(
+        AggregateSettings(dsn="http://127.0.0.1:9/cchc"), writer, CollectorRegistry()
+    )
+    assert embedded is not None
+    assert embedded.store.client.dsn.startswith("chdb://")
+    assert embedded.stop_when_latched
+    assert server is not None
+    assert not server.stop_when_latched

@@ -82,7 +82,7 @@ class Store:
         """Insert columns; with ``deduplicate``, a retried insert with the same `token` is
         dropped by ClickHouse."""
         names = list(columns)
-        dedup = {"insert_deduplication_token": token} if self.deduplicate else self._no_dedup()
+        dedup = {"insert_deduplication_token": token} if self.deduplicate else self.no_dedup()
         with self.inserts, self._lock:
             self.client.insert(
                 table,
@@ -92,10 +92,11 @@ class Store:
                 settings={**self.insert_settings, **dedup},
             )
 
-    def _no_dedup(self) -> dict[str, Any]:
+    def no_dedup(self) -> dict[str, Any]:
         """The setting that turns deduplication off for one insert: ``deduplicate_insert`` since
         ClickHouse 26 (which ignores ``insert_deduplicate`` by default), ``insert_deduplicate``
-        before (which refuses the newer name)."""
+        before (which refuses the newer name). Asked once per store: a server upgraded in place
+        is asked again when aggregate restarts."""
         if self._store_every is None:
             _, rows = self.query(
                 "SELECT count() FROM system.settings WHERE name = 'deduplicate_insert'"
@@ -107,8 +108,9 @@ class Store:
 
     def insert_arrow(self, table: str, block: Any) -> None:
         """Insert a pyarrow Table (bench/dossier_scale.py), serialised with everything else."""
+        settings = {} if self.deduplicate else self.no_dedup()
         with self.inserts, self._lock:
-            self.client.insert_arrow(table, block)
+            self.client.insert_arrow(table, block, settings=settings)
 
     def command(self, sql: str, settings: dict[str, Any] | None = None) -> None:
         """Run one statement that writes (the background fold: :mod:`.fold`)."""

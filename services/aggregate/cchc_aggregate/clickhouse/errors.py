@@ -91,10 +91,11 @@ _ROCKSDB_ERROR = 555
 
 
 def is_latched(exc: BaseException) -> bool:
-    """Whether a write failed in a key-value (EmbeddedRocksDB) table: after a failed file write
-    RocksDB refuses every later write with the same error until the table is opened again,
-    even once the disk is fine (measured on chDB: tests/integration/test_fold_latch.py)."""
-    return _code(exc) == _ROCKSDB_ERROR
+    """Whether a write failed on a file in a key-value (EmbeddedRocksDB) table: after a failed
+    file write RocksDB refuses every later write with the same error until the table is opened
+    again, even once the disk is fine (measured on chDB: tests/integration/test_fold_latch.py).
+    Other RocksDB errors (a bad argument, a corrupt file) are not this."""
+    return _code(exc) == _ROCKSDB_ERROR and "IO error" in str(exc)
 
 
 def _code(exc: BaseException) -> int | None:

@@ -83,11 +83,10 @@ MAX_STEP_BLOCKS = 25
 # before it, and two blocks of one INSERT … SELECT are not guaranteed to see each other's state
 # writes (measured: 20,000-row blocks in one step miscounted one resolution in 240,000 events).
 # So no squashing threshold below the step's size, one insert thread, no parallel views, and no
-# deduplication (a delta block may equal an earlier one).
+# deduplication (a delta block may equal an earlier one: Store.no_dedup, per server version).
 _FOLD_SETTINGS = {
     "max_insert_threads": 1,
     "parallel_view_processing": 0,
-    "insert_deduplicate": 0,
     "min_insert_block_size_rows": 100_000_000,
     "min_insert_block_size_bytes": 0,
 }
@@ -139,7 +138,7 @@ def _fold_range(store: Store, source: str, lo: int, hi: int) -> int:
         f"AND _block_number > {lo} AND _block_number <= {hi}"
     )
     _, rows = store.query(f"SELECT count() FROM {source} WHERE {where}", readonly=False)
-    store.command(f"{SOURCES[source]} WHERE {where}", _FOLD_SETTINGS)
+    store.command(f"{SOURCES[source]} WHERE {where}", {**_FOLD_SETTINGS, **store.no_dedup()})
     return int(rows[0][0])
 
 
@@ -344,7 +343,7 @@ class Folder:
         write (:func:`errors.is_latched`) stops the folder (``failure``, ``on_failure``), so
         that the service exits and its supervisor restarts it — a new process opens the table
         afresh. For an embedded store; a server's tables are not reopened by restarting aggregate
-        (docs/runbook.md "The disk under ClickHouse's data is full or read-only")."""
+        (docs/runbook.md "The disk under the data is full or read-only")."""
         self.store = store
         self.interval_s = interval_s
         self.refresh_s = refresh_s

@@ -1,1 +1,2 @@
-"""The Kafka → ClickHouse sink: records to column rows, inserted once, refused rows isolated."""
+"""The Kafka → ClickHouse sink: records to column rows, inserted (again, if a batch is retried:
+readers collapse copies), refused rows isolated."""

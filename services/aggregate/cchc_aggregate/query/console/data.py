@@ -28,9 +28,10 @@ LAST_EVENTS_SQL = """
 SELECT province, max(kafka_ts), count() FROM observations FINAL GROUP BY province
 """
 
-# count(): rows stored, without FINAL (too slow at tens of millions for a page); a batch written
-# again after a failure counts again here until its parts merge (docs/platform.md "Retried
-# inserts"). The figures themselves come from the fold, which counts each event once.
+# count(): rows stored, without FINAL (too slow at tens of millions for a page): a batch written
+# again after a failure counts again here, until a merge collapses it, which ClickHouse does not
+# promise (docs/platform.md "Retried inserts"). An operator's figure of rows, not of events; the
+# answers come from the fold, which counts each event once.
 LAST_DOSSIERS_SQL = """
 SELECT province, max(kafka_ts), count() FROM dossier_events GROUP BY province
 """
