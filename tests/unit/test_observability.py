@@ -307,3 +307,31 @@ def test_promtool_accepts_the_generated_embedded_config(tmp_path: Path) -> None:
     config = tmp_path / "prometheus.yml"
     config.write_text(prometheus_config(StackConfig().scrape_targets(), [ALERT_RULES]))
     assert "SUCCESS" in _promtool("check", "config", config)
+
+
+def _dossier_keys(sql: str) -> list[list[str]]:
+    """The column lists that identify a dossier in `sql`: every GROUP BY and every uniq*(…)
+    that names `dossier_id`."""
+    import sqlglot
+    from sqlglot import exp
+
+    plain = re.sub(r"\$__timeFilter\((\w+)\)", r"(\1 > 0)", sql)
+    keys = []
+    for node in sqlglot.parse_one(plain, read="clickhouse").walk():
+        counts = isinstance(node, exp.Anonymous) and node.name.lower().startswith("uniq")
+        if not (isinstance(node, exp.Group) or counts):
+            continue
+        columns = [c.name for c in node.expressions if isinstance(c, exp.Column)]
+        if "dossier_id" in columns:
+            keys.append(columns)
+    return keys
+
+
+def test_the_analyst_dashboard_tells_two_old_units_dossiers_apart() -> None:
+    """A dossier is (province, unit_key, dossier_id) since 0012: two old provinces merged into
+    one may have used the same dossier number, and they are two dossiers."""
+    dashboard = json.loads((GRAFANA / "dashboards" / "cchc-analyst.json").read_text())
+    queries = [t["rawSql"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    keys = [k for sql in queries for k in _dossier_keys(sql)]
+    assert keys, "no panel counts dossiers any more: update this test"
+    assert all({"province", "unit_key", "dossier_id"} <= set(k) for k in keys), keys
