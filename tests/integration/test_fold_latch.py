@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cchc_aggregate.clickhouse.client import Store, connect
@@ -54,18 +55,25 @@ def _latch(store: Store, table: str) -> None:
     assert is_latched(flushed.value), flushed.value
 
 
-def test_a_latched_table_stops_the_embedded_fold_and_a_new_open_folds_again(path: Path) -> None:
-    store = _open(path)
+def _folded_then_latched(store: Store) -> tuple[Any, Any]:
+    """A migrated database with Hà Nội's October folded, `dossier_state` latched, and the same
+    events inserted again (the fold must write every dossier's state again). Returns the
+    counters and states as folded before the latch."""
     migrate(store.client, MIGRATIONS)
     sync_reference(store.client)
     store.command("ALTER TABLE dossier_state MODIFY SETTING optimize_for_bulk_insert = 0")
     feed = Unfolded(store)
     hanoi_october(feed)
     fold(store)
-    expected = (counters(store), states(store))
-
+    folded = (counters(store), states(store))
     _latch(store, "dossier_state")
-    hanoi_october(feed)  # the same events again: the fold writes every dossier's state again
+    hanoi_october(feed)
+    return folded
+
+
+def test_a_latched_table_stops_the_embedded_fold_and_a_new_open_folds_again(path: Path) -> None:
+    store = _open(path)
+    expected = _folded_then_latched(store)
     # The disk is fine again, and still the table refuses: a fold that went on would fail at
     # every tick.
     with pytest.raises(DatabaseError) as refused:
@@ -102,14 +110,7 @@ def test_a_folder_not_told_to_stop_keeps_on_through_errors(
     """A server's fold (stop_when_latched False) logs and tries again at every tick."""
     store = _open(path)
     try:
-        migrate(store.client, MIGRATIONS)
-        sync_reference(store.client)
-        store.command("ALTER TABLE dossier_state MODIFY SETTING optimize_for_bulk_insert = 0")
-        feed = Unfolded(store)
-        hanoi_october(feed)
-        fold(store)
-        _latch(store, "dossier_state")
-        hanoi_october(feed)
+        _folded_then_latched(store)
         folder = Folder(store, interval_s=0.05)
         calls: list[BaseException] = []
         folder.on_failure = calls.append

@@ -25,11 +25,10 @@ class Part:
         threading.Timer(0.5, fail).start()
 
 
-def test_a_part_failing_in_another_thread_ends_the_server_with_status_1() -> None:
+def _serve_until_exit(fold: Part) -> tuple[int | str | None, bool]:
+    """Serve with `fold` watched: (the exit code, whether a 10 s guard had to stop the server —
+    which it does when the fold's failure is not acted on)."""
     processor = SimpleNamespace(failure=None, on_failure=None)
-    fold = Part()
-    fold.fail_soon()
-    # Were the fold not watched, the server would run on: stopped after 10 s by the guard.
     guarded = threading.Event()
 
     def guard_stops() -> None:
@@ -43,30 +42,20 @@ def test_a_part_failing_in_another_thread_ends_the_server_with_status_1() -> Non
             serve(FastAPI(), processor, "127.0.0.1", 0, fold)  # type: ignore[arg-type]
     finally:
         guard.cancel()
-    assert ended.value.code == 1
-    assert not guarded.is_set(), "the server ran on after the fold failed"
+    return ended.value.code, guarded.is_set()
+
+
+def test_a_part_failing_in_another_thread_ends_the_server_with_status_1() -> None:
+    fold = Part()
+    fold.fail_soon()
+    assert _serve_until_exit(fold) == (1, False)
 
 
 def test_a_part_that_failed_before_the_server_started_ends_it_at_once() -> None:
     """The fold starts before `serve` wires its hook: a failure in between must not be lost."""
-    processor = SimpleNamespace(failure=None, on_failure=None)
     fold = Part()
     fold.failure = RuntimeError("latched before serve")  # its no-op hook was called then
-    guarded = threading.Event()
-
-    def guard_stops() -> None:
-        guarded.set()
-        processor.on_failure(None)
-
-    guard = threading.Timer(10, guard_stops)
-    guard.start()
-    try:
-        with pytest.raises(SystemExit) as ended:
-            serve(FastAPI(), processor, "127.0.0.1", 0, fold)  # type: ignore[arg-type]
-    finally:
-        guard.cancel()
-    assert ended.value.code == 1
-    assert not guarded.is_set(), "the server ran on though the fold had failed"
+    assert _serve_until_exit(fold) == (1, False)
 
 
 def test_without_a_failure_the_server_ends_normally() -> None:
