@@ -250,10 +250,23 @@ def _view(m: re.Match[str], cluster: Cluster, cat: Catalogue) -> list[str]:
     if to is None:
         raise ClusterError(f"{name}: a materialized view needs TO <table> on a cluster")
     target, body = to.group(1), to.group("rest")
+    shared = target in cat.everywhere
     target = f"{target}{LOCAL}" if cat.is_split(target) else target
+    reads_shards = False
     for table in sorted(cat.sharded | cat.local, key=len, reverse=True):
-        body = re.sub(rf"(?<![\w.`]){table}(?![\w`])", f"{table}{LOCAL}", body)
-    return [f"{create} MATERIALIZED VIEW {exists}{name} {cluster.on()} TO {target}\n{body}"]
+        body, found = re.subn(rf"(?<![\w.`]){table}(?![\w`])", f"{table}{LOCAL}", body)
+        reads_shards = reads_shards or (found > 0 and table in cat.sharded)
+    out = [f"{create} MATERIALIZED VIEW {exists}{name} {cluster.on()} TO {target}\n{body}"]
+    if shared and reads_shards:
+        # Every shard's view writes its share of one insert here, with that insert's token:
+        # one Keeper path for every node would take the shares after the first for retries and
+        # drop them. No deduplication on such a table (its readers collapse copies themselves:
+        # report_receipts is read with min()). Reasoned, not tried on a cluster here.
+        out.append(
+            f"ALTER TABLE {target} {cluster.on()} "
+            "MODIFY SETTING replicated_deduplication_window = 0"
+        )
+    return out
 
 
 def _drop(m: re.Match[str], cluster: Cluster, cat: Catalogue) -> list[str]:

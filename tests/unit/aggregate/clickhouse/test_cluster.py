@@ -96,3 +96,28 @@ def test_a_fold_input_is_fed_by_its_shards_inserts() -> None:
     assert not any("MATERIALIZED VIEW" in s for s in plain)
     with pytest.raises(ClusterError, match="sharded"):
         _run(REF, "CREATE TABLE IF NOT EXISTS codes_fold_input AS codes ENGINE = Null")
+
+
+def test_a_table_on_every_node_fed_by_the_shards_views_does_not_deduplicate() -> None:
+    """Each shard's view writes its share of one insert with the insert's token: on one Keeper
+    path for every node the second share would be dropped as a retry of the first."""
+    receipts = "CREATE TABLE receipts (code String, at DateTime) ENGINE = MergeTree ORDER BY code"
+    from_shards = (
+        "CREATE MATERIALIZED VIEW receipts_mv TO receipts "
+        "AS SELECT 'x' AS code, now() AS at FROM facts"
+    )
+    from_reference = (
+        "CREATE MATERIALIZED VIEW codes_mv TO receipts AS SELECT code, now() AS at FROM codes"
+    )
+    out = _run(FACT, REF, receipts, from_shards)
+    assert out[-1] == (
+        "ALTER TABLE receipts ON CLUSTER 'c' MODIFY SETTING replicated_deduplication_window = 0"
+    )
+    assert not _run(REF, receipts, from_reference)[-1].startswith("ALTER")
+    # A sharded target keeps its shard's deduplication (the shares go to different paths).
+    totals = (
+        "CREATE TABLE totals (province String, n UInt64) "
+        "ENGINE = SummingMergeTree ORDER BY province"
+    )
+    view = "CREATE MATERIALIZED VIEW totals_mv TO totals AS SELECT province, n FROM facts"
+    assert not _run(FACT, totals, view)[-1].startswith("ALTER")
