@@ -166,25 +166,46 @@ def test_batch_retried_after_failure_between_insert_and_commit_is_counted_once(
     assert count(clean, "SELECT count() FROM v_observations_latest") == 2
 
 
+def _failed_attempt(store: Store, batch: list[Record]) -> None:
+    """What an insert whose part was never renamed into place leaves behind: its token in the
+    deduplication log (if the table keeps one), and no rows. Modelled exactly: the batch written
+    through `store`, then its rows deleted (the log is untouched)."""
+    sink(store).write(batch)
+    store.client.command("DELETE FROM observations WHERE startsWith(event_id, 'retry-')")
+    assert count(store, "SELECT count() FROM observations") == 0
+
+
 def test_a_retried_batch_is_stored_though_clickhouse_kept_the_token_of_its_failed_attempt(
     clean: Store,
 ) -> None:
     """A plain MergeTree writes an insert's token to its deduplication log before it renames the
     part into place: when the rename fails (a disk refusing writes, a kill), the log keeps the
     token and the table has no rows. Retried with that token, the batch would be dropped as a
-    copy of itself — lost. Modelled here exactly: the token logged, the rows deleted."""
+    copy of itself — lost. Two defences, each shown alone: the tables keep no log (0018), and
+    aggregate's store asks for no deduplication (Store.deduplicate)."""
     batch = records(
-        [observation(f"t{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "14"])]
+        [observation(f"retry-{i}", unit_key=f"2004:{c}") for i, c in enumerate(["01", "14"])]
     )
-    token = f"{dedup_token(batch)}#o"  # what the first attempt sent (sink/writer.py)
-    logged = Store(clean.client, deduplicate=True)
-    sink(logged).write(batch)
-    clean.client.command("DELETE FROM observations WHERE event_id IN ('t0', 't1')")
-    assert count(clean, "SELECT count() FROM observations") == 0
-    sink(logged).write(batch)  # as before this change: the retry is taken for a copy
-    assert count(clean, "SELECT count() FROM observations") == 0, token
-    sink(clean).write(batch)  # the single server's store: every insert is stored
+    deduplicating = Store(clean.client, deduplicate=True)  # sends the batch's token
+    # The engine: since 0018 even a writer that sends a token has its retry stored.
+    _failed_attempt(deduplicating, batch)
+    sink(deduplicating).write(batch)
     assert count(clean, "SELECT count() FROM observations FINAL") == 2
+    # The store, on a table that keeps a log (as before 0018, or one made by hand).
+    clean.client.command("TRUNCATE TABLE observations")
+    clean.client.command(
+        "ALTER TABLE observations MODIFY SETTING non_replicated_deduplication_window = 10000"
+    )
+    try:
+        _failed_attempt(deduplicating, batch)
+        sink(deduplicating).write(batch)  # the hazard: the retry is taken for a copy
+        assert count(clean, "SELECT count() FROM observations") == 0, dedup_token(batch)
+        sink(clean).write(batch)  # aggregate's store on a single server
+        assert count(clean, "SELECT count() FROM observations FINAL") == 2
+    finally:
+        clean.client.command(
+            "ALTER TABLE observations MODIFY SETTING non_replicated_deduplication_window = 0"
+        )
 
 
 def test_new_records_at_offsets_seen_before_are_stored(clean: Store) -> None:

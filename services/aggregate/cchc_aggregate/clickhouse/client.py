@@ -69,8 +69,9 @@ class Store:
         transaction as its part. A plain MergeTree writes the id to its deduplication log
         *before* the part is in place: an insert that fails in between (the rename refused, the
         process killed) leaves the id without the rows, and the retry is dropped as a copy — lost
-        (docs/platform.md "Retried inserts"). Without it every insert is stored, a retried batch
-        again, and every reader collapses the copies (`FINAL`, `argMax`, `min`, the fold)."""
+        (docs/platform.md "Retried inserts"; migration 0018 also turns the tables' log off).
+        Without it every insert is stored, a retried batch again, and every reader collapses
+        the copies (`FINAL`, `argMax`, `min`, the fold)."""
         self.client = client
         self.deduplicate = deduplicate
         self._store_every: dict[str, Any] | None = None

@@ -26,7 +26,8 @@ needs, every DDL `ON CLUSTER`:
 * `DROP`, `RENAME`, `ALTER`, `INSERT … SELECT` follow the same names.
 
 `non_replicated_deduplication_window` becomes `replicated_deduplication_window`: a replicated
-table remembers insert tokens in Keeper, shared by the shard's replicas.
+table remembers insert tokens in Keeper, shared by the shard's replicas. An `ALTER` that only
+sets the single server's window (0018 turns it off there) has no cluster form and is left out.
 
 Statements are rewritten as text, then every one of both flavours is parsed by ClickHouse's own
 parser in the tests (`tests/integration/test_cluster_migrations.py`), which also checks that the
@@ -52,6 +53,9 @@ FOLD_INPUT = "_fold_input"
 fills on a single node; on a cluster a pass-through view fills it from the shard's inserts."""
 
 _IDENT = r"`?([A-Za-z_][A-Za-z0-9_]*)`?"
+_SINGLE_SERVER_DEDUP = re.compile(
+    r"MODIFY\s+SETTING\s+non_replicated_deduplication_window\s*=\s*\d+", re.I
+)
 _CREATE_TABLE = re.compile(
     rf"^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?{_IDENT}\s*(?P<rest>.*)$", re.S | re.I
 )
@@ -144,6 +148,10 @@ def _statement(sql: str, cluster: Cluster, cat: Catalogue) -> list[str]:
         return _rename(m.group(1), m.group(2), cluster, cat)
     if m := _ALTER.match(sql):
         name, rest = m.group(1), m.group("rest")
+        if _SINGLE_SERVER_DEDUP.fullmatch(rest.strip()):
+            # A single server's deduplication log (0018 turns it off): a replicated table keeps
+            # its tokens in Keeper, committed with the part, and keeps them.
+            return []
         if cat.is_split(name):
             altered = [f"ALTER TABLE {name}{LOCAL} {cluster.on()} {rest}"]
             if name in cat.sharded and re.match(r"(ADD|DROP|MODIFY|RENAME)\s+COLUMN", rest, re.I):

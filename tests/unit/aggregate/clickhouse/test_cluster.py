@@ -121,3 +121,11 @@ def test_a_table_on_every_node_fed_by_the_shards_views_does_not_deduplicate() ->
     )
     view = "CREATE MATERIALIZED VIEW totals_mv TO totals AS SELECT province, n FROM facts"
     assert not _run(FACT, totals, view)[-1].startswith("ALTER")
+
+
+def test_turning_off_a_single_servers_deduplication_log_leaves_the_cluster_alone() -> None:
+    """0018: a replicated table's tokens live in Keeper with the part; they stay."""
+    off = "ALTER TABLE facts MODIFY SETTING non_replicated_deduplication_window = 0"
+    assert _run(FACT, off) == _run(FACT)
+    other = "ALTER TABLE facts MODIFY SETTING merge_with_ttl_timeout = 3600"
+    assert _run(FACT, other) != _run(FACT)
