@@ -4,7 +4,8 @@
 -- same key and version and collapses to one row. Read with FINAL (or argMax by version).
 -- Absent strings are '' rather than Nullable(String): cheaper to store and to filter.
 -- non_replicated_deduplication_window: a batch retried with the same insert_deduplication_token
--- (derived from its Kafka offsets) is dropped instead of inserted twice.
+-- (derived from its Kafka offsets) is dropped instead of inserted twice. (0018 turns this off on
+-- a single server: a failed insert could leave its token without its rows.)
 CREATE TABLE IF NOT EXISTS observations
 (
     indicator      LowCardinality(String),

@@ -14,7 +14,8 @@
 -- starts from empty topics after a restart while this table stays: offsets begin again at 0, and
 -- a new dead letter must not replace an old one at the same offset. Read with FINAL.
 -- non_replicated_deduplication_window: a retried insert (same insert_deduplication_token, which
--- for this table also hashes the records' bytes) is dropped instead of stored twice.
+-- for this table also hashes the records' bytes) is dropped instead of stored twice. (0018 turns
+-- this off on a single server: a failed insert could leave its token without its rows.)
 CREATE TABLE IF NOT EXISTS dead_letters
 (
     stage               LowCardinality(String) COMMENT 'ingest, normalize, aggregate; unreadable when the record was not an envelope',

@@ -202,6 +202,11 @@ def test_a_retried_batch_is_stored_though_clickhouse_kept_the_token_of_its_faile
         assert count(clean, "SELECT count() FROM observations") == 0, dedup_token(batch)
         sink(clean).write(batch)  # aggregate's store on a single server
         assert count(clean, "SELECT count() FROM observations FINAL") == 2
+        # And when its own attempt failed: no token, but ClickHouse would hash the same rows.
+        clean.client.command("TRUNCATE TABLE observations")
+        _failed_attempt(clean, batch)
+        sink(clean).write(batch)
+        assert count(clean, "SELECT count() FROM observations FINAL") == 2
     finally:
         clean.client.command(
             "ALTER TABLE observations MODIFY SETTING non_replicated_deduplication_window = 0"

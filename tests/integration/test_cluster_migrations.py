@@ -179,7 +179,10 @@ def test_both_flavours_define_the_same_tables_columns_keys_and_views(client: Cli
     def windows(schema: dict[str, list[Any]]) -> dict[str, int]:
         return {t: int(m.group(1)) for t, s in schema["settings"] if (m := window.search(s))}
 
-    assert set(windows(single).values()) == {0}
+    assert set(windows(single).values()) == {0}, (
+        "a single-server table keeps an insert deduplication log: see 0018 and docs/platform.md "
+        f'"Retried inserts": {windows(single)}'
+    )
     assert {t for t, n in windows(clustered).items() if n == 0} == {"report_receipts"}
     assert set(windows(clustered)) - {"report_receipts"} == set(windows(single))
     for part in ("tables", "columns", "settings"):
@@ -223,4 +226,34 @@ def test_on_a_cluster_each_shard_folds_its_inserts_with_no_fold_step(client: Cli
         steps = client.query("SELECT count() FROM fold_log WHERE phase = 'begin'").result_rows
         assert steps[0][0] == 0
     finally:
+        client.command("USE default")
+
+
+def test_a_dependent_view_gives_every_share_of_an_insert_the_same_block_id(client: Client) -> None:
+    """Why cluster.py turns deduplication off on a table on every node that the shards' views
+    write into: a view's block id is made of the insert's token and the ids of the table and
+    the view, not of the rows. One server stands in for two shards: the same token, different
+    rows, one target keeping a log (as the one Keeper path for every node would)."""
+    client.command("CREATE DATABASE IF NOT EXISTS shares")
+    client.command("USE shares")
+    try:
+        client.command("CREATE TABLE src (k String) ENGINE = MergeTree ORDER BY k")
+        client.command(
+            "CREATE TABLE dst (k String) ENGINE = MergeTree ORDER BY k "
+            "SETTINGS non_replicated_deduplication_window = 1000"
+        )
+        client.command("CREATE MATERIALIZED VIEW mv TO dst AS SELECT k FROM src")
+        token = {"insert_deduplication_token": "batch-1"}
+        for share in ("shard-1", "shard-2"):
+            client.command(f"INSERT INTO src VALUES ('{share}')", settings=token)
+        assert client.query("SELECT count() FROM src").result_rows == [(2,)]
+        assert client.query("SELECT k FROM dst").result_rows == [("shard-1",)]  # shard-2 lost
+        client.command("ALTER TABLE dst MODIFY SETTING non_replicated_deduplication_window = 0")
+        client.command("INSERT INTO src VALUES ('shard-3')", settings=token)
+        assert client.query("SELECT k FROM dst ORDER BY k").result_rows == [
+            ("shard-1",),
+            ("shard-3",),
+        ]
+    finally:
+        client.command("DROP DATABASE IF EXISTS shares")
         client.command("USE default")

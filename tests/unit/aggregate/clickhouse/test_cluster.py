@@ -129,3 +129,31 @@ def test_turning_off_a_single_servers_deduplication_log_leaves_the_cluster_alone
     assert _run(FACT, off) == _run(FACT)
     other = "ALTER TABLE facts MODIFY SETTING merge_with_ttl_timeout = 3600"
     assert _run(FACT, other) != _run(FACT)
+    # Not a window of 0: carried over (renamed) like any other setting.
+    some = "ALTER TABLE facts MODIFY SETTING non_replicated_deduplication_window = 5"
+    assert _run(FACT, some) != _run(FACT)
+
+
+def test_in_its_place_the_tables_fed_by_the_shards_are_set_again_once() -> None:
+    """A cluster that applied a view's migration before the generator turned deduplication off
+    on its target gets the setting with 0018 (idempotent where it was applied)."""
+    receipts = "CREATE TABLE receipts (code String) ENGINE = MergeTree ORDER BY code"
+    view = "CREATE MATERIALIZED VIEW receipts_mv TO receipts AS SELECT 'x' AS code FROM facts"
+    off = "ALTER TABLE facts MODIFY SETTING non_replicated_deduplication_window = 0"
+    again = "ALTER TABLE receipts MODIFY SETTING non_replicated_deduplication_window = 0"
+    out = _run(FACT, receipts, view, off, again)
+    expected = (
+        "ALTER TABLE receipts ON CLUSTER 'c' MODIFY SETTING replicated_deduplication_window = 0"
+    )
+    assert out.count(expected) == 2  # with the view, and once in 0018's place
+    assert out[-1] == expected
+
+
+def test_a_view_from_a_per_node_table_into_a_table_on_every_node_does_not_deduplicate() -> None:
+    """A Null table is fed on every shard: a view reading it writes every shard's share."""
+    null = "CREATE TABLE moves (province String, n UInt64) ENGINE = Null"
+    receipts = "CREATE TABLE receipts (code String) ENGINE = MergeTree ORDER BY code"
+    view = "CREATE MATERIALIZED VIEW receipts_mv TO receipts AS SELECT 'x' AS code FROM moves"
+    assert _run(null, receipts, view)[-1] == (
+        "ALTER TABLE receipts ON CLUSTER 'c' MODIFY SETTING replicated_deduplication_window = 0"
+    )
