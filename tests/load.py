@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import orjson
 from cchc_shared.provinces import Era, default_registry
 from cchc_shared.topics import raw_topic
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from tests import events
 
@@ -139,8 +139,6 @@ def missing(stack: object, prefix: str, n: int) -> list[str]:
 
 def trace(bootstrap: str, ids: list[str]) -> dict[str, list[str]]:
     """For a failure message: in which topics (with partition and offset) each of `ids` is."""
-    from kafka import KafkaConsumer
-
     wanted = {i.encode() for i in ids}
     found: dict[str, list[str]] = {i: [] for i in ids}
     consumer = KafkaConsumer(
@@ -148,8 +146,6 @@ def trace(bootstrap: str, ids: list[str]) -> dict[str, list[str]]:
     )
     try:
         topics = sorted(t for t in consumer.topics() if t.startswith("cchc."))
-        from kafka import TopicPartition
-
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)

@@ -18,7 +18,7 @@ from cchc_shared.settings import KafkaSettings
 from cchc_shared.topics import Topic, raw_topics
 from prometheus_client import CollectorRegistry
 
-from cchc_aggregate.clickhouse.client import Store, connect
+from cchc_aggregate.clickhouse.client import Store, connect, is_embedded
 from cchc_aggregate.clickhouse.cluster import Cluster, generate, render
 from cchc_aggregate.clickhouse.fold import Folder, FoldMetrics
 from cchc_aggregate.clickhouse.migrations import migrate
@@ -70,7 +70,7 @@ def background_fold(
         FoldMetrics.create(registry),
         name=settings.instance,
         refresh_s=settings.scoreboard_refresh_s,
-        stop_when_latched=settings.clickhouse_dsn().startswith("chdb://"),
+        stop_when_latched=is_embedded(settings.clickhouse_dsn()),
     )
 
 

@@ -28,6 +28,11 @@ def _without_pandas() -> None:
     options.pd_time_test = None
 
 
+def is_embedded(dsn: str) -> bool:
+    """Whether `dsn` opens chDB in this process (rather than a ClickHouse server)."""
+    return dsn.startswith("chdb://")
+
+
 def connect(dsn: str, **options: Any) -> Client:
     """A client for `dsn`; creates the chDB directory when embedded. `options` go to
     ``clickhouse_connect.get_client`` (e.g. ``settings``, ``autogenerate_session_id``).
@@ -36,7 +41,7 @@ def connect(dsn: str, **options: Any) -> Client:
     ``chdb://`` DSN fails here, saying what to do.
     """
     _without_pandas()
-    if not dsn.startswith("chdb://"):
+    if not is_embedded(dsn):
         return clickhouse_connect.get_client(dsn=dsn, **options)
     Path(dsn.removeprefix("chdb://")).mkdir(parents=True, exist_ok=True)
     try:

@@ -31,7 +31,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from cchc_aggregate.clickhouse.client import connect
+from cchc_aggregate.clickhouse.client import connect, is_embedded
 from cchc_aggregate.query.sql_guard import Checked, RefusedSql, check_sql
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class SqlSandbox:
     def __init__(self, dsn: str, limits: SqlLimits | None = None) -> None:
         self.dsn = dsn
         self.limits = limits or SqlLimits()
-        self._embedded = dsn.startswith("chdb://")
+        self._embedded = is_embedded(dsn)
         self._server: Client | None = None
         self._server_settings: dict[str, Any] = {}
         self._lock = threading.Lock()
